@@ -1,0 +1,12 @@
+/* adam_cl: launcher for kernels/adam.cl; twin of adam_ref. */
+#include "internal.h"
+
+clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,
+                     float alpha, const clfit_adam_cfg *cfg)
+{
+    int ni = (int)n;
+    clfit_arg a[] = {CLFIT_ARG(param), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(grad),
+                     CLFIT_ARG(ni), CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1),
+                     CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps)};
+    return clfit_cl_launch(cl, CLFIT_K_ADAM_UPDATE, n, cl->wgs, 9, a);
+}

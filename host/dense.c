@@ -1,0 +1,61 @@
+/* Dense layers on OpenCL: the GEMMs through CLBlast, the bias, ReLU and bias gradient
+ * through kernels/dense.cl. Twins of dense_forward_ref / dense_backward_ref. */
+#include <clblast_c.h>
+
+#include "internal.h"
+
+clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                     float alpha, cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off,
+                     size_t ldb, float beta, cl_mem C, size_t c_off, size_t ldc)
+{
+    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor,
+                                       trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                       trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                       M, N, K, alpha, A, a_off, lda, B, b_off, ldb, beta, C,
+                                       c_off, ldc, &cl->queue, NULL);
+    if (s != CLBlastSuccess)
+        return clfit_fail(s, "CLBlastSgemm(%c%c, M=%zu N=%zu K=%zu): %s", trans_a ? 'T' : 'N',
+                          trans_b ? 'T' : 'N', M, N, K, clfit_status_name(s));
+    return CLFIT_OK;
+}
+
+clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t bias_off,
+                               int B, int OUT, int relu)
+{
+    int off = (int)bias_off;
+    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B),
+                     CLFIT_ARG(OUT), CLFIT_ARG(relu)};
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, cl->wgs, 6, a);
+}
+
+clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,
+                                int B, int OUT)
+{
+    int off = (int)bias_off;
+    clfit_arg a[] = {CLFIT_ARG(grads), CLFIT_ARG(off), CLFIT_ARG(dout), CLFIT_ARG(B),
+                     CLFIT_ARG(OUT)};
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_GRAD, (size_t)OUT, cl->wgs, 5, a);
+}
+
+clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,
+                              const clfit_layer *L, int B, int relu)
+{
+    /* inp is (B,in), W is (in,out), out is (B,out): out = inp W */
+    clfit_status st = gemm_cl(cl, 0, 0, B, L->out, L->in, 1.0f, inp, 0, L->in, params,
+                              L->w_off, L->out, 0.0f, out, 0, L->out);
+    if (st) return st;
+    return dense_bias_act_cl(cl, out, params, L->b_off, B, L->out, relu);
+}
+
+clfit_status dense_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem grads, cl_mem dout,
+                               cl_mem inp, cl_mem params, const clfit_layer *L, int B)
+{
+    /* dW (in,out) = inp^T (in,B) . dout (B,out) */
+    clfit_status st = gemm_cl(cl, 1, 0, L->in, L->out, B, 1.0f, inp, 0, L->in, dout, 0,
+                              L->out, 0.0f, grads, L->w_off, L->out);
+    if (!st) st = dense_bias_grad_cl(cl, grads, L->b_off, dout, B, L->out);
+    if (st || !dinp) return st;
+    /* dinp (B,in) = dout (B,out) . W^T (out,in) */
+    return gemm_cl(cl, 0, 1, B, L->in, L->out, 1.0f, dout, 0, L->out, params, L->w_off,
+                   L->out, 0.0f, dinp, 0, L->in);
+}

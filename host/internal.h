@@ -1,0 +1,28 @@
+/* Helpers shared by the host/ files; not part of the public API. */
+#ifndef CLFIT_INTERNAL_H
+#define CLFIT_INTERNAL_H
+
+#include "clfit/cl.h"
+
+/* Calls an OpenCL function returning cl_int; on failure records "fn: CL_NAME" and
+ * returns the code from the enclosing function. */
+#define CL_CHECK(fn, ...)                                                              \
+    do {                                                                               \
+        cl_int e_ = fn(__VA_ARGS__);                                                   \
+        if (e_ != CL_SUCCESS)                                                          \
+            return clfit_fail(e_, "%s: %s", #fn, clfit_status_name(e_));               \
+    } while (0)
+
+/* One kernel argument: its size and a pointer to its value. */
+typedef struct {
+    size_t size;
+    const void *value;
+} clfit_arg;
+#define CLFIT_ARG(x) ((clfit_arg){sizeof(x), &(x)})
+
+/* Sets the arguments of kernel k and enqueues it over n work-items in groups of wgs
+ * (n is rounded up to a multiple of wgs; kernels check their bound). Does not wait. */
+clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int nargs,
+                             const clfit_arg *args);
+
+#endif

@@ -1,0 +1,16 @@
+/* softmax_xent_cl: launcher for kernels/softmax_xent.cl; twin of softmax_xent_ref. */
+#include "internal.h"
+
+clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
+                             cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C)
+{
+    if (B < 1 || C < 1)
+        return clfit_fail(CLFIT_ERR_ARG, "softmax_xent_cl: B=%d C=%d", B, C);
+    int want_grad = dlogits != NULL;
+    cl_mem dl = dlogits ? dlogits : logits; /* any valid buffer; never written */
+    clfit_arg a[] = {CLFIT_ARG(dl), CLFIT_ARG(loss_acc), CLFIT_ARG(correct_acc),
+                     CLFIT_ARG(logits), CLFIT_ARG(labels), CLFIT_ARG(B), CLFIT_ARG(C),
+                     CLFIT_ARG(want_grad)};
+    /* one work-group: see the kernel for why */
+    return clfit_cl_launch(cl, CLFIT_K_SOFTMAX_XENT, cl->sxe_wgs, cl->sxe_wgs, 8, a);
+}

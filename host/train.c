@@ -1,0 +1,196 @@
+/* The OpenCL training step (see include/clfit/train.h). The twin of
+ * clfit_ref_train_step in host/model.c: same layers, same order, same Adam. */
+#include "clfit/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clfit/ref.h"
+#include "internal.h"
+
+struct clfit_trainer {
+    clfit_cl *cl;
+    clfit_model_desc desc;
+    int nlayers;
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    size_t nparams;
+    clfit_adam_cfg adam;
+    long step;
+    int max_batch;
+    /* all owned: */
+    cl_mem params, grads, m, v;
+    cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
+    cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
+    cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
+    cl_mem loss_acc, correct_acc;          /* 2 floats (sum, compensation), 1 int */
+};
+
+clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
+                                      clfit_device_data *out)
+{
+    clfit_status st = CLFIT_OK;
+    memset(out, 0, sizeof *out);
+    out->n = d->count;
+    out->D = d->rows * d->cols;
+    int *order = malloc((size_t)d->count * sizeof *order);
+    if (!order) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < d->count; i++) order[i] = i;
+    out->images = clfit_cl_buffer(cl, (size_t)out->n * out->D, d->images, &st);
+    if (!st) out->labels = clfit_cl_buffer(cl, (size_t)out->n, d->labels, &st);
+    if (!st) out->order = clfit_cl_buffer(cl, (size_t)out->n * sizeof(int), order, &st);
+    free(order);
+    if (st) clfit_device_data_free(out);
+    return st;
+}
+
+clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order)
+{
+    CL_CHECK(clEnqueueWriteBuffer, cl->queue, dd->order, CL_FALSE, 0,
+             (size_t)dd->n * sizeof(int), order, 0, NULL, NULL);
+    return CLFIT_OK;
+}
+
+void clfit_device_data_free(clfit_device_data *dd)
+{
+    if (dd->order) clReleaseMemObject(dd->order);
+    if (dd->labels) clReleaseMemObject(dd->labels);
+    if (dd->images) clReleaseMemObject(dd->images);
+    memset(dd, 0, sizeof *dd);
+}
+
+clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_batch,
+                                 clfit_status *st)
+{
+    clfit_status s = CLFIT_OK;
+    clfit_trainer *t = calloc(1, sizeof *t);
+    if (!t) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
+    if (max_batch < 1) { s = clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", max_batch); goto fail; }
+    t->cl = cl;
+    t->desc = m->desc;
+    t->nlayers = m->nlayers;
+    memcpy(t->layer, m->layer, sizeof t->layer);
+    t->nparams = m->nparams;
+    t->adam = m->adam;
+    t->step = m->step;
+    t->max_batch = max_batch;
+    size_t pbytes = m->nparams * sizeof(float);
+    t->params = clfit_cl_buffer(cl, pbytes, m->params, &s);
+    if (!s) t->m = clfit_cl_buffer(cl, pbytes, m->m, &s);
+    if (!s) t->v = clfit_cl_buffer(cl, pbytes, m->v, &s);
+    if (!s) t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
+    if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
+    if (!s) t->x = clfit_cl_buffer(cl, (size_t)max_batch * m->desc.input * sizeof(float), NULL, &s);
+    if (!s) t->y = clfit_cl_buffer(cl, (size_t)max_batch, NULL, &s);
+    for (int l = 0; l < m->nlayers && !s; l++) {
+        size_t bytes = (size_t)max_batch * m->layer[l].out * sizeof(float);
+        t->act[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
+        if (!s) t->dact[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
+    }
+    if (!s) t->loss_acc = clfit_cl_buffer(cl, 2 * sizeof(float), NULL, &s);
+    if (!s) t->correct_acc = clfit_cl_buffer(cl, sizeof(cl_int), NULL, &s);
+    if (!s) s = clfit_trainer_reset_stats(t);
+    if (s) goto fail;
+    t->act[0] = t->x;
+    if (st) *st = CLFIT_OK;
+    return t;
+fail:
+    clfit_trainer_free(t);
+    if (st) *st = s;
+    return NULL;
+}
+
+void clfit_trainer_free(clfit_trainer *t)
+{
+    if (!t) return;
+    if (t->cl) clFinish(t->cl->queue);
+    cl_mem all[] = {t->correct_acc, t->loss_acc, t->y, t->x, t->grads, t->v, t->m, t->params};
+    for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
+        if (t->dact[l]) clReleaseMemObject(t->dact[l]);
+        if (t->act[l]) clReleaseMemObject(t->act[l]);
+    }
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]) clReleaseMemObject(all[i]);
+    free(t);
+}
+
+static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B,
+                            int want_grad)
+{
+    if (B < 1 || B > t->max_batch || start < 0 || start + B > dd->n)
+        return clfit_fail(CLFIT_ERR_ARG, "batch [%d, %d) is outside the data (%d) or larger than %d",
+                          start, start + B, dd->n, t->max_batch);
+    if (dd->D != t->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
+                          t->desc.input);
+    clfit_cl *cl = t->cl;
+    clfit_status st = gather_batch_cl(cl, t->x, t->y, dd->images, dd->labels, dd->order, start,
+                                      B, dd->D);
+    for (int l = 0; l < t->nlayers && !st; l++)
+        st = dense_forward_cl(cl, t->act[l + 1], t->act[l], t->params, &t->layer[l], B,
+                              l < t->nlayers - 1);
+    if (st) return st;
+    int L = t->nlayers;
+    return softmax_xent_cl(cl, want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc,
+                           t->act[L], t->y, B, t->layer[L - 1].out);
+}
+
+clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
+                                int B)
+{
+    clfit_status st = forward(t, dd, start, B, 1);
+    for (int l = t->nlayers - 1; l >= 0 && !st; l--) {
+        const clfit_layer *ly = &t->layer[l];
+        st = dense_backward_cl(t->cl, l > 0 ? t->dact[l] : NULL, t->grads, t->dact[l + 1],
+                               t->act[l], t->params, ly, B);
+        if (!st && l > 0)
+            st = relu_backward_cl(t->cl, t->dact[l], t->dact[l], t->act[l], B * ly->in);
+    }
+    if (st) return st;
+    t->step++;
+    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+}
+
+clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
+                                int B)
+{
+    return forward(t, dd, start, B, 0);
+}
+
+clfit_status clfit_trainer_reset_stats(clfit_trainer *t)
+{
+    clfit_status st = clfit_cl_zero(t->cl, t->loss_acc, 0, 2 * sizeof(float));
+    return st ? st : clfit_cl_zero(t->cl, t->correct_acc, 0, sizeof(cl_int));
+}
+
+clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *correct)
+{
+    float acc[2];
+    cl_int c;
+    clfit_status st = clfit_cl_read(t->cl, t->loss_acc, 0, sizeof acc, acc);
+    if (!st) st = clfit_cl_read(t->cl, t->correct_acc, 0, sizeof c, &c);
+    if (st) return st;
+    *loss_sum = (double)acc[0] - (double)acc[1];
+    *correct = c;
+    return CLFIT_OK;
+}
+
+clfit_status clfit_trainer_read_logits(clfit_trainer *t, float *logits, int B)
+{
+    int L = t->nlayers;
+    return clfit_cl_read(t->cl, t->act[L], 0, (size_t)B * t->layer[L - 1].out * sizeof(float),
+                         logits);
+}
+
+clfit_status clfit_trainer_download(clfit_trainer *t, clfit_model *m)
+{
+    if (m->nparams != t->nparams)
+        return clfit_fail(CLFIT_ERR_ARG, "model has %zu parameters, trainer %zu", m->nparams,
+                          t->nparams);
+    size_t bytes = t->nparams * sizeof(float);
+    clfit_status st = clfit_cl_read(t->cl, t->params, 0, bytes, m->params);
+    if (!st) st = clfit_cl_read(t->cl, t->m, 0, bytes, m->m);
+    if (!st) st = clfit_cl_read(t->cl, t->v, 0, bytes, m->v);
+    if (!st) m->step = t->step;
+    return st;
+}

@@ -1,0 +1,130 @@
+/* clfit OpenCL path: device discovery and choice, one context with one in-order profiling
+ * queue, the program built from kernels/ (the .cl files) (embedded at build time, or read from
+ * $CLFIT_KERNEL_DIR), and the launchers, each the twin of a *_ref in clfit/ref.h.
+ * Launchers only enqueue: they never wait, so a caller can queue a whole epoch.
+ * Who owns what: clfit_cl owns its context, queue, program and kernels; the caller owns
+ * every cl_mem it passes to a launcher. */
+#ifndef CLFIT_CL_H
+#define CLFIT_CL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+
+#include "clfit/model.h"
+#include "clfit/status.h"
+
+/* The kernels clfit builds, in the order of clfit_kernel_names. */
+enum {
+    CLFIT_K_GATHER_BATCH,
+    CLFIT_K_DENSE_BIAS_ACT,
+    CLFIT_K_DENSE_BIAS_GRAD,
+    CLFIT_K_RELU_BACKWARD,
+    CLFIT_K_SOFTMAX_XENT,
+    CLFIT_K_ADAM_UPDATE,
+    CLFIT_K_COUNT
+};
+extern const char *const clfit_kernel_names[CLFIT_K_COUNT];
+
+typedef struct {
+    int index;                  /* global index across platforms, as CLFIT_DEVICE takes it */
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[128];
+    char name[256];
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_mem;
+    char c_version[64];         /* "OpenCL C 1.2 ..." */
+} clfit_device_info;
+
+/* Lists every device of every platform. *list is malloc'd (caller frees). A machine with
+ * no platform gives CLFIT_ERR_NODEVICE. */
+clfit_status clfit_cl_devices(clfit_device_info **list, int *count);
+
+/* Picks a device: selector is a global index ("1") or a case-insensitive substring of the
+ * device or platform name ("pocl", "H100"); NULL means $CLFIT_DEVICE, and if that is unset
+ * the first GPU, else the first device. Sets *chosen to an index into list. */
+clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char *selector,
+                           int *chosen);
+
+typedef struct {
+    clfit_device_info info;
+    cl_context ctx;
+    cl_command_queue queue;     /* in-order, CL_QUEUE_PROFILING_ENABLE */
+    cl_program program;
+    cl_kernel kernel[CLFIT_K_COUNT];
+    size_t wgs;                 /* work-group size of the element-wise kernels (-DWGS) */
+    size_t sxe_wgs;             /* the softmax_xent group size (-DSXE_WGS) */
+} clfit_cl;
+
+/* Opens the device chosen by clfit_cl_pick(selector), creates the context and queue and
+ * builds the program. On a build failure the message holds the device's build log.
+ * Returns NULL and sets *st on failure. */
+clfit_cl *clfit_cl_open(const char *selector, clfit_status *st);
+
+/* Releases in reverse order of creation; NULL is fine. */
+void clfit_cl_close(clfit_cl *cl);
+
+/* A device buffer of `bytes`, copied from host if host is not NULL. NULL on failure. */
+cl_mem clfit_cl_buffer(clfit_cl *cl, size_t bytes, const void *host, clfit_status *st);
+
+/* Blocking copies between host and device, with offsets in bytes. */
+clfit_status clfit_cl_write(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes,
+                            const void *host);
+clfit_status clfit_cl_read(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes, void *host);
+
+/* Fills bytes of buf from offset with zeros (enqueued, not waited for). */
+clfit_status clfit_cl_zero(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes);
+
+/* Waits for everything queued. */
+clfit_status clfit_cl_finish(clfit_cl *cl);
+
+/* ---- launchers: the *_cl twins of the references in clfit/ref.h ---- */
+
+/* C (M,N) = alpha op(A) op(B) + beta C, row-major, offsets and leading dimensions in
+ * floats; op(X) is X or X^T. Through CLBlastSgemm. */
+clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                     float alpha, cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off,
+                     size_t ldb, float beta, cl_mem C, size_t c_off, size_t ldc);
+
+/* x (B,D) = images[order[start+b]] / 255, y (B) = labels[order[start+b]]. */
+clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
+                             cl_mem order, int start, int B, int D);
+
+/* out (B,layer->out) = inp (B,layer->in) . W + b, then ReLU if relu; W and b are read
+ * from params at layer->w_off and layer->b_off. */
+clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,
+                              const clfit_layer *layer, int B, int relu);
+
+/* The bias + activation half of dense_forward_cl alone (kernel dense_bias_act). */
+clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t bias_off,
+                               int B, int OUT, int relu);
+
+/* The bias-gradient half of dense_backward_cl alone (kernel dense_bias_grad):
+ * grads[bias_off + o] = sum over b of dout[b, o], summed in order b = 0..B-1. */
+clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,
+                                int B, int OUT);
+
+/* grads[layer->w_off..] = inp^T dout, grads[layer->b_off..] = column sums of dout, and,
+ * unless dinp is NULL, dinp (B,in) = dout W^T. */
+clfit_status dense_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem grads, cl_mem dout,
+                               cl_mem inp, cl_mem params, const clfit_layer *layer, int B);
+
+/* dinp[i] = out[i] > 0 ? dout[i] : 0 for i < n; dinp may be dout. */
+clfit_status relu_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n);
+
+/* Softmax cross-entropy of logits (B,C) against labels (B uchar): adds the batch's loss
+ * sum to loss_acc (2 floats: sum, Kahan compensation) and its correct count to
+ * correct_acc (1 int), and writes dlogits (B,C) = (softmax - onehot)/B unless dlogits is
+ * NULL. */
+clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
+                             cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C);
+
+/* One Adam update of n floats with the step size alpha = adam_alpha(lr, b1, b2, t). */
+clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,
+                     float alpha, const clfit_adam_cfg *cfg);
+
+#endif

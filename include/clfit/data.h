@@ -1,0 +1,49 @@
+/* clfit data: IDX files (the MNIST/Fashion-MNIST format), gzip-compressed or plain.
+ * Images are idx3 unsigned bytes (count x rows x cols, any size), labels idx1 unsigned
+ * bytes. Every header field is checked against the file's real length. This module only
+ * reads files into host memory; scaling and batching happen in the trainer. */
+#ifndef CLFIT_DATA_H
+#define CLFIT_DATA_H
+
+#include <stdint.h>
+
+#include "clfit/status.h"
+
+#define CLFIT_DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
+#define CLFIT_FASHION_CLASSES 10
+
+/* Fashion-MNIST's class names, indexed by label. */
+extern const char *const clfit_fashion_classes[CLFIT_FASHION_CLASSES];
+
+typedef struct {
+    int count;        /* number of examples */
+    int rows, cols;   /* image size in pixels */
+    uint8_t *images;  /* count*rows*cols bytes, image-major then row-major; owned */
+    uint8_t *labels;  /* count bytes, each < the class count given at load; owned */
+} clfit_dataset;
+
+/* The data directory to use: `given` if not NULL, else $CLFIT_DATA if set and non-empty,
+ * else CLFIT_DEFAULT_DATA_DIR. */
+const char *clfit_data_dir(const char *given);
+
+/* Reads an idx3 unsigned-byte file. On success *pixels (malloc'd, caller frees) holds
+ * count*rows*cols bytes. On failure returns CLFIT_ERR_IO / CLFIT_ERR_FORMAT /
+ * CLFIT_ERR_NOMEM, leaves the outputs untouched, and clfit_last_error() names the file
+ * and what is wrong with it. */
+clfit_status clfit_idx_read_images(const char *path, uint8_t **pixels, int *count,
+                                   int *rows, int *cols);
+
+/* Reads an idx1 unsigned-byte file; as above, with *labels holding count bytes. */
+clfit_status clfit_idx_read_labels(const char *path, uint8_t **labels, int *count);
+
+/* Loads `split` ("train" or "t10k") from dir: <dir>/<split>-images-idx3-ubyte[.gz] and
+ * <dir>/<split>-labels-idx1-ubyte[.gz] (the .gz name is tried first). Checks that the two
+ * files agree on the count and that every label is below `classes`. On failure *out is
+ * zeroed and nothing is leaked. */
+clfit_status clfit_dataset_load(const char *dir, const char *split, int classes,
+                                clfit_dataset *out);
+
+/* Frees what clfit_dataset_load allocated; safe on a zeroed dataset. */
+void clfit_dataset_free(clfit_dataset *d);
+
+#endif

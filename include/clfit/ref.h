@@ -1,0 +1,52 @@
+/* clfit CPU reference: plain C99 for every operation the trainer uses, written to be read.
+ * The OpenCL path (the *_cl twins in include/clfit/cl.h) is tested against these; the
+ * trainer's CPU path and `clfit verify` use them too. All matrices are row-major floats.
+ * Backward functions overwrite their outputs (they never accumulate). */
+#ifndef CLFIT_REF_H
+#define CLFIT_REF_H
+
+#include <stdint.h>
+
+/* Gathers a batch: x (B,D) = images[order[b]] / 255, y (B) = labels[order[b]].
+ * images (N,D) bytes, labels (N) bytes, order (B) indices into 0..N-1. */
+void gather_batch_ref(float *x, uint8_t *y, const uint8_t *images, const uint8_t *labels,
+                      const int *order, int B, int D);
+
+/* inp is (B,IN), weight is (IN,OUT), bias is (OUT), out is (B,OUT): out = inp.weight + bias */
+void dense_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                       int B, int IN, int OUT);
+
+/* dout is (B,OUT), inp is (B,IN), weight is (IN,OUT).
+ * dweight (IN,OUT) = inp^T.dout, dbias (OUT) = sum over b of dout, and, unless dinp is
+ * NULL, dinp (B,IN) = dout.weight^T. */
+void dense_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int B, int IN, int OUT);
+
+/* out[i] = max(inp[i], 0); out may alias inp. */
+void relu_forward_ref(float *out, const float *inp, int n);
+
+/* dinp[i] = out[i] > 0 ? dout[i] : 0, where out is the ReLU's output; may alias dout. */
+void relu_backward_ref(float *dinp, const float *dout, const float *out, int n);
+
+/* Softmax cross-entropy from logits (B,C) against integer labels (B), numerically stable
+ * (log-sum-exp with the row maximum subtracted). Returns the *sum* over the batch of the
+ * per-example losses in *loss_sum and the number of rows whose first argmax equals the
+ * label in *correct. Unless dlogits is NULL, dlogits (B,C) = (softmax - onehot) / B: the
+ * gradient of the *mean* loss. */
+void softmax_xent_ref(float *dlogits, float *loss_sum, int *correct, const float *logits,
+                      const uint8_t *labels, int B, int C);
+
+/* Adam's bias-corrected step size for step t (1-based), as Keras computes it
+ * (keras/src/optimizers/adam.py): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+ * Computed in double, then rounded once to float. */
+float adam_alpha(float lr, float beta1, float beta2, long t);
+
+/* One Adam update of n parameters, as Keras defines it:
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
+ *   param -= alpha m / (sqrt(v) + eps)        (alpha from adam_alpha; Keras' eps = 1e-7)
+ * Note eps is added to sqrt(v) *after* bias correction folded into alpha, which differs
+ * from PyTorch's placement. */
+void adam_ref(float *param, float *m, float *v, const float *grad, int n, float alpha,
+              float beta1, float beta2, float eps);
+
+#endif

@@ -1,0 +1,54 @@
+/* clfit OpenCL trainer: a model's parameters, gradients, Adam moments and activations
+ * living on the device, and the training step built from the *_cl launchers.
+ * Steps only enqueue; loss and accuracy accumulate on the device until read. */
+#ifndef CLFIT_TRAIN_H
+#define CLFIT_TRAIN_H
+
+#include "clfit/cl.h"
+#include "clfit/data.h"
+#include "clfit/model.h"
+
+/* A dataset uploaded to the device once: images (n,D) uchar, labels (n) uchar, and an
+ * order (n ints, the epoch's permutation) that batches are gathered through. */
+typedef struct {
+    cl_mem images, labels, order;   /* owned */
+    int n, D;
+} clfit_device_data;
+
+/* Uploads d with the identity order. On failure nothing is left allocated. */
+clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
+                                      clfit_device_data *out);
+/* Replaces the order (n ints, each in 0..n-1), enqueued without waiting; `order` must
+ * stay valid until the next clfit_cl_finish or blocking call. */
+clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order);
+void clfit_device_data_free(clfit_device_data *dd);
+
+typedef struct clfit_trainer clfit_trainer;
+
+/* Uploads m's parameters and Adam state; buffers sized for batches up to max_batch. */
+clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_batch,
+                                 clfit_status *st);
+void clfit_trainer_free(clfit_trainer *t);
+
+/* One training step on the batch dd->order[start .. start+B): gather, forward, softmax
+ * cross-entropy (accumulating loss and correct count), backward, Adam. Enqueue only. */
+clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
+                                int B);
+
+/* Forward pass and loss only (evaluation) on the same batch; enqueue only. */
+clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
+                                int B);
+
+/* Zeroes the loss/correct accumulators (enqueued). */
+clfit_status clfit_trainer_reset_stats(clfit_trainer *t);
+
+/* Waits, then reads the accumulated loss sum and correct count. */
+clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *correct);
+
+/* Waits, then copies the logits (B,classes) of the last step or eval. */
+clfit_status clfit_trainer_read_logits(clfit_trainer *t, float *logits, int B);
+
+/* Waits, then copies parameters, Adam moments and step count back into m. */
+clfit_status clfit_trainer_download(clfit_trainer *t, clfit_model *m);
+
+#endif

@@ -1,0 +1,62 @@
+/* Helpers shared by the Check suites: a per-run seed, random fills, the OpenCL fixture,
+ * and ASSERT_CLOSE around clfit_compare. */
+#ifndef CLFIT_TESTUTIL_H
+#define CLFIT_TESTUTIL_H
+
+#include <check.h>
+#include <float.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clfit/cl.h"
+#include "clfit/compare.h"
+#include "clfit/rng.h"
+
+/* The seed for this run's random inputs: $CLFIT_TEST_SEED, or fresh from the clock.
+ * Every failure message prints it so that a failing run can be repeated. */
+uint64_t test_seed(void);
+
+/* a[i] uniform in [lo, hi) */
+void fill_uniform(clfit_rng *r, float *a, size_t n, float lo, float hi);
+
+/* Non-zero when $CLFIT_TEST_SMALL is set: the suites then use only small sizes (oclgrind
+ * simulates every work-item, so the full sizes would take minutes). */
+int test_small(void);
+
+/* The device every OpenCL test runs on (CLFIT_DEVICE picks; default as clfit_cl_open).
+ * Opened in a checked fixture, so inside each forked test process. */
+extern clfit_cl *tcl;
+void cl_setup(void);
+void cl_teardown(void);
+
+/* A device buffer holding a copy of n floats (or bytes) of host memory. */
+cl_mem upload(const void *host, size_t bytes);
+void download(cl_mem buf, void *host, size_t bytes);
+
+#define ASSERT_OK(expr)                                                                   \
+    do {                                                                                  \
+        clfit_status s_ = (expr);                                                         \
+        ck_assert_msg(s_ == CLFIT_OK, "%s -> %s: %s", #expr, clfit_status_name(s_),         \
+                      clfit_last_error());                                                \
+    } while (0)
+
+/* Fails the test unless clfit_compare(got, want, n, atol, rtol) passes; the message names
+ * the worst element, the errors and the seed. */
+#define ASSERT_CLOSE(what, got, want, count, atol, rtol)                                      \
+    do {                                                                                  \
+        clfit_compare_result r_;                                                          \
+        int ok_ = clfit_compare((got), (want), (count), (atol), (rtol), &r_);                 \
+        ck_assert_msg(ok_,                                                                \
+                      "%s: %zu of %zu outside atol %.3g rtol %.3g (%zu non-finite); "      \
+                      "worst [%zu] got %.9g want %.9g; max abs %.3g max rel %.3g; seed %llu", \
+                      (what), r_.failures, r_.n, (double)(atol), (double)(rtol),          \
+                      r_.nonfinite, r_.worst, (double)(got)[r_.worst],                    \
+                      (double)(want)[r_.worst], r_.max_abs, r_.max_rel,                   \
+                      (unsigned long long)test_seed());                                   \
+    } while (0)
+
+/* Runs a suite with the usual Check runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
+int run_suite(Suite *s);
+
+#endif
