@@ -1,0 +1,139 @@
+/* End to end: the same seed, weights and batches trained for a few steps on the OpenCL
+ * path (host/train.c) and on the CPU reference (clfit_ref_train_step) give the same
+ * losses, correct counts and weights within a stated tolerance; evaluation agrees too.
+ * Tolerances: the two paths differ only by rounding (GEMM summation order, exp/log/sqrt
+ * ulps: ~1e-7 relative per operation, see the kernel suites). Losses are compared with
+ * rtol 1e-5. Weights: Adam divides by sqrt(v), so a gradient rounding difference dg moves
+ * an update by up to lr * dg / (|g| + eps); over a few steps that stays well below
+ * lr * 1e-2 = 1e-5 per parameter, the atol used (measured: see the printed maximum). Adam's
+ * moments m and v get the same absolute bound scaled to their own size. */
+#include <math.h>
+#include <string.h>
+
+#include "clfit/model.h"
+#include "clfit/ref.h"
+#include "clfit/train.h"
+#include "testutil.h"
+
+static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs)
+{
+    clfit_rng rng;
+    clfit_rng_seed(&rng, test_seed());
+    clfit_dataset ds = {.count = N, .rows = 1, .cols = desc->input};
+    ds.images = malloc((size_t)N * desc->input);
+    ds.labels = malloc(N);
+    for (size_t i = 0; i < (size_t)N * desc->input; i++) ds.images[i] = (uint8_t)clfit_rng_below(&rng, 256);
+    for (int i = 0; i < N; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&rng, desc->classes);
+    clfit_status st;
+    uint64_t seed = clfit_rng_next(&rng);
+    clfit_model *ref = clfit_model_new(desc, seed, &st), *dev = clfit_model_new(desc, seed, &st);
+    ck_assert_ptr_nonnull(ref);
+    clfit_ref_work *w = clfit_ref_work_new(ref, B, &st);
+    clfit_trainer *t = clfit_trainer_new(tcl, dev, B, &st);
+    ck_assert_msg(t != NULL, "%s", clfit_last_error());
+    clfit_device_data dd;
+    ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
+
+    int *order = malloc(N * sizeof(int));
+    float *x = malloc((size_t)B * desc->input * 4);
+    uint8_t *y = malloc(B);
+    double prev_loss = 0;
+    long prev_correct = 0;
+    for (int e = 0; e < epochs; e++) {
+        for (int i = 0; i < N; i++) order[i] = i;
+        clfit_rng_shuffle(&rng, order, N);
+        ASSERT_OK(clfit_device_data_set_order(tcl, &dd, order));
+        for (int start = 0; start < N; start += B) {
+            int b = N - start < B ? N - start : B; /* the last batch may be partial */
+            gather_batch_ref(x, y, ds.images, ds.labels, order + start, b, desc->input);
+            float ref_loss;
+            int ref_correct;
+            ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, &ref_loss, &ref_correct));
+            ASSERT_OK(clfit_trainer_step(t, &dd, start, b));
+            double sum;
+            long correct;
+            ASSERT_OK(clfit_trainer_read_stats(t, &sum, &correct));
+            float dev_loss = (float)(sum - prev_loss);
+            prev_loss = sum;
+            char what[96];
+            snprintf(what, sizeof what, "loss of epoch %d step at %d (B=%d)", e, start, b);
+            ASSERT_CLOSE(what, &dev_loss, &ref_loss, 1, 1e-6, 1e-5);
+            ck_assert_int_eq(correct - prev_correct, ref_correct);
+            prev_correct = correct;
+        }
+    }
+    ASSERT_OK(clfit_trainer_download(t, dev));
+    ck_assert_int_eq(dev->step, ref->step);
+    clfit_compare_result r;
+    ASSERT_CLOSE("weights after training", dev->params, ref->params, ref->nparams, 1e-5, 0.0);
+    clfit_compare(dev->params, ref->params, ref->nparams, 1e-5, 0, &r);
+    printf("end-to-end %d-%d-%d B=%d, %ld steps: max |weight difference| %.3g\n", desc->input,
+           desc->hidden[0], desc->classes, B, ref->step, r.max_abs);
+    ASSERT_CLOSE("Adam m", dev->m, ref->m, ref->nparams, 1e-6, 1e-4);
+    ASSERT_CLOSE("Adam v", dev->v, ref->v, ref->nparams, 1e-8, 1e-4);
+
+    /* evaluation of the trained weights over the whole set, in batches */
+    ASSERT_OK(clfit_trainer_reset_stats(t));
+    float ref_total = 0;
+    int ref_total_correct = 0;
+    for (int i = 0; i < N; i++) order[i] = i;
+    ASSERT_OK(clfit_device_data_set_order(tcl, &dd, order));
+    for (int start = 0; start < N; start += B) {
+        int b = N - start < B ? N - start : B;
+        gather_batch_ref(x, y, ds.images, ds.labels, order + start, b, desc->input);
+        float l;
+        int c;
+        ASSERT_OK(clfit_ref_forward_backward(ref, w, ref->params, x, y, b, NULL, NULL, &l, &c));
+        ref_total += l;
+        ref_total_correct += c;
+        ASSERT_OK(clfit_trainer_eval(t, &dd, start, b));
+    }
+    double sum;
+    long correct;
+    ASSERT_OK(clfit_trainer_read_stats(t, &sum, &correct));
+    float dev_total = (float)sum;
+    ASSERT_CLOSE("evaluation loss", &dev_total, &ref_total, 1, 1e-6, 1e-5);
+    ck_assert_int_eq(correct, ref_total_correct);
+
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    clfit_ref_work_free(w);
+    clfit_model_free(ref);
+    clfit_model_free(dev);
+    clfit_dataset_free(&ds);
+    free(order); free(x); free(y);
+}
+
+START_TEST(test_small_mlp)
+{
+    clfit_model_desc d = {.input = 33, .nhidden = 1, .hidden = {16}, .classes = 5};
+    compare_paths(&d, 61, 7, 2);
+}
+END_TEST
+
+START_TEST(test_deeper_mlp)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 2, .hidden = {13, 9}, .classes = 4};
+    compare_paths(&d, 50, 16, 2);
+}
+END_TEST
+
+START_TEST(test_tutorial_shape)
+{
+    clfit_model_desc d = {.input = 784, .nhidden = 1, .hidden = {128}, .classes = 10};
+    compare_paths(&d, 160, 32, 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("cl_vs_ref");
+    tcase_add_checked_fixture(tc, cl_setup, cl_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_small_mlp);
+    tcase_add_test(tc, test_deeper_mlp);
+    tcase_add_test(tc, test_tutorial_shape);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

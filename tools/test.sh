@@ -1,0 +1,21 @@
+#!/bin/sh
+# The README's test command: installs what is missing, builds, and runs every suite on
+# PoCL (unit + oclgrind labels), then again built with AddressSanitizer and UBSan.
+# usage: tools/test.sh            (from anywhere inside the repository)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+tools/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (RelWithDebInfo) and test on PoCL, then under oclgrind"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCLFIT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j "$jobs")
+echo "tools/test.sh: all suites passed"
