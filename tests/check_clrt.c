@@ -1,0 +1,137 @@
+/* The OpenCL runtime (host/clrt.c) and status names (host/status.c): device choice by
+ * index, name substring and CLFIT_DEVICE; a kernel that fails to build reports the
+ * device's build log; CLFIT_KERNEL_DIR replaces the embedded sources. */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+START_TEST(test_status_names)
+{
+    ck_assert_str_eq(clfit_status_name(-54), "CL_INVALID_WORK_GROUP_SIZE");
+    ck_assert_str_eq(clfit_status_name(0), "CL_SUCCESS");
+    ck_assert_str_eq(clfit_status_name(-1017), "CLBlastInvalidDimension");
+    ck_assert_str_eq(clfit_status_name(CLFIT_ERR_FORMAT), "CLFIT_ERR_FORMAT");
+    ck_assert_str_eq(clfit_status_name(-4242), "UNKNOWN_STATUS");
+}
+END_TEST
+
+START_TEST(test_pick)
+{
+    clfit_device_info list[3] = {0};
+    strcpy(list[0].name, "pthread-skylake");
+    strcpy(list[0].platform_name, "Portable Computing Language");
+    list[0].type = CL_DEVICE_TYPE_CPU;
+    strcpy(list[1].name, "NVIDIA H100 80GB HBM3");
+    strcpy(list[1].platform_name, "NVIDIA CUDA");
+    list[1].type = CL_DEVICE_TYPE_GPU;
+    strcpy(list[2].name, "Oclgrind Simulator");
+    strcpy(list[2].platform_name, "Oclgrind");
+    list[2].type = CL_DEVICE_TYPE_ACCELERATOR;
+    int chosen = -1;
+    unsetenv("CLFIT_DEVICE");
+    ASSERT_OK(clfit_cl_pick(list, 3, NULL, &chosen));
+    ck_assert_int_eq(chosen, 1); /* the first GPU */
+    ASSERT_OK(clfit_cl_pick(list, 1, NULL, &chosen));
+    ck_assert_int_eq(chosen, 0); /* no GPU: the first device */
+    ASSERT_OK(clfit_cl_pick(list, 3, "2", &chosen));
+    ck_assert_int_eq(chosen, 2);
+    ASSERT_OK(clfit_cl_pick(list, 3, "h100", &chosen)); /* case-insensitive substring */
+    ck_assert_int_eq(chosen, 1);
+    ASSERT_OK(clfit_cl_pick(list, 3, "portable", &chosen)); /* platform name too */
+    ck_assert_int_eq(chosen, 0);
+    setenv("CLFIT_DEVICE", "oclgrind", 1);
+    ASSERT_OK(clfit_cl_pick(list, 3, NULL, &chosen));
+    ck_assert_int_eq(chosen, 2);
+    ASSERT_OK(clfit_cl_pick(list, 3, "0", &chosen)); /* an explicit selector wins */
+    ck_assert_int_eq(chosen, 0);
+    unsetenv("CLFIT_DEVICE");
+    ck_assert_int_eq(clfit_cl_pick(list, 3, "3", &chosen), CLFIT_ERR_NODEVICE);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "there are 3 device(s)"));
+    ck_assert_int_eq(clfit_cl_pick(list, 3, "radeon", &chosen), CLFIT_ERR_NODEVICE);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "no OpenCL device matches \"radeon\""));
+}
+END_TEST
+
+START_TEST(test_devices_and_open)
+{
+    clfit_device_info *list;
+    int n;
+    ASSERT_OK(clfit_cl_devices(&list, &n));
+    ck_assert_int_ge(n, 1);
+    ck_assert_int_gt((int)strlen(list[0].name), 0);
+    ck_assert_ptr_nonnull(strstr(list[0].c_version, "OpenCL C"));
+    free(list);
+    clfit_status st;
+    clfit_cl *cl = clfit_cl_open("0", &st);
+    ck_assert_msg(cl != NULL, "%s", clfit_last_error());
+    for (int k = 0; k < CLFIT_K_COUNT; k++) ck_assert_ptr_nonnull(cl->kernel[k]);
+    clfit_cl_close(cl);
+}
+END_TEST
+
+/* Copies kernels/ to a temporary directory, appends `extra` to relu.cl, points
+ * CLFIT_KERNEL_DIR at it and opens the device. */
+static clfit_cl *open_with_modified_kernels(const char *extra, clfit_status *st, char *tmp)
+{
+    strcpy(tmp, "/tmp/clfit-kernels-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp '%s'/*.cl '%s' && printf '%%s\\n' '%s' >> '%s/relu.cl'",
+             CLFIT_SOURCE_DIR "/kernels", tmp, extra, tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("CLFIT_KERNEL_DIR", tmp, 1);
+    clfit_cl *cl = clfit_cl_open(NULL, st);
+    unsetenv("CLFIT_KERNEL_DIR");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    return cl;
+}
+
+START_TEST(test_build_failure_shows_log)
+{
+    char tmp[64];
+    clfit_status st;
+    clfit_cl *cl = open_with_modified_kernels("__kernel void broken(void) { undeclared_thing = 1; }",
+                                              &st, tmp);
+    ck_assert_ptr_null(cl);
+    ck_assert_int_eq(st, CL_BUILD_PROGRAM_FAILURE);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "CL_BUILD_PROGRAM_FAILURE"));
+    ck_assert_msg(strstr(clfit_last_error(), "undeclared_thing"),
+                  "the build log should name the bad identifier: %s", clfit_last_error());
+}
+END_TEST
+
+START_TEST(test_kernel_dir_is_read)
+{
+    char tmp[64];
+    clfit_status st;
+    /* a valid extra kernel proves the files were read from disk and built */
+    clfit_cl *cl = open_with_modified_kernels("__kernel void extra_from_disk(void) { }", &st, tmp);
+    ck_assert_msg(cl != NULL, "%s", clfit_last_error());
+    cl_int e;
+    cl_kernel k = clCreateKernel(cl->program, "extra_from_disk", &e);
+    ck_assert_int_eq(e, CL_SUCCESS);
+    clReleaseKernel(k);
+    clfit_cl_close(cl);
+    setenv("CLFIT_KERNEL_DIR", "/nonexistent/kernels", 1);
+    ck_assert_ptr_null(clfit_cl_open(NULL, &st));
+    unsetenv("CLFIT_KERNEL_DIR");
+    ck_assert_int_eq(st, CLFIT_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "/nonexistent/kernels/"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("clrt");
+    TCase *tc = tcase_create("clrt");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_status_names);
+    tcase_add_test(tc, test_pick);
+    tcase_add_test(tc, test_devices_and_open);
+    tcase_add_test(tc, test_build_failure_shows_log);
+    tcase_add_test(tc, test_kernel_dir_is_read);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
