@@ -98,6 +98,23 @@ void softmax_xent_ref(float *dlogits, float *loss_sum, int *correct, const float
     *correct = right;
 }
 
+void softmax_ref(float *probs, const float *logits, int B, int C)
+{
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * C;
+        float *p = probs + (size_t)b * C;
+        float zmax = z[0], sum = 0.0f;
+        for (int c = 1; c < C; c++)
+            if (z[c] > zmax) zmax = z[c];
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(z[c] - zmax);
+            sum += p[c];
+        }
+        for (int c = 0; c < C; c++)
+            p[c] /= sum;
+    }
+}
+
 float adam_alpha(float lr, float beta1, float beta2, long t)
 {
     double b1t = pow((double)beta1, (double)t), b2t = pow((double)beta2, (double)t);

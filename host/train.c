@@ -43,6 +43,28 @@ clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
     return st;
 }
 
+clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, int first,
+                                    int n, clfit_device_data *out)
+{
+    clfit_status st = CLFIT_OK;
+    memset(out, 0, sizeof *out);
+    if (first < 0 || n < 1)
+        return clfit_fail(CLFIT_ERR_ARG, "view of %d examples from %d", n, first);
+    int *order = malloc((size_t)n * sizeof *order);
+    if (!order) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) order[i] = first + i;
+    out->order = clfit_cl_buffer(cl, (size_t)n * sizeof(int), order, &st);
+    free(order);
+    if (st) return st;
+    clRetainMemObject(src->images);
+    clRetainMemObject(src->labels);
+    out->images = src->images;
+    out->labels = src->labels;
+    out->n = n;
+    out->D = src->D;
+    return CLFIT_OK;
+}
+
 clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order)
 {
     CL_CHECK(clEnqueueWriteBuffer, cl->queue, dd->order, CL_FALSE, 0,

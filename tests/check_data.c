@@ -24,35 +24,13 @@ static void remove_dir(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Writes <dir>/<name>: a 4-byte magic (0,0,type,ndim), ndim big-endian dims, then `extra`
- * bytes of payload, gzip-compressed when the name ends in .gz. payload_len may differ from
- * what the dims announce: that is how the malformed cases are made. */
+/* <dir>/<name>, through write_idx_file (testutil.c) */
 static void write_idx(const char *name, int type, int ndim, const uint32_t *dims,
                       const uint8_t *payload, size_t payload_len)
 {
-    size_t n = 4 + 4 * (size_t)ndim + payload_len;
-    uint8_t *buf = malloc(n);
-    buf[0] = 0; buf[1] = 0; buf[2] = (uint8_t)type; buf[3] = (uint8_t)ndim;
-    for (int i = 0; i < ndim; i++) {
-        buf[4 + 4 * i] = dims[i] >> 24; buf[5 + 4 * i] = dims[i] >> 16;
-        buf[6 + 4 * i] = dims[i] >> 8; buf[7 + 4 * i] = dims[i];
-    }
-    if (payload_len) memcpy(buf + 4 + 4 * ndim, payload, payload_len);
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    size_t len = strlen(name);
-    if (len > 3 && strcmp(name + len - 3, ".gz") == 0) {
-        gzFile f = gzopen(path, "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(gzwrite(f, buf, (unsigned)n), (int)n);
-        gzclose(f);
-    } else {
-        FILE *f = fopen(path, "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
-        fclose(f);
-    }
-    free(buf);
+    write_idx_file(path, type, ndim, dims, payload, payload_len);
 }
 
 static uint8_t pixels[7 * 3 * 5], labels[7] = {0, 1, 2, 3, 4, 5, 9};

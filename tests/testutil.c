@@ -1,7 +1,9 @@
 /* Shared test helpers (see testutil.h). */
 #include "testutil.h"
 
+#include <string.h>
 #include <time.h>
+#include <zlib.h>
 #include <unistd.h>
 
 clfit_cl *tcl;
@@ -67,4 +69,51 @@ int run_suite(Suite *s)
     if (failed) fprintf(stderr, "(random inputs used seed %llu: rerun with CLFIT_TEST_SEED=%llu)\n",
                         (unsigned long long)test_seed(), (unsigned long long)test_seed());
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void write_idx_file(const char *path, int type, int ndim, const uint32_t *dims,
+                    const uint8_t *payload, size_t payload_len)
+{
+    size_t n = 4 + 4 * (size_t)ndim + payload_len;
+    uint8_t *buf = malloc(n);
+    buf[0] = 0; buf[1] = 0; buf[2] = (uint8_t)type; buf[3] = (uint8_t)ndim;
+    for (int i = 0; i < ndim; i++) {
+        buf[4 + 4 * i] = dims[i] >> 24; buf[5 + 4 * i] = dims[i] >> 16;
+        buf[6 + 4 * i] = dims[i] >> 8; buf[7 + 4 * i] = dims[i];
+    }
+    if (payload_len) memcpy(buf + 4 + 4 * ndim, payload, payload_len);
+    size_t len = strlen(path);
+    if (len > 3 && strcmp(path + len - 3, ".gz") == 0) {
+        gzFile f = gzopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(gzwrite(f, buf, (unsigned)n), (int)n);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+        fclose(f);
+    }
+    free(buf);
+}
+
+void write_learnable_split(const char *dir, const char *split, int n, int rows, int cols,
+                           int classes, uint64_t seed)
+{
+    clfit_rng r;
+    clfit_rng_seed(&r, seed);
+    int D = rows * cols;
+    uint8_t *img = malloc((size_t)n * D), *lab = malloc(n);
+    for (int i = 0; i < n; i++) {
+        lab[i] = (uint8_t)clfit_rng_below(&r, classes);
+        for (int k = 0; k < D; k++)
+            img[(size_t)i * D + k] = (uint8_t)((k % classes == lab[i] ? 160 : 0) + clfit_rng_below(&r, 90));
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, split);
+    write_idx_file(path, 8, 3, (uint32_t[]){n, rows, cols}, img, (size_t)n * D);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, split);
+    write_idx_file(path, 8, 1, (uint32_t[]){n}, lab, n);
+    free(img);
+    free(lab);
 }

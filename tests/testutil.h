@@ -56,6 +56,18 @@ void download(cl_mem buf, void *host, size_t bytes);
                       (unsigned long long)test_seed());                                   \
     } while (0)
 
+/* Writes an IDX file: a 4-byte magic (0,0,type,ndim), ndim big-endian dims, then
+ * payload_len bytes, gzip-compressed when path ends in .gz. payload_len may differ from
+ * what the dims announce: that is how the malformed cases are made. */
+void write_idx_file(const char *path, int type, int ndim, const uint32_t *dims,
+                    const uint8_t *payload, size_t payload_len);
+
+/* Writes <dir>/<split>-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz: n images of
+ * rows x cols whose pixels encode the label (pixel k is bright when k % classes equals
+ * it, plus noise), so that a model can learn them in a few epochs. */
+void write_learnable_split(const char *dir, const char *split, int n, int rows, int cols,
+                           int classes, uint64_t seed);
+
 /* Runs a suite with the usual Check runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
 

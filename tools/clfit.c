@@ -1,20 +1,225 @@
-/* clfit: the command line. */
-#include <stdio.h>
-#include <string.h>
+/* clfit: the command line. Each subcommand parses its options, calls the library, and
+ * turns a failed status into one line on stderr. Exit codes: 0 success, 1 the work
+ * failed (bad file, device error, NaN loss), 2 bad usage. */
+#include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clfit/cl.h"
+#include "clfit/data.h"
+#include "clfit/fit.h"
+#include "clfit/modelfile.h"
+#include "cli.h"
+
+/* ---------- shared helpers ---------- */
+
+const char *cli_cmd = "clfit";
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cli_cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see '%s --help')\n", cli_cmd);
+    return 2;
+}
+
+int cli_fail(clfit_status st)
+{
+    (void)st;
+    fprintf(stderr, "clfit: %s\n", clfit_last_error());
+    return 1;
+}
+
+int cli_parse_long(const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max) {
+        cli_usage_error("%s: expected an integer in %ld..%ld, got '%s'", opt, min, max, s);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_parse_double(const char *opt, const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= min && v <= max)) {
+        cli_usage_error("%s: expected a number in [%g, %g], got '%s'", opt, min, max, s);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* "3,17,42" -> up to max ints, each >= 0; returns the count or -1 (usage error printed). */
+int cli_parse_list(const char *opt, const char *s, int *out, int max)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 1000000000 || errno || (*end && *end != ',') || n == max) {
+            cli_usage_error("%s: expected a comma-separated list of at most %d non-negative integers, got '%s'", opt, max, s);
+            return -1;
+        }
+        out[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0) { cli_usage_error("%s: empty list", opt); return -1; }
+    return n;
+}
+
+const char *cli_class_name(int c, int classes, char *buf, size_t size)
+{
+    if (classes == CLFIT_FASHION_CLASSES) return clfit_fashion_classes[c];
+    snprintf(buf, size, "class %d", c);
+    return buf;
+}
+
+int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d)
+{
+    const char *split = strcmp(set, "train") == 0 ? "train" : "t10k";
+    clfit_status st = clfit_dataset_load(clfit_data_dir(dir), split, classes, d);
+    return st ? cli_fail(st) : 0;
+}
+
+/* ---------- clfit devices ---------- */
+
+static int cmd_devices(int argc, char **argv)
+{
+    static const struct option opts[] = {{"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0}};
+    const char *sel = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'd') sel = optarg;
+        else if (c == 'h') {
+            printf("usage: clfit devices [--device SEL]\n\n"
+                   "Lists every OpenCL platform and device with its index, type, compute units,\n"
+                   "global memory and OpenCL C version; '*' marks the device clfit would use\n"
+                   "(--device, else $CLFIT_DEVICE, else the first GPU, else the first device).\n");
+            return 0;
+        } else return cli_usage_error("unknown option");
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    clfit_device_info *list;
+    int n, chosen = -1;
+    clfit_status st = clfit_cl_devices(&list, &n);
+    if (st) return cli_fail(st);
+    st = clfit_cl_pick(list, n, sel, &chosen);
+    if (st) { free(list); return cli_fail(st); }
+    printf("   idx  type         CUs  global mem  OpenCL C           device (platform)\n");
+    for (int i = 0; i < n; i++) {
+        const clfit_device_info *d = &list[i];
+        const char *type = d->type & CL_DEVICE_TYPE_GPU ? "GPU" : d->type & CL_DEVICE_TYPE_CPU ? "CPU"
+                         : d->type & CL_DEVICE_TYPE_ACCELERATOR ? "accelerator" : "other";
+        printf(" %s %3d  %-11s %4u  %7.1f GiB  %-17.17s  %s (%s)\n", i == chosen ? "*" : " ", i, type,
+               d->compute_units, d->global_mem / 1073741824.0, d->c_version, d->name, d->platform_name);
+    }
+    free(list);
+    return 0;
+}
+
+/* ---------- clfit info ---------- */
+
+static int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'}, {0}};
+    const char *dir = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'D') dir = optarg;
+        else if (c == 'h') {
+            printf("usage: clfit info [--data DIR]\n\n"
+                   "The tutorial's look at the data: the shape of the four arrays, the pixel\n"
+                   "range, and how many images each class has, with its name.\n"
+                   "  --data DIR   the IDX files (default $CLFIT_DATA, else %s)\n", CLFIT_DEFAULT_DATA_DIR);
+            return 0;
+        } else return cli_usage_error("unknown option");
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    clfit_dataset d[2];
+    if (cli_load_split(dir, "train", 256, &d[0])) return 1;
+    if (cli_load_split(dir, "test", 256, &d[1])) { clfit_dataset_free(&d[0]); return 1; }
+    printf("data: %s\n", clfit_data_dir(dir));
+    const char *names[2] = {"train", "test"};
+    int maxlabel = 0;
+    for (int s = 0; s < 2; s++) {
+        int lo = 255, hi = 0;
+        for (size_t i = 0; i < (size_t)d[s].count * d[s].rows * d[s].cols; i++) {
+            if (d[s].images[i] < lo) lo = d[s].images[i];
+            if (d[s].images[i] > hi) hi = d[s].images[i];
+        }
+        for (int i = 0; i < d[s].count; i++) if (d[s].labels[i] > maxlabel) maxlabel = d[s].labels[i];
+        printf("%-5s images: %d x %d x %d (uint8, pixels %d..%d)   labels: %d\n", names[s], d[s].count,
+               d[s].rows, d[s].cols, lo, hi, d[s].count);
+    }
+    int classes = maxlabel + 1;
+    printf("\nclass  name          train   test\n");
+    for (int k = 0; k < classes; k++) {
+        int n[2] = {0, 0};
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < d[s].count; i++) n[s] += d[s].labels[i] == k;
+        char buf[32];
+        printf("%5d  %-12s %6d %6d\n", k, cli_class_name(k, classes, buf, sizeof buf), n[0], n[1]);
+    }
+    clfit_dataset_free(&d[0]);
+    clfit_dataset_free(&d[1]);
+    return 0;
+}
+
+/* ---------- main ---------- */
+
+static void main_help(FILE *f)
+{
+    fprintf(f,
+            "usage: clfit COMMAND [OPTIONS]\n\n"
+            "Trains and checks neural networks with OpenCL kernels (Fashion-MNIST by default).\n\n"
+            "commands:\n"
+            "  devices    list OpenCL devices and the one clfit would use\n"
+            "  info       shapes, pixel range and class counts of the data\n"
+            "  train      train a model (Keras' fit), then evaluate it on the test set\n"
+            "  evaluate   loss and accuracy of a saved model\n"
+            "  predict    class probabilities of chosen images\n\n"
+            "'clfit COMMAND --help' describes each. Environment: CLFIT_DATA (data directory),\n"
+            "CLFIT_DEVICE (device index or name), CLFIT_KERNEL_DIR (read kernels from disk).\n");
+}
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "devices") == 0) {
-        clfit_device_info *list;
-        int n;
-        clfit_status st = clfit_cl_devices(&list, &n);
-        if (st) { fprintf(stderr, "clfit: %s\n", clfit_last_error()); return 1; }
-        for (int i = 0; i < n; i++) printf("%d %s / %s\n", i, list[i].platform_name, list[i].name);
+    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+        {"devices", cmd_devices}, {"info", cmd_info}, {"train", cmd_train},
+        {"evaluate", cmd_evaluate}, {"predict", cmd_predict},
+    };
+    if (argc < 2) { main_help(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        main_help(stdout);
         return 0;
     }
-    fprintf(stderr, "usage: clfit devices\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            static char cmd[64];
+            snprintf(cmd, sizeof cmd, "clfit %s", cmds[i].name);
+            cli_cmd = cmd;
+            return cmds[i].fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "clfit: unknown command '%s' (see 'clfit --help')\n", argv[1]);
     return 2;
 }

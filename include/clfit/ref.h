@@ -36,6 +36,9 @@ void relu_backward_ref(float *dinp, const float *dout, const float *out, int n);
 void softmax_xent_ref(float *dlogits, float *loss_sum, int *correct, const float *logits,
                       const uint8_t *labels, int B, int C);
 
+/* probs (B,C) = softmax of logits (B,C), row by row, max subtracted; may alias. */
+void softmax_ref(float *probs, const float *logits, int B, int C);
+
 /* Adam's bias-corrected step size for step t (1-based), as Keras computes it
  * (keras/src/optimizers/adam.py): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t).
  * Computed in double, then rounded once to float. */

@@ -8,16 +8,22 @@
 #include "clfit/data.h"
 #include "clfit/model.h"
 
-/* A dataset uploaded to the device once: images (n,D) uchar, labels (n) uchar, and an
- * order (n ints, the epoch's permutation) that batches are gathered through. */
+/* A dataset uploaded to the device once: images (N,D) uchar and labels (N) uchar, shared
+ * (reference-counted) between views, and this view's order: n ints, indices into the N
+ * examples, through which batches are gathered (the epoch's permutation, or a subset). */
 typedef struct {
-    cl_mem images, labels, order;   /* owned */
+    cl_mem images, labels;          /* one reference each, owned */
+    cl_mem order;                   /* owned */
     int n, D;
 } clfit_device_data;
 
 /* Uploads d with the identity order. On failure nothing is left allocated. */
 clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
                                       clfit_device_data *out);
+/* A view of src's examples first .. first+n-1 (in src's current index space, i.e. the
+ * original example numbers when src is an upload), sharing its images and labels. */
+clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, int first,
+                                    int n, clfit_device_data *out);
 /* Replaces the order (n ints, each in 0..n-1), enqueued without waiting; `order` must
  * stay valid until the next clfit_cl_finish or blocking call. */
 clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order);

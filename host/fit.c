@@ -1,0 +1,179 @@
+/* fit / evaluate / predict on the OpenCL path (see include/clfit/fit.h). */
+#include "clfit/fit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clfit/ref.h"
+#include "clfit/rng.h"
+#include "clfit/train.h"
+
+/* Evaluation batches: larger than training ones (fewer launches), same numbers. */
+#define EVAL_BATCH 1000
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n)
+{
+    clfit_rng r;
+    clfit_rng_seed(&r, seed ^ (0x5851f42d4c957f2dull * (uint64_t)epoch));
+    for (int i = 0; i < n; i++) order[i] = i;
+    clfit_rng_shuffle(&r, order, n);
+}
+
+/* Runs forward passes over all of dd in batches of up to `batch`; returns mean loss and
+ * accuracy. */
+static clfit_status eval_view(clfit_trainer *t, const clfit_device_data *dd, int batch,
+                              double *loss, double *acc)
+{
+    clfit_status st = clfit_trainer_reset_stats(t);
+    for (int start = 0; start < dd->n && !st; start += batch)
+        st = clfit_trainer_eval(t, dd, start, dd->n - start < batch ? dd->n - start : batch);
+    double sum;
+    long correct;
+    if (!st) st = clfit_trainer_read_stats(t, &sum, &correct);
+    if (st) return st;
+    *loss = sum / dd->n;
+    *acc = (double)correct / dd->n;
+    return CLFIT_OK;
+}
+
+clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
+                       const clfit_fit_opts *o)
+{
+    if (o->epochs < 1 || o->batch < 1)
+        return clfit_fail(CLFIT_ERR_ARG, "epochs %d and batch %d must be >= 1", o->epochs, o->batch);
+    if (!(o->validation_split >= 0 && o->validation_split < 1))
+        return clfit_fail(CLFIT_ERR_ARG, "validation split %g is outside [0, 1)", o->validation_split);
+    if (train->rows * train->cols != m->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
+                          m->desc.input, train->rows, train->cols, train->rows * train->cols);
+    /* Keras: split_at = floor(N * (1 - validation_split)); train on [0, split_at) */
+    int n_train = (int)floor(train->count * (1.0 - o->validation_split));
+    int n_val = train->count - n_train;
+    if (n_train < 1 || (o->validation_split > 0 && n_val < 1))
+        return clfit_fail(CLFIT_ERR_ARG, "validation split %g of %d examples leaves %d to train on and %d to validate",
+                          o->validation_split, train->count, n_train, n_val);
+    clfit_status st;
+    clfit_device_data all = {0}, tr = {0}, val = {0};
+    int *order = NULL;
+    int max_batch = o->batch > EVAL_BATCH ? o->batch : EVAL_BATCH;
+    clfit_trainer *t = clfit_trainer_new(cl, m, max_batch, &st);
+    if (!t) return st;
+    st = clfit_device_data_upload(cl, train, &all);
+    if (!st) st = clfit_device_data_view(cl, &all, 0, n_train, &tr);
+    if (!st && n_val > 0) st = clfit_device_data_view(cl, &all, n_train, n_val, &val);
+    order = malloc((size_t)n_train * sizeof *order);
+    if (!st && !order) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    int steps = (n_train + o->batch - 1) / o->batch;
+    for (int e = 1; e <= o->epochs && !st; e++) {
+        long epoch = o->initial_epoch + e;
+        clfit_progress p = {.epoch = epoch, .epochs = o->initial_epoch + o->epochs, .steps = steps};
+        double t0 = now(), last = t0;
+        if (o->shuffle) clfit_epoch_order(o->seed, epoch, order, n_train);
+        else for (int i = 0; i < n_train; i++) order[i] = i;
+        st = clfit_device_data_set_order(cl, &tr, order);
+        if (!st) st = clfit_trainer_reset_stats(t);
+        int seen = 0;
+        for (int s = 0; s < steps && !st; s++) {
+            int start = s * o->batch, b = n_train - start < o->batch ? n_train - start : o->batch;
+            st = clfit_trainer_step(t, &tr, start, b);
+            seen += b;
+            int last_step = s == steps - 1;
+            /* During the epoch, on a terminal: sync every 64 steps (keeps the host from
+             * running an epoch ahead of the device), redraw when refresh_seconds passed. */
+            if (st || (!last_step && (o->refresh_seconds <= 0 || (s + 1) % 64 != 0))) continue;
+            double tn = now();
+            if (!last_step && tn - last < o->refresh_seconds) {
+                st = clfit_cl_finish(cl);
+                continue;
+            }
+            double sum;
+            long correct;
+            st = clfit_trainer_read_stats(t, &sum, &correct);
+            if (st) break;
+            last = now();
+            p.step = s + 1;
+            p.loss = sum / seen;
+            p.accuracy = (double)correct / seen;
+            p.seconds = last - t0;
+            if (!isfinite(p.loss)) {
+                st = clfit_fail(CLFIT_ERR_NUMERIC, "loss is %s at epoch %ld, step %d/%d: training stopped",
+                                isnan(p.loss) ? "nan" : "inf", epoch, s + 1, steps);
+                break;
+            }
+            if (!last_step && o->progress) st = o->progress(&p, NULL, o->user);
+        }
+        if (st) break;
+        if (n_val > 0) {
+            st = eval_view(t, &val, max_batch, &p.val_loss, &p.val_accuracy);
+            if (st) break;
+            p.has_val = 1;
+        }
+        st = clfit_trainer_download(t, m);
+        if (st) break;
+        p.seconds = now() - t0;
+        p.epoch_done = 1;
+        if (o->progress) st = o->progress(&p, m, o->user);
+    }
+    free(order);
+    clfit_device_data_free(&val);
+    clfit_device_data_free(&tr);
+    clfit_device_data_free(&all);
+    clfit_trainer_free(t);
+    return st;
+}
+
+clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
+                            double *loss, double *accuracy)
+{
+    if (d->rows * d->cols != m->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
+                          m->desc.input, d->rows, d->cols, d->rows * d->cols);
+    clfit_status st;
+    clfit_device_data dd = {0};
+    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, &st);
+    if (!t) return st;
+    st = clfit_device_data_upload(cl, d, &dd);
+    if (!st) st = eval_view(t, &dd, EVAL_BATCH, loss, accuracy);
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    return st;
+}
+
+clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
+                           const int *idx, int n, float *probs)
+{
+    if (d->rows * d->cols != m->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
+                          m->desc.input, d->rows, d->cols, d->rows * d->cols);
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= d->count)
+            return clfit_fail(CLFIT_ERR_ARG, "index %d is outside 0..%d", idx[i], d->count - 1);
+    clfit_status st;
+    clfit_device_data dd = {0};
+    int *order = calloc((size_t)d->count, sizeof *order);
+    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, &st);
+    if (!t || !order) { free(order); clfit_trainer_free(t); return t ? clfit_fail(CLFIT_ERR_NOMEM, "out of memory") : st; }
+    st = clfit_device_data_upload(cl, d, &dd);
+    int C = m->desc.classes;
+    for (int done = 0; done < n && !st; done += EVAL_BATCH) {
+        int b = n - done < EVAL_BATCH ? n - done : EVAL_BATCH;
+        memcpy(order, idx + done, (size_t)b * sizeof *order);
+        st = clfit_device_data_set_order(cl, &dd, order);
+        if (!st) st = clfit_trainer_eval(t, &dd, 0, b);
+        if (!st) st = clfit_trainer_read_logits(t, probs + (size_t)done * C, b);
+        if (!st) softmax_ref(probs + (size_t)done * C, probs + (size_t)done * C, b, C);
+    }
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    free(order);
+    return st;
+}

@@ -1,0 +1,222 @@
+/* The clfit command (tools/), run as a user runs it, on small data this test writes:
+ * exit codes and messages for bad arguments and bad files; a save / load / evaluate round
+ * trip; determinism across two runs; resume equivalence, bit for bit; NaN termination. */
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[256];
+static char out[1 << 16], err[1 << 16];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+/* Runs "clfit ARGS" (with --data-free args; the caller adds --data where needed) and
+ * returns its exit status; stdout and stderr land in out and err. */
+static int clfit(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > out.txt 2> err.txt < /dev/null", dir, CLFIT_BINARY, args);
+    int rc = system(cmd);
+    char path[300];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    slurp(path, out, sizeof out);
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    slurp(path, err, sizeof err);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+#define EXPECT(args, code, stream, text)                                                 \
+    do {                                                                                 \
+        int rc_ = clfit(args);                                                           \
+        ck_assert_msg(rc_ == (code), "clfit %s: exit %d, want %d; stderr: %s", args, rc_, \
+                      (code), err);                                                      \
+        ck_assert_msg(strstr(stream, text), "clfit %s: output lacks \"%s\": %s", args,   \
+                      text, stream);                                                     \
+    } while (0)
+
+static void make_data(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/clfit-check-cli-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_learnable_split(dir, "train", 300, 4, 5, 10, 1);
+    write_learnable_split(dir, "t10k", 70, 4, 5, 10, 2);
+}
+
+static void remove_data(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int files_equal(const char *a, const char *b)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cmp -s '%s' '%s'", dir, a, b);
+    return system(cmd) == 0;
+}
+
+#define TRAIN "train --data . --batch 16 "
+
+START_TEST(test_usage_errors)
+{
+    EXPECT("", 2, err, "usage: clfit COMMAND");
+    EXPECT("bogus", 2, err, "unknown command 'bogus'");
+    EXPECT("train --epochs 0", 2, err, "clfit train: --epochs: expected an integer in 1..");
+    EXPECT("train --epochs abc", 2, err, "got 'abc'");
+    EXPECT("train --batch -3", 2, err, "--batch");
+    EXPECT("train --validation-split 1.5", 2, err, "--validation-split");
+    EXPECT("train --hidden 128,,4", 2, err, "--hidden");
+    EXPECT("train --lr -1", 2, err, "--lr");
+    EXPECT("train --frobnicate", 2, err, "unknown option");
+    EXPECT("train extra", 2, err, "unexpected argument 'extra'");
+    EXPECT("evaluate", 2, err, "--model FILE is required");
+    EXPECT("predict --model m.safetensors", 2, err, "--index I[,J...] is required");
+    EXPECT("predict --model m.safetensors --index 1 --set validation", 2, err, "--set: expected test or train");
+    /* every message is one line */
+    clfit("train --epochs 0");
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+}
+END_TEST
+
+START_TEST(test_help)
+{
+    const char *cmds[] = {"--help", "devices --help", "info --help", "train --help",
+                          "evaluate --help", "predict --help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) EXPECT(cmds[i], 0, out, "usage: clfit");
+}
+END_TEST
+
+START_TEST(test_bad_files)
+{
+    EXPECT("train --data ./nowhere", 1, err, "nowhere/train-images-idx3-ubyte.gz: No such file");
+    EXPECT("evaluate --data . --model missing.safetensors", 1, err, "missing.safetensors: No such file");
+    FILE *f = fopen("/dev/null", "r");
+    fclose(f);
+    char path[300];
+    /* not safetensors at all */
+    snprintf(path, sizeof path, "%s/text.safetensors", dir);
+    f = fopen(path, "w"); fputs("hello, I am a text file\n", f); fclose(f);
+    EXPECT("evaluate --data . --model text.safetensors", 1, err, "text.safetensors:");
+    /* a safetensors file of somebody else's */
+    snprintf(path, sizeof path, "%s/foreign.safetensors", dir);
+    f = fopen(path, "wb");
+    const char *hdr = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    uint64_t n = strlen(hdr);
+    fwrite(&n, 8, 1, f); fputs(hdr, f); fwrite("\0\0\0\0", 4, 1, f); fclose(f);
+    EXPECT("evaluate --data . --model foreign.safetensors", 1, err, "not a clfit model");
+    /* a real model, truncated */
+    ck_assert_int_eq(clfit(TRAIN "--epochs 1 --save m.safetensors"), 0);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    struct stat sb;
+    stat(path, &sb);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "head -c %ld '%s' > '%s/cut.safetensors'", (long)sb.st_size - 100, path, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("evaluate --data . --model cut.safetensors", 1, err, "truncated");
+    /* a model of another input size */
+    char other[300];
+    snprintf(other, sizeof other, "%s/other", dir);
+    mkdir(other, 0755);
+    write_learnable_split(other, "t10k", 30, 3, 3, 10, 5);
+    EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 20 inputs");
+    EXPECT("predict --data . --model m.safetensors --index 70", 1, err, "the test set has 70 images");
+    EXPECT("evaluate --data . --model m.safetensors --device 99", 1, err, "device index 99");
+    EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors");
+    EXPECT(TRAIN "--resume m.safetensors --hidden 64", 2, err, "holds 20-128-10");
+    /* no temporary files left behind by the saves */
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '\\.tmp\\.'", dir);
+    ck_assert_int_ne(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_train_output_and_round_trip)
+{
+    EXPECT(TRAIN "--epochs 3 --validation-split 0.2 --save m.safetensors --history h.csv", 0, out,
+           "Epoch 1/3 - 15/15 - ");
+    ck_assert_ptr_nonnull(strstr(out, "Epoch 3/3 - 15/15 - "));
+    ck_assert_ptr_nonnull(strstr(out, " - loss: "));
+    ck_assert_ptr_nonnull(strstr(out, " - val_accuracy: "));
+    /* the data is learnable: the last epoch's training accuracy is high */
+    const char *acc = strstr(strstr(out, "Epoch 3/3"), "- accuracy: ");
+    ck_assert_ptr_nonnull(acc);
+    ck_assert_msg(atof(acc + 12) > 0.8, "epoch 3 accuracy %s", acc);
+    const char *test_line = strstr(out, "Test: loss: ");
+    ck_assert_ptr_nonnull(test_line);
+    char expected[128];
+    snprintf(expected, sizeof expected, "%.*s", (int)strcspn(test_line, "\n"), test_line);
+    /* evaluate on the saved model prints exactly the same line */
+    EXPECT("evaluate --data . --model m.safetensors", 0, out, expected);
+    /* history: a header and three rows with validation columns */
+    char path[300], csv[4096];
+    snprintf(path, sizeof path, "%s/h.csv", dir);
+    slurp(path, csv, sizeof csv);
+    ck_assert_ptr_nonnull(strstr(csv, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,"));
+    ck_assert_ptr_nonnull(strstr(csv, "\n3,"));
+    ck_assert_ptr_null(strstr(csv, ",,"));
+    /* predict: probabilities for every class, the predicted and the true class */
+    EXPECT("predict --data . --model m.safetensors --index 0,5", 0, out, "test[0]: predicted ");
+    ck_assert_ptr_nonnull(strstr(out, "test[5]: predicted "));
+    ck_assert_ptr_nonnull(strstr(out, "Ankle boot"));
+    ck_assert_ptr_nonnull(strstr(out, "<- "));
+    EXPECT("info --data .", 0, out, "train images: 300 x 4 x 5");
+}
+END_TEST
+
+START_TEST(test_determinism_and_resume)
+{
+    ck_assert_int_eq(clfit(TRAIN "--epochs 2 --seed 7 --validation-split 0.1 --save a.safetensors --history a.csv"), 0);
+    ck_assert_int_eq(clfit(TRAIN "--epochs 2 --seed 7 --validation-split 0.1 --save b.safetensors"), 0);
+    ck_assert_msg(files_equal("a.safetensors", "b.safetensors"), "two runs with the same seed differ");
+    ck_assert_int_eq(clfit(TRAIN "--epochs 2 --seed 8 --validation-split 0.1 --save c.safetensors"), 0);
+    ck_assert_msg(!files_equal("a.safetensors", "c.safetensors"), "another seed gave the same model");
+    /* 1 epoch, save, resume for 1 more == 2 epochs, bit for bit (weights, Adam, metadata) */
+    ck_assert_int_eq(clfit(TRAIN "--epochs 1 --seed 7 --validation-split 0.1 --save r.safetensors --history r.csv"), 0);
+    EXPECT("train --data . --epochs 1 --resume r.safetensors --save r.safetensors --history r.csv", 0, out,
+           "Epoch 2/2 - ");
+    ck_assert_msg(files_equal("a.safetensors", "r.safetensors"), "resumed training differs from uninterrupted");
+    /* and the history continues where it stopped */
+    char path[300], csv[4096], csv2[4096];
+    snprintf(path, sizeof path, "%s/r.csv", dir);
+    slurp(path, csv, sizeof csv);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    slurp(path, csv2, sizeof csv2);
+    ck_assert_ptr_nonnull(strstr(csv, "\n2,"));
+    /* the same numbers as the uninterrupted run, up to the seconds column */
+    ck_assert_int_eq(strncmp(strstr(csv, "\n2,"), strstr(csv2, "\n2,"), 30), 0);
+}
+END_TEST
+
+START_TEST(test_nan_stops_training)
+{
+    /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
+    EXPECT(TRAIN "--epochs 5 --lr 1e30 --hidden 16,16", 1, err, "loss is ");
+    ck_assert_ptr_nonnull(strstr(err, "training stopped"));
+    ck_assert_ptr_null(strstr(out, "Test:"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_add_checked_fixture(tc, make_data, remove_data);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_help);
+    tcase_add_test(tc, test_bad_files);
+    tcase_add_test(tc, test_train_output_and_round_trip);
+    tcase_add_test(tc, test_determinism_and_resume);
+    tcase_add_test(tc, test_nan_stops_training);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,360 @@
+/* clfit train / evaluate / predict. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clfit/fit.h"
+#include "clfit/modelfile.h"
+#include "cli.h"
+
+/* ---------- progress, as Keras prints it ---------- */
+
+typedef struct {
+    int tty;                    /* live bar (stdout is a terminal) or one line per epoch */
+    FILE *history;              /* --history CSV, or NULL */
+    const char *save;           /* --save FILE, or NULL */
+    clfit_model_meta meta;      /* written with every save */
+    long printed_epoch;         /* the epoch whose "Epoch e/E" header is on screen */
+} train_ui;
+
+static void metrics(const clfit_progress *p)
+{
+    printf(" - loss: %.4f - accuracy: %.4f", p->loss, p->accuracy);
+    if (p->has_val) printf(" - val_loss: %.4f - val_accuracy: %.4f", p->val_loss, p->val_accuracy);
+}
+
+static void bar(const clfit_progress *p)
+{
+    int width = 30, filled = (int)((long)width * p->step / p->steps);
+    putchar('[');
+    for (int i = 0; i < width; i++) putchar(i < filled - 1 || (i == filled - 1 && p->step == p->steps) ? '=' : i == filled - 1 ? '>' : '.');
+    putchar(']');
+}
+
+static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, void *user)
+{
+    train_ui *ui = user;
+    int digits = snprintf(NULL, 0, "%d", p->steps);
+    if (ui->tty && ui->printed_epoch != p->epoch) {
+        printf("Epoch %ld/%ld\n", p->epoch, p->epochs);
+        ui->printed_epoch = p->epoch;
+    }
+    if (!p->epoch_done) { /* only on a terminal: redraw the live bar */
+        double eta = p->seconds / p->step * (p->steps - p->step);
+        printf("\r%*d/%d ", digits, p->step, p->steps);
+        bar(p);
+        printf(" - ETA: %.0fs", eta);
+        metrics(p);
+        printf("\033[K");
+        fflush(stdout);
+        return CLFIT_OK;
+    }
+    double ms_step = p->seconds * 1e3 / p->steps;
+    if (ui->tty) {
+        printf("\r%d/%d ", p->steps, p->steps);
+        bar(p);
+        printf(" - %.1fs %.2fms/step", p->seconds, ms_step);
+        metrics(p);
+        printf("\033[K\n");
+    } else {
+        printf("Epoch %ld/%ld - %d/%d - %.1fs %.2fms/step", p->epoch, p->epochs, p->steps, p->steps,
+               p->seconds, ms_step);
+        metrics(p);
+        printf("\n");
+    }
+    fflush(stdout);
+    if (ui->history) {
+        fprintf(ui->history, "%ld,%.6f,%.6f,", p->epoch, p->loss, p->accuracy);
+        if (p->has_val) fprintf(ui->history, "%.6f,%.6f,", p->val_loss, p->val_accuracy);
+        else fprintf(ui->history, ",,");
+        fprintf(ui->history, "%.3f\n", p->seconds);
+        fflush(ui->history);
+    }
+    if (ui->save) {
+        ui->meta.epoch = p->epoch;
+        return clfit_model_save(ui->save, m, &ui->meta);
+    }
+    return CLFIT_OK;
+}
+
+/* ---------- clfit train ---------- */
+
+static void train_help(void)
+{
+    printf("usage: clfit train [OPTIONS]\n\n"
+           "Trains Flatten -> Dense(hidden, ReLU)... -> Dense(classes) with Adam and softmax\n"
+           "cross-entropy on the training set (Keras' fit), then evaluates the test set.\n\n"
+           "  --epochs N              epochs to run now (default 10)\n"
+           "  --batch N               examples per step (default 32)\n"
+           "  --lr X                  Adam's learning rate (default 0.001)\n"
+           "  --hidden W[,W...]       hidden layer widths (default 128)\n"
+           "  --seed N                initialisation and shuffling seed (default 42)\n"
+           "  --validation-split F    hold out the last fraction F of the training set and\n"
+           "                          report val_loss and val_accuracy (default 0)\n"
+           "  --no-shuffle            keep the training set's order\n"
+           "  --save FILE             write the model (safetensors) after every epoch\n"
+           "  --history FILE.csv      one row per epoch: epoch,loss,accuracy,val_loss,\n"
+           "                          val_accuracy,seconds (appended to when resuming)\n"
+           "  --resume FILE           continue a saved model: weights, Adam state, epoch count,\n"
+           "                          seed, batch and split come from FILE; --epochs more run\n"
+           "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
+           "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n\n"
+           "Progress: a live bar on a terminal, else one line per epoch. A NaN or infinite\n"
+           "loss stops training with exit status 1.\n", CLFIT_DEFAULT_DATA_DIR);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA };
+    static const struct option opts[] = {
+        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
+        {"lr", required_argument, 0, O_LR}, {"hidden", required_argument, 0, O_HIDDEN},
+        {"seed", required_argument, 0, O_SEED}, {"validation-split", required_argument, 0, O_VAL},
+        {"no-shuffle", no_argument, 0, O_NOSHUF}, {"save", required_argument, 0, O_SAVE},
+        {"history", required_argument, 0, O_HIST}, {"resume", required_argument, 0, O_RESUME},
+        {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
+        {"help", no_argument, 0, 'h'}, {0}};
+    long epochs = 10, batch = 32, seed = 42;
+    double lr = 0.001, val_split = 0;
+    int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, shuffle = 1;
+    int have_batch = 0, have_lr = 0, have_hidden = 0, have_seed = 0, have_val = 0;
+    const char *save = NULL, *history = NULL, *resume = NULL, *dev = NULL, *dir = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000000, &epochs)) return 2; break;
+        case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; have_batch = 1; break;
+        case O_LR: if (!cli_parse_double("--lr", optarg, 1e-30, 3e38, &lr)) return 2; have_lr = 1; break;
+        case O_HIDDEN:
+            nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1);
+            if (nhidden < 0) return 2;
+            for (int i = 0; i < nhidden; i++)
+                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
+            have_hidden = 1;
+            break;
+        case O_SEED: if (!cli_parse_long("--seed", optarg, 0, 2147483647L, &seed)) return 2; have_seed = 1; break;
+        case O_VAL: if (!cli_parse_double("--validation-split", optarg, 0, 0.99, &val_split)) return 2; have_val = 1; break;
+        case O_NOSHUF: shuffle = 0; break;
+        case O_SAVE: save = optarg; break;
+        case O_HIST: history = optarg; break;
+        case O_RESUME: resume = optarg; break;
+        case O_DEV: dev = optarg; break;
+        case O_DATA: dir = optarg; break;
+        case 'h': train_help(); return 0;
+        default: return cli_usage_error("unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+
+    clfit_status st;
+    clfit_model *m = NULL;
+    clfit_model_meta meta = {0};
+    clfit_dataset train = {0}, test = {0};
+    clfit_cl *cl = NULL;
+    train_ui ui = {.tty = isatty(STDOUT_FILENO), .save = save};
+    int rc = 1;
+    if (resume) {
+        m = clfit_model_load(resume, &meta, &st);
+        if (!m) return cli_fail(st);
+        char arch[128], want[128];
+        clfit_arch_format(&m->desc, arch, sizeof arch);
+        if (have_hidden) {
+            clfit_model_desc d = m->desc;
+            d.nhidden = nhidden;
+            memcpy(d.hidden, hidden, sizeof hidden);
+            clfit_arch_format(&d, want, sizeof want);
+            if (strcmp(arch, want) != 0) {
+                clfit_model_free(m);
+                return cli_usage_error("--hidden gives %s, but %s holds %s", want, resume, arch);
+            }
+        }
+        if (have_seed && (uint64_t)seed != meta.seed) {
+            clfit_model_free(m);
+            return cli_usage_error("--seed %ld differs from the seed %" PRIu64 " %s was trained with", seed, meta.seed, resume);
+        }
+        if (have_lr) m->adam.lr = (float)lr;
+        if (have_batch) meta.batch = (int)batch;
+        if (have_val) meta.validation_split = val_split;
+    }
+    if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
+    if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
+    if (!m) {
+        int maxlabel = 0;
+        for (int i = 0; i < train.count; i++) if (train.labels[i] > maxlabel) maxlabel = train.labels[i];
+        clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden,
+                              .classes = maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES};
+        memcpy(d.hidden, hidden, sizeof hidden);
+        m = clfit_model_new(&d, (uint64_t)seed, &st);
+        if (!m) { cli_fail(st); goto done; }
+        m->adam.lr = (float)lr;
+        meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,
+                                  .validation_split = val_split, .rows = train.rows, .cols = train.cols};
+    } else if (train.rows != meta.rows || train.cols != meta.cols) {
+        fprintf(stderr, "clfit: %s was trained on %dx%d images, the data has %dx%d\n", resume,
+                meta.rows, meta.cols, train.rows, train.cols);
+        goto done;
+    }
+    ui.meta = meta;
+    if (history) {
+        struct stat sb;
+        int append = resume && stat(history, &sb) == 0 && sb.st_size > 0;
+        ui.history = fopen(history, append ? "a" : "w");
+        if (!ui.history) { fprintf(stderr, "clfit: %s: cannot write: %s\n", history, strerror(errno)); goto done; }
+        if (!append) fprintf(ui.history, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    }
+    cl = clfit_cl_open(dev, &st);
+    if (!cl) { cli_fail(st); goto done; }
+    clfit_fit_opts o = {.epochs = (int)epochs, .batch = meta.batch, .shuffle = shuffle, .seed = meta.seed,
+                        .validation_split = meta.validation_split, .initial_epoch = meta.epoch,
+                        .refresh_seconds = ui.tty ? 0.1 : 0, .progress = on_progress, .user = &ui};
+    ui.printed_epoch = -1;
+    st = clfit_fit(cl, m, &train, &o);
+    if (st) {
+        if (ui.tty) printf("\n");
+        cli_fail(st);
+        goto done;
+    }
+    double loss, acc;
+    st = clfit_evaluate(cl, m, &test, &loss, &acc);
+    if (st) { cli_fail(st); goto done; }
+    printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
+    if (save) printf("Saved %s (epoch %ld)\n", save, meta.epoch + epochs);
+    rc = 0;
+done:
+    if (ui.history) fclose(ui.history);
+    clfit_cl_close(cl);
+    clfit_dataset_free(&train);
+    clfit_dataset_free(&test);
+    clfit_model_free(m);
+    return rc;
+}
+
+/* ---------- clfit evaluate / predict ---------- */
+
+/* Options shared by evaluate and predict. */
+typedef struct {
+    const char *model, *dev, *dir, *set;
+    int idx[1024], nidx;
+} eval_args;
+
+static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, void (*help)(void))
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
+        {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
+        {"index", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'}, {0}};
+    int c;
+    a->set = "test";
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': a->model = optarg; break;
+        case 'd': a->dev = optarg; break;
+        case 'D': a->dir = optarg; break;
+        case 's':
+            if (strcmp(optarg, "test") && strcmp(optarg, "train")) return cli_usage_error("--set: expected test or train, got '%s'", optarg);
+            a->set = optarg;
+            break;
+        case 'i':
+            if (!want_index) return cli_usage_error("unknown option '--index'");
+            if ((a->nidx = cli_parse_list("--index", optarg, a->idx, 1024)) < 0) return 2;
+            break;
+        case 'h': help(); return -1;
+        default: return cli_usage_error("unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!a->model) return cli_usage_error("--model FILE is required");
+    if (want_index && a->nidx == 0) return cli_usage_error("--index I[,J...] is required");
+    return 0;
+}
+
+static void evaluate_help(void)
+{
+    printf("usage: clfit evaluate --model FILE [--set test|train] [--device SEL] [--data DIR]\n\n"
+           "Mean loss and accuracy of a saved model over the test set (or the training set).\n");
+}
+
+int cmd_evaluate(int argc, char **argv)
+{
+    eval_args a = {0};
+    int r = parse_eval_args(argc, argv, &a, 0, evaluate_help);
+    if (r) return r < 0 ? 0 : r;
+    clfit_status st;
+    clfit_model_meta meta;
+    clfit_model *m = clfit_model_load(a.model, &meta, &st);
+    if (!m) return cli_fail(st);
+    clfit_dataset d = {0};
+    clfit_cl *cl = NULL;
+    int rc = 1;
+    if (cli_load_split(a.dir, a.set, m->desc.classes, &d)) goto done;
+    cl = clfit_cl_open(a.dev, &st);
+    if (!cl) { cli_fail(st); goto done; }
+    double loss, acc;
+    st = clfit_evaluate(cl, m, &d, &loss, &acc);
+    if (st) { cli_fail(st); goto done; }
+    printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
+    rc = 0;
+done:
+    clfit_cl_close(cl);
+    clfit_dataset_free(&d);
+    clfit_model_free(m);
+    return rc;
+}
+
+static void predict_help(void)
+{
+    printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train] [--device SEL] [--data DIR]\n\n"
+           "For each chosen image: the softmax probability of every class with its name, the\n"
+           "predicted class and the true class.\n");
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    eval_args a = {0};
+    int r = parse_eval_args(argc, argv, &a, 1, predict_help);
+    if (r) return r < 0 ? 0 : r;
+    clfit_status st;
+    clfit_model_meta meta;
+    clfit_model *m = clfit_model_load(a.model, &meta, &st);
+    if (!m) return cli_fail(st);
+    clfit_dataset d = {0};
+    clfit_cl *cl = NULL;
+    float *probs = NULL;
+    int rc = 1, C = m->desc.classes;
+    if (cli_load_split(a.dir, a.set, C, &d)) goto done;
+    for (int i = 0; i < a.nidx; i++)
+        if (a.idx[i] >= d.count) {
+            fprintf(stderr, "clfit: --index %d: the %s set has %d images (0..%d)\n", a.idx[i], a.set, d.count, d.count - 1);
+            goto done;
+        }
+    cl = clfit_cl_open(a.dev, &st);
+    if (!cl) { cli_fail(st); goto done; }
+    probs = malloc((size_t)a.nidx * C * sizeof *probs);
+    if (!probs) { fprintf(stderr, "clfit: out of memory\n"); goto done; }
+    st = clfit_predict(cl, m, &d, a.idx, a.nidx, probs);
+    if (st) { cli_fail(st); goto done; }
+    for (int i = 0; i < a.nidx; i++) {
+        const float *p = probs + (size_t)i * C;
+        int best = 0, truth = d.labels[a.idx[i]];
+        for (int k = 1; k < C; k++) if (p[k] > p[best]) best = k;
+        char b1[32], b2[32];
+        printf("%s[%d]: predicted %s (%.1f%%), true %s: %s\n", a.set, a.idx[i], cli_class_name(best, C, b1, sizeof b1),
+               100.0 * p[best], cli_class_name(truth, C, b2, sizeof b2), best == truth ? "right" : "wrong");
+        for (int k = 0; k < C; k++)
+            printf("  %d %-12s %.4f%s\n", k, cli_class_name(k, C, b1, sizeof b1), p[k],
+                   k == best && k == truth ? "  <- predicted, true" : k == best ? "  <- predicted" : k == truth ? "  <- true" : "");
+    }
+    rc = 0;
+done:
+    free(probs);
+    clfit_cl_close(cl);
+    clfit_dataset_free(&d);
+    clfit_model_free(m);
+    return rc;
+}

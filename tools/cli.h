@@ -1,0 +1,29 @@
+/* Shared by the clfit command's source files (tools/clfit*.c). */
+#ifndef CLFIT_CLI_H
+#define CLFIT_CLI_H
+
+#include <stddef.h>
+
+#include "clfit/data.h"
+#include "clfit/status.h"
+
+extern const char *cli_cmd;            /* "clfit train", for messages */
+
+/* Prints "clfit CMD: message (see 'clfit CMD --help')" to stderr; returns 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "clfit: <clfit_last_error()>" to stderr; returns 1. */
+int cli_fail(clfit_status st);
+/* Strict number parsing; print a usage error and return 0 on bad input. */
+int cli_parse_long(const char *opt, const char *s, long min, long max, long *out);
+int cli_parse_double(const char *opt, const char *s, double min, double max, double *out);
+int cli_parse_list(const char *opt, const char *s, int *out, int max);
+/* Fashion-MNIST's name for a class when there are 10, else "class N". */
+const char *cli_class_name(int c, int classes, char *buf, size_t size);
+/* Loads split "train" or "test" from dir (NULL: default); prints the error, returns 1. */
+int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d);
+
+int cmd_train(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+#endif
