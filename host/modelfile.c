@@ -231,8 +231,10 @@ clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_st
         goto fail;
     }
     clfit_model_desc desc;
-    if ((s = clfit_arch_parse(arch, &desc))) {
-        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s", path, clfit_last_error());
+    if (clfit_arch_parse(arch, &desc)) {
+        char why[256]; /* clfit_fail must not format its own buffer into itself */
+        snprintf(why, sizeof why, "%s", clfit_last_error());
+        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s", path, why);
         goto fail;
     }
     m = clfit_model_new(&desc, 0, &s);
