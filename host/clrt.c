@@ -8,8 +8,9 @@
 #include "internal.h"
 
 const char *const clfit_kernel_names[CLFIT_K_COUNT] = {
-    "gather_batch", "dense_bias_act", "dense_bias_grad",
+    "scale_images", "gather_batch", "dense_bias_act", "dense_bias_grad",
     "relu_backward", "softmax_xent", "adam_update",
+    "fused_forward", "fused_head", "fused_backward_data", "fused_grad_adam",
 };
 
 clfit_status clfit_cl_devices(clfit_device_info **list, int *count)
@@ -145,8 +146,16 @@ static clfit_status build_program(clfit_cl *cl)
     cl_int e;
     cl->program = clCreateProgramWithSource(cl->ctx, NSRC, src, len, &e);
     if (e != CL_SUCCESS) { st = clfit_fail(e, "clCreateProgramWithSource: %s", clfit_status_name(e)); goto done; }
-    char opts[256];
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DWGS=%zu -DSXE_WGS=%zu", cl->wgs, cl->sxe_wgs);
+    char opts[1024];
+    /* -cl-denorms-are-zero: Adam's moments decay by beta1 every step for weights whose
+     * inputs stay 0 (Fashion-MNIST's border pixels) and reach the denormal range within an
+     * epoch; on x86 every operation on a denormal takes a microcode assist, which made the
+     * Adam update 2.3x slower on PoCL. Values below 1.2e-38 do not matter to training.
+     * $CLFIT_BUILD_OPTIONS appends options (for experiments). */
+    const char *extra = getenv("CLFIT_BUILD_OPTIONS");
+    snprintf(opts, sizeof opts,
+             "-cl-std=CL1.2 -cl-denorms-are-zero -DWGS=%zu -DSXE_WGS=%zu -DFWGS=%zu -DRB=%d -DCB=%d -DRG=%d %s",
+             cl->wgs, cl->sxe_wgs, cl->fwgs, cl->rb, cl->cb, cl->rg, extra ? extra : "");
     e = clBuildProgram(cl->program, 1, &cl->info.device, opts, NULL, NULL);
     if (e != CL_SUCCESS) {
         char log[12000] = "";
@@ -180,9 +189,33 @@ clfit_cl *clfit_cl_open(const char *selector, clfit_status *st)
     cl->info = list[chosen];
     cl->wgs = 64;
     cl->sxe_wgs = 64;
+    cl->fwgs = 16;
+    cl->rb = 4;
+    cl->cb = 2;
+    cl->rg = 4;
+    /* $CLFIT_TUNE overrides the kernels' tunables, e.g. "FWGS=8,RB=4,CB=2,RG=4" */
+    const char *tune = getenv("CLFIT_TUNE");
+    for (const char *p = tune; p && *p;) {
+        char key[16];
+        int val, used;
+        if (sscanf(p, "%15[A-Z_]=%d%n", key, &val, &used) != 2 || val < 1) {
+            s = clfit_fail(CLFIT_ERR_ARG, "CLFIT_TUNE=\"%s\": expected NAME=N,... with N >= 1", tune);
+            goto fail;
+        }
+        if (!strcmp(key, "WGS")) cl->wgs = (size_t)val;
+        else if (!strcmp(key, "SXE_WGS")) cl->sxe_wgs = (size_t)val;
+        else if (!strcmp(key, "FWGS")) cl->fwgs = (size_t)val;
+        else if (!strcmp(key, "RB")) cl->rb = val;
+        else if (!strcmp(key, "CB")) cl->cb = val;
+        else if (!strcmp(key, "RG")) cl->rg = val;
+        else { s = clfit_fail(CLFIT_ERR_ARG, "CLFIT_TUNE: unknown tunable %s", key); goto fail; }
+        p += used;
+        if (*p == ',') p++;
+    }
     size_t maxwg = 0;
     clGetDeviceInfo(cl->info.device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof maxwg, &maxwg, NULL);
     if (maxwg && maxwg < cl->wgs) cl->wgs = cl->sxe_wgs = maxwg; /* powers of two in practice */
+    if (maxwg && maxwg < cl->fwgs) cl->fwgs = maxwg;
     cl_int e;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->info.platform, 0};
     cl->ctx = clCreateContext(props, 1, &cl->info.device, NULL, NULL, &e);
@@ -254,7 +287,7 @@ clfit_status clfit_cl_finish(clfit_cl *cl)
 }
 
 clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int nargs,
-                             const clfit_arg *args)
+                             const clfit_arg *args, clfit_work work)
 {
     for (int i = 0; i < nargs; i++) {
         cl_int e = clSetKernelArg(cl->kernel[k], (cl_uint)i, args[i].size, args[i].value);
@@ -263,8 +296,11 @@ clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int narg
     }
     size_t global = (n + wgs - 1) / wgs * wgs;
     if (global == 0) return CLFIT_OK;
-    cl_int e = clEnqueueNDRangeKernel(cl->queue, cl->kernel[k], 1, NULL, &global, &wgs, 0, NULL, NULL);
+    cl_event ev = NULL;
+    cl_int e = clEnqueueNDRangeKernel(cl->queue, cl->kernel[k], 1, NULL, &global, &wgs, 0, NULL,
+                                      cl->prof ? &ev : NULL);
     if (e != CL_SUCCESS)
         return clfit_fail(e, "clEnqueueNDRangeKernel(%s): %s", clfit_kernel_names[k], clfit_status_name(e));
+    if (ev) clfit_profiler_add(cl->prof, clfit_kernel_names[k], work, NULL, ev);
     return CLFIT_OK;
 }

@@ -1,6 +1,7 @@
 /* Dense layers on OpenCL: the GEMMs through CLBlast, the bias, ReLU and bias gradient
  * through kernels/dense.cl. Twins of dense_forward_ref / dense_backward_ref. */
 #include <clblast_c.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -8,14 +9,27 @@ clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N,
                      float alpha, cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off,
                      size_t ldb, float beta, cl_mem C, size_t c_off, size_t ldc)
 {
+    /* One CLBlast call may queue several kernels and returns the last one's event: with a
+     * profiler, a marker before the call dates its start (see clfit_profiler_add). */
+    cl_event before = NULL, ev = NULL;
+    if (cl->prof) CL_CHECK(clEnqueueMarkerWithWaitList, cl->queue, 0, NULL, &before);
     CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor,
                                        trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        M, N, K, alpha, A, a_off, lda, B, b_off, ldb, beta, C,
-                                       c_off, ldc, &cl->queue, NULL);
-    if (s != CLBlastSuccess)
+                                       c_off, ldc, &cl->queue, cl->prof ? &ev : NULL);
+    if (s != CLBlastSuccess) {
+        if (before) clReleaseEvent(before);
         return clfit_fail(s, "CLBlastSgemm(%c%c, M=%zu N=%zu K=%zu): %s", trans_a ? 'T' : 'N',
                           trans_b ? 'T' : 'N', M, N, K, clfit_status_name(s));
+    }
+    if (cl->prof) {
+        char name[64];
+        snprintf(name, sizeof name, "CLBlastSgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N',
+                 trans_b ? 'T' : 'N', M, N, K);
+        clfit_work w = {2.0 * M * N * K, 4.0 * (M * K + K * N + M * N)};
+        clfit_profiler_add(cl->prof, name, w, before, ev);
+    }
     return CLFIT_OK;
 }
 
@@ -25,7 +39,8 @@ clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t b
     int off = (int)bias_off;
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B),
                      CLFIT_ARG(OUT), CLFIT_ARG(relu)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, cl->wgs, 6, a);
+    clfit_work w = {(double)B * OUT * (relu ? 2 : 1), 4.0 * (2.0 * B * OUT + OUT)};
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, cl->wgs, 6, a, w);
 }
 
 clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,
@@ -34,7 +49,8 @@ clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_
     int off = (int)bias_off;
     clfit_arg a[] = {CLFIT_ARG(grads), CLFIT_ARG(off), CLFIT_ARG(dout), CLFIT_ARG(B),
                      CLFIT_ARG(OUT)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_GRAD, (size_t)OUT, cl->wgs, 5, a);
+    clfit_work w = {(double)B * OUT, 4.0 * ((double)B * OUT + OUT)};
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_GRAD, (size_t)OUT, cl->wgs, 5, a, w);
 }
 
 clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,

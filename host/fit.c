@@ -2,6 +2,7 @@
 #include "clfit/fit.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,8 +66,9 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     clfit_device_data all = {0}, tr = {0}, val = {0};
     int *order = NULL;
     int max_batch = o->batch > EVAL_BATCH ? o->batch : EVAL_BATCH;
-    clfit_trainer *t = clfit_trainer_new(cl, m, max_batch, &st);
+    clfit_trainer *t = clfit_trainer_new(cl, m, max_batch, o->gemm, &st);
     if (!t) return st;
+    clfit_profiler_phase_begin(cl->prof, "upload");
     st = clfit_device_data_upload(cl, train, &all);
     if (!st) st = clfit_device_data_view(cl, &all, 0, n_train, &tr);
     if (!st && n_val > 0) st = clfit_device_data_view(cl, &all, n_train, n_val, &val);
@@ -76,6 +78,9 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     for (int e = 1; e <= o->epochs && !st; e++) {
         long epoch = o->initial_epoch + e;
         clfit_progress p = {.epoch = epoch, .epochs = o->initial_epoch + o->epochs, .steps = steps};
+        char phase[32];
+        snprintf(phase, sizeof phase, "epoch %ld", epoch);
+        clfit_profiler_phase_begin(cl->prof, phase);
         double t0 = now(), last = t0;
         if (o->shuffle) clfit_epoch_order(o->seed, epoch, order, n_train);
         else for (int i = 0; i < n_train; i++) order[i] = i;
@@ -112,14 +117,17 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             if (!last_step && o->progress) st = o->progress(&p, NULL, o->user);
         }
         if (st) break;
+        p.seconds = now() - t0; /* the epoch's training time: validation is its own phase */
         if (n_val > 0) {
+            clfit_profiler_phase_begin(cl->prof, "validation");
             st = eval_view(t, &val, max_batch, &p.val_loss, &p.val_accuracy);
             if (st) break;
             p.has_val = 1;
         }
+        clfit_profiler_phase_end(cl->prof);
         st = clfit_trainer_download(t, m);
+        if (!st) st = clfit_profiler_collect(cl);
         if (st) break;
-        p.seconds = now() - t0;
         p.epoch_done = 1;
         if (o->progress) st = o->progress(&p, m, o->user);
     }
@@ -132,24 +140,27 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
 }
 
 clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
-                            double *loss, double *accuracy)
+                            clfit_gemm gemm, double *loss, double *accuracy)
 {
     if (d->rows * d->cols != m->desc.input)
         return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
                           m->desc.input, d->rows, d->cols, d->rows * d->cols);
     clfit_status st;
     clfit_device_data dd = {0};
-    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, &st);
+    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, gemm, &st);
     if (!t) return st;
+    clfit_profiler_phase_begin(cl->prof, "evaluation");
     st = clfit_device_data_upload(cl, d, &dd);
     if (!st) st = eval_view(t, &dd, EVAL_BATCH, loss, accuracy);
+    clfit_profiler_phase_end(cl->prof);
+    if (!st) st = clfit_profiler_collect(cl);
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
     return st;
 }
 
 clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
-                           const int *idx, int n, float *probs)
+                           clfit_gemm gemm, const int *idx, int n, float *probs)
 {
     if (d->rows * d->cols != m->desc.input)
         return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
@@ -160,7 +171,7 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
     clfit_status st;
     clfit_device_data dd = {0};
     int *order = calloc((size_t)d->count, sizeof *order);
-    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, &st);
+    clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, gemm, &st);
     if (!t || !order) { free(order); clfit_trainer_free(t); return t ? clfit_fail(CLFIT_ERR_NOMEM, "out of memory") : st; }
     st = clfit_device_data_upload(cl, d, &dd);
     int C = m->desc.classes;

@@ -20,9 +20,21 @@ typedef struct {
 } clfit_arg;
 #define CLFIT_ARG(x) ((clfit_arg){sizeof(x), &(x)})
 
+/* What one launch does, for the profiler's GFLOP/s and GB/s columns. */
+typedef struct {
+    double flops, bytes;
+} clfit_work;
+
 /* Sets the arguments of kernel k and enqueues it over n work-items in groups of wgs
- * (n is rounded up to a multiple of wgs; kernels check their bound). Does not wait. */
+ * (n is rounded up to a multiple of wgs; kernels check their bound). Does not wait.
+ * With a profiler attached, the launch's event is recorded with its work. */
 clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int nargs,
-                             const clfit_arg *args);
+                             const clfit_arg *args, clfit_work work);
+
+/* Profiler internals used by the launchers: records an enqueued command. `name` is
+ * copied; `before` (may be NULL) is a marker enqueued just before a multi-kernel call
+ * such as CLBlast's, whose end is taken as the call's start. Takes the events. */
+void clfit_profiler_add(clfit_profiler *p, const char *name, clfit_work work, cl_event before,
+                        cl_event ev);
 
 #endif

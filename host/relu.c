@@ -4,5 +4,6 @@
 clfit_status relu_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n)
 {
     clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(out), CLFIT_ARG(n)};
-    return clfit_cl_launch(cl, CLFIT_K_RELU_BACKWARD, (size_t)n, cl->wgs, 4, a);
+    clfit_work w = {0, 12.0 * n};
+    return clfit_cl_launch(cl, CLFIT_K_RELU_BACKWARD, (size_t)n, cl->wgs, 4, a, w);
 }

@@ -12,5 +12,8 @@ clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
                      CLFIT_ARG(logits), CLFIT_ARG(labels), CLFIT_ARG(B), CLFIT_ARG(C),
                      CLFIT_ARG(want_grad)};
     /* one work-group: see the kernel for why */
-    return clfit_cl_launch(cl, CLFIT_K_SOFTMAX_XENT, cl->sxe_wgs, cl->sxe_wgs, 8, a);
+    /* per element: a subtract, an exp, an add, and with the gradient a divide, a subtract
+     * and a divide again (exp counted as one operation) */
+    clfit_work w = {(double)B * C * (want_grad ? 8 : 3), 4.0 * B * C * (want_grad ? 2 : 1) + B};
+    return clfit_cl_launch(cl, CLFIT_K_SOFTMAX_XENT, cl->sxe_wgs, cl->sxe_wgs, 8, a, w);
 }

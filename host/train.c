@@ -8,8 +8,11 @@
 #include "clfit/ref.h"
 #include "internal.h"
 
+const char *const clfit_gemm_names[2] = {"clblast", "own"};
+
 struct clfit_trainer {
     clfit_cl *cl;
+    clfit_gemm gemm;
     clfit_model_desc desc;
     int nlayers;
     clfit_layer layer[CLFIT_MAX_LAYERS];
@@ -35,7 +38,12 @@ clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
     int *order = malloc((size_t)d->count * sizeof *order);
     if (!order) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->count; i++) order[i] = i;
-    out->images = clfit_cl_buffer(cl, (size_t)out->n * out->D, d->images, &st);
+    size_t pixels = (size_t)out->n * out->D;
+    cl_mem bytes = clfit_cl_buffer(cl, pixels, d->images, &st);
+    if (!st) out->x = clfit_cl_buffer(cl, pixels * sizeof(float), NULL, &st);
+    if (!st) st = scale_images_cl(cl, out->x, bytes, pixels);
+    if (!st) st = clfit_cl_finish(cl); /* before the bytes are released */
+    if (bytes) clReleaseMemObject(bytes);
     if (!st) out->labels = clfit_cl_buffer(cl, (size_t)out->n, d->labels, &st);
     if (!st) out->order = clfit_cl_buffer(cl, (size_t)out->n * sizeof(int), order, &st);
     free(order);
@@ -56,9 +64,9 @@ clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, 
     out->order = clfit_cl_buffer(cl, (size_t)n * sizeof(int), order, &st);
     free(order);
     if (st) return st;
-    clRetainMemObject(src->images);
+    clRetainMemObject(src->x);
     clRetainMemObject(src->labels);
-    out->images = src->images;
+    out->x = src->x;
     out->labels = src->labels;
     out->n = n;
     out->D = src->D;
@@ -76,18 +84,23 @@ void clfit_device_data_free(clfit_device_data *dd)
 {
     if (dd->order) clReleaseMemObject(dd->order);
     if (dd->labels) clReleaseMemObject(dd->labels);
-    if (dd->images) clReleaseMemObject(dd->images);
+    if (dd->x) clReleaseMemObject(dd->x);
     memset(dd, 0, sizeof *dd);
 }
 
 clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_batch,
-                                 clfit_status *st)
+                                 clfit_gemm gemm, clfit_status *st)
 {
     clfit_status s = CLFIT_OK;
     clfit_trainer *t = calloc(1, sizeof *t);
     if (!t) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
     if (max_batch < 1) { s = clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", max_batch); goto fail; }
+    if (gemm == CLFIT_GEMM_OWN && m->nlayers < 2) {
+        s = clfit_fail(CLFIT_ERR_ARG, "the own GEMM backend needs at least one hidden layer; use --gemm clblast");
+        goto fail;
+    }
     t->cl = cl;
+    t->gemm = gemm;
     t->desc = m->desc;
     t->nlayers = m->nlayers;
     memcpy(t->layer, m->layer, sizeof t->layer);
@@ -135,18 +148,16 @@ void clfit_trainer_free(clfit_trainer *t)
     free(t);
 }
 
+static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B);
+
+/* The CLBlast backend's forward pass and loss (with dlogits when want_grad). */
 static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B,
                             int want_grad)
 {
-    if (B < 1 || B > t->max_batch || start < 0 || start + B > dd->n)
-        return clfit_fail(CLFIT_ERR_ARG, "batch [%d, %d) is outside the data (%d) or larger than %d",
-                          start, start + B, dd->n, t->max_batch);
-    if (dd->D != t->desc.input)
-        return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
-                          t->desc.input);
+    clfit_status st = check_batch(t, dd, start, B);
+    if (st) return st;
     clfit_cl *cl = t->cl;
-    clfit_status st = gather_batch_cl(cl, t->x, t->y, dd->images, dd->labels, dd->order, start,
-                                      B, dd->D);
+    st = gather_batch_cl(cl, t->x, t->y, dd->x, dd->labels, dd->order, start, B, dd->D);
     for (int l = 0; l < t->nlayers && !st; l++)
         st = dense_forward_cl(cl, t->act[l + 1], t->act[l], t->params, &t->layer[l], B,
                               l < t->nlayers - 1);
@@ -156,9 +167,60 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
                            t->act[L], t->y, B, t->layer[L - 1].out);
 }
 
+/* The fused forward (and, with want_grad, everything but the weight updates) of the own
+ * backend: layer 0 reads the batch's rows from the dataset through the order; fused_head does the last layer, the
+ * loss and the gradients that need whole rows. */
+static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start,
+                                int B, int want_grad)
+{
+    clfit_cl *cl = t->cl;
+    int L = t->nlayers;
+    clfit_status st = fused_forward_cl(cl, t->act[1], dd->x, dd->order, start, t->params,
+                                       &t->layer[0], B, 1);
+    for (int l = 1; l < L - 1 && !st; l++)
+        st = fused_forward_cl(cl, t->act[l + 1], t->act[l], NULL, 0, t->params, &t->layer[l], B, 1);
+    if (!st)
+        st = fused_head_cl(cl, t->act[L], want_grad ? t->dact[L] : NULL, t->dact[L - 1],
+                           t->loss_acc, t->correct_acc, t->act[L - 1], t->params,
+                           &t->layer[L - 1], dd->labels, dd->order, start, B);
+    for (int l = L - 2; l >= 1 && want_grad && !st; l--)
+        st = fused_backward_data_cl(cl, t->dact[l], t->dact[l + 1], t->act[l], t->params,
+                                    &t->layer[l], B);
+    return st;
+}
+
+static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
+{
+    if (B < 1 || B > t->max_batch || start < 0 || start + B > dd->n)
+        return clfit_fail(CLFIT_ERR_ARG, "batch [%d, %d) is outside the data (%d) or larger than %d",
+                          start, start + B, dd->n, t->max_batch);
+    if (dd->D != t->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
+                          t->desc.input);
+    return CLFIT_OK;
+}
+
+/* The own backend's step: own_forward, then each layer's weight gradient with Adam. */
+static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
+{
+    clfit_status st = check_batch(t, dd, start, B);
+    if (!st) st = own_forward(t, dd, start, B, 1);
+    if (st) return st;
+    t->step++;
+    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+    for (int l = t->nlayers - 1; l >= 1 && !st; l--)
+        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, t->act[l], NULL, 0, t->dact[l + 1],
+                                &t->layer[l], B, alpha, &t->adam);
+    if (!st)
+        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, dd->x, dd->order, start, t->dact[1],
+                                &t->layer[0], B, alpha, &t->adam);
+    return st;
+}
+
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B)
 {
+    if (t->gemm == CLFIT_GEMM_OWN) return own_step(t, dd, start, B);
     clfit_status st = forward(t, dd, start, B, 1);
     for (int l = t->nlayers - 1; l >= 0 && !st; l--) {
         const clfit_layer *ly = &t->layer[l];
@@ -176,6 +238,10 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
 clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B)
 {
+    if (t->gemm == CLFIT_GEMM_OWN) {
+        clfit_status st = check_batch(t, dd, start, B);
+        return st ? st : own_forward(t, dd, start, B, 0);
+    }
     return forward(t, dd, start, B, 0);
 }
 

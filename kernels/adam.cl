@@ -1,8 +1,6 @@
 /* adam.cl: one Adam update over every parameter of the model (one flat array).
  * Reference: adam_ref (host/ref.c), Keras' formulation; alpha = adam_alpha(lr, b1, b2, t)
  * is computed on the host for each step. Test: tests/check_adam.c. */
-#pragma OPENCL FP_CONTRACT OFF /* keep m, v and the step as the reference rounds them */
-
 #ifndef WGS
 #define WGS 64
 #endif
@@ -12,6 +10,8 @@ void adam_update(__global float *param, __global float *m, __global float *v,
                  __global const float *grad, int n, float alpha, float beta1, float beta2,
                  float eps)
 {
+#pragma OPENCL FP_CONTRACT OFF /* round m, v and the step as the reference does; the
+                                  pragma is scoped to this body, not the whole program */
     int i = get_global_id(0);
     if (i >= n) return;
     float g = grad[i];

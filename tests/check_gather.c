@@ -1,4 +1,4 @@
-/* gather_batch_cl (kernels/gather.cl) against gather_batch_ref.
+/* scale_images_cl then gather_batch_cl (kernels/gather.cl) against gather_batch_ref.
  * Tolerance: labels exact; pixels within 3 * FLT_EPSILON relative: p / 255.0f is one
  * division, which OpenCL 1.2 allows to be 2.5 ulp off unless the program is built with
  * -cl-fp32-correctly-rounded-divide-sqrt (s7.4, table 7.1), and 2.5 ulp of x is at most
@@ -29,8 +29,9 @@ START_TEST(test_gather)
         gather_batch_ref(want, ywant, images, labels, order + start, B, D);
         cl_mem di = upload(images, (size_t)N * D), dl = upload(labels, N),
                dord = upload(order, N * sizeof(int)), dx = upload(got, (size_t)B * D * 4),
-               dy = upload(ygot, B);
-        ASSERT_OK(gather_batch_cl(tcl, dx, dy, di, dl, dord, start, B, D));
+               dy = upload(ygot, B), dall = upload(NULL, (size_t)N * D * 4);
+        ASSERT_OK(scale_images_cl(tcl, dall, di, (size_t)N * D));
+        ASSERT_OK(gather_batch_cl(tcl, dx, dy, dall, dl, dord, start, B, D));
         download(dx, got, (size_t)B * D * 4);
         download(dy, ygot, B);
         char what[80];
@@ -38,8 +39,8 @@ START_TEST(test_gather)
         ASSERT_CLOSE(what, got, want, (size_t)B * D, 0.0, 3 * FLT_EPSILON);
         for (int b = 0; b < B; b++)
             ck_assert_msg(ygot[b] == ywant[b], "%s: label %d: got %d want %d", what, b, ygot[b], ywant[b]);
-        cl_mem all[] = {di, dl, dord, dx, dy};
-        for (int i = 0; i < 5; i++) clReleaseMemObject(all[i]);
+        cl_mem all[] = {di, dl, dord, dx, dy, dall};
+        for (int i = 0; i < 6; i++) clReleaseMemObject(all[i]);
         free(images); free(labels); free(ygot); free(ywant); free(order); free(want); free(got);
     }
 }

@@ -15,7 +15,7 @@
 #include "clfit/train.h"
 #include "testutil.h"
 
-static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs)
+static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs, clfit_gemm gemm)
 {
     clfit_rng rng;
     clfit_rng_seed(&rng, test_seed());
@@ -29,7 +29,7 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
     clfit_model *ref = clfit_model_new(desc, seed, &st), *dev = clfit_model_new(desc, seed, &st);
     ck_assert_ptr_nonnull(ref);
     clfit_ref_work *w = clfit_ref_work_new(ref, B, &st);
-    clfit_trainer *t = clfit_trainer_new(tcl, dev, B, &st);
+    clfit_trainer *t = clfit_trainer_new(tcl, dev, B, gemm, &st);
     ck_assert_msg(t != NULL, "%s", clfit_last_error());
     clfit_device_data dd;
     ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
@@ -67,8 +67,8 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
     clfit_compare_result r;
     ASSERT_CLOSE("weights after training", dev->params, ref->params, ref->nparams, 1e-5, 0.0);
     clfit_compare(dev->params, ref->params, ref->nparams, 1e-5, 0, &r);
-    printf("end-to-end %d-%d-%d B=%d, %ld steps: max |weight difference| %.3g\n", desc->input,
-           desc->hidden[0], desc->classes, B, ref->step, r.max_abs);
+    printf("end-to-end %s %d-%d-%d B=%d, %ld steps: max |weight difference| %.3g\n",
+           clfit_gemm_names[gemm], desc->input, desc->hidden[0], desc->classes, B, ref->step, r.max_abs);
     ASSERT_CLOSE("Adam m", dev->m, ref->m, ref->nparams, 1e-6, 1e-4);
     ASSERT_CLOSE("Adam v", dev->v, ref->v, ref->nparams, 1e-8, 1e-4);
 
@@ -107,21 +107,24 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
 START_TEST(test_small_mlp)
 {
     clfit_model_desc d = {.input = 33, .nhidden = 1, .hidden = {16}, .classes = 5};
-    compare_paths(&d, 61, 7, 2);
+    compare_paths(&d, 61, 7, 2, CLFIT_GEMM_CLBLAST);
+    compare_paths(&d, 61, 7, 2, CLFIT_GEMM_OWN);
 }
 END_TEST
 
 START_TEST(test_deeper_mlp)
 {
     clfit_model_desc d = {.input = 20, .nhidden = 2, .hidden = {13, 9}, .classes = 4};
-    compare_paths(&d, 50, 16, 2);
+    compare_paths(&d, 50, 16, 2, CLFIT_GEMM_CLBLAST);
+    compare_paths(&d, 50, 16, 2, CLFIT_GEMM_OWN);
 }
 END_TEST
 
 START_TEST(test_tutorial_shape)
 {
     clfit_model_desc d = {.input = 784, .nhidden = 1, .hidden = {128}, .classes = 10};
-    compare_paths(&d, 160, 32, 1);
+    compare_paths(&d, 160, 32, 1, CLFIT_GEMM_CLBLAST);
+    compare_paths(&d, 160, 32, 1, CLFIT_GEMM_OWN);
 }
 END_TEST
 

@@ -100,6 +100,28 @@ int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset 
     return st ? cli_fail(st) : 0;
 }
 
+int cli_parse_gemm(const char *s, int *choice)
+{
+    if (!strcmp(s, "auto")) *choice = -1;
+    else if (!strcmp(s, "clblast")) *choice = CLFIT_GEMM_CLBLAST;
+    else if (!strcmp(s, "own")) *choice = CLFIT_GEMM_OWN;
+    else { cli_usage_error("--gemm: expected clblast, own or auto, got '%s'", s); return 0; }
+    return 1;
+}
+
+int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, clfit_gemm *gemm)
+{
+    if (choice >= 0) { *gemm = (clfit_gemm)choice; return 0; }
+    double us[2];
+    int cached;
+    clfit_status st = clfit_gemm_auto(cl, &m->desc, batch, gemm, us, &cached);
+    if (st) return cli_fail(st);
+    if (!cached && us[0] > 0)
+        fprintf(stderr, "clfit: --gemm auto: clblast %.0f us/step, own %.0f us/step on %s: using %s (cached)\n",
+                us[0], us[1], cl->info.name, clfit_gemm_names[*gemm]);
+    return 0;
+}
+
 /* ---------- clfit devices ---------- */
 
 static int cmd_devices(int argc, char **argv)

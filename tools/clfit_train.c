@@ -104,14 +104,21 @@ static void train_help(void)
            "  --resume FILE           continue a saved model: weights, Adam state, epoch count,\n"
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
-           "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n\n"
+           "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n"
+           "  --gemm clblast|own|auto how steps run: CLBlast's SGEMM plus small kernels, or\n"
+           "                          clfit's fused kernels; auto measures both once per device\n"
+           "                          and shape and caches the choice (default auto)\n"
+           "  --profile               print a per-kernel time table after training\n"
+           "  --profile-csv FILE      write that table as CSV\n"
+           "  --trace FILE.json       write a Chrome trace (Perfetto, chrome://tracing)\n\n"
            "Progress: a live bar on a terminal, else one line per epoch. A NaN or infinite\n"
            "loss stops training with exit status 1.\n", CLFIT_DEFAULT_DATA_DIR);
 }
 
 int cmd_train(int argc, char **argv)
 {
-    enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA };
+    enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA,
+           O_GEMM, O_PROFILE, O_TRACE, O_PCSV };
     static const struct option opts[] = {
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
         {"lr", required_argument, 0, O_LR}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -119,12 +126,16 @@ int cmd_train(int argc, char **argv)
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"save", required_argument, 0, O_SAVE},
         {"history", required_argument, 0, O_HIST}, {"resume", required_argument, 0, O_RESUME},
         {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
+        {"gemm", required_argument, 0, O_GEMM}, {"profile", no_argument, 0, O_PROFILE},
+        {"trace", required_argument, 0, O_TRACE}, {"profile-csv", required_argument, 0, O_PCSV},
         {"help", no_argument, 0, 'h'}, {0}};
     long epochs = 10, batch = 32, seed = 42;
     double lr = 0.001, val_split = 0;
     int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, shuffle = 1;
     int have_batch = 0, have_lr = 0, have_hidden = 0, have_seed = 0, have_val = 0;
     const char *save = NULL, *history = NULL, *resume = NULL, *dev = NULL, *dir = NULL;
+    const char *gemm_arg = "auto", *trace = NULL, *profile_csv = NULL;
+    int profile = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -146,14 +157,22 @@ int cmd_train(int argc, char **argv)
         case O_RESUME: resume = optarg; break;
         case O_DEV: dev = optarg; break;
         case O_DATA: dir = optarg; break;
+        case O_GEMM: gemm_arg = optarg; break;
+        case O_PROFILE: profile = 1; break;
+        case O_TRACE: trace = optarg; break;
+        case O_PCSV: profile_csv = optarg; break;
         case 'h': train_help(); return 0;
         default: return cli_usage_error("unknown option");
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    int gemm_choice;
+    if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
 
     clfit_status st;
     clfit_model *m = NULL;
+    clfit_profiler *prof = NULL;
+    clfit_gemm gemm = CLFIT_GEMM_CLBLAST;
     clfit_model_meta meta = {0};
     clfit_dataset train = {0}, test = {0};
     clfit_cl *cl = NULL;
@@ -210,9 +229,14 @@ int cmd_train(int argc, char **argv)
     }
     cl = clfit_cl_open(dev, &st);
     if (!cl) { cli_fail(st); goto done; }
+    if (cli_choose_gemm(cl, m, meta.batch, gemm_choice, &gemm)) goto done;
+    if (profile || trace || profile_csv) {
+        prof = clfit_profiler_new();
+        if (!prof || (st = clfit_cl_set_profiler(cl, prof))) { cli_fail(prof ? st : CLFIT_ERR_NOMEM); goto done; }
+    }
     clfit_fit_opts o = {.epochs = (int)epochs, .batch = meta.batch, .shuffle = shuffle, .seed = meta.seed,
                         .validation_split = meta.validation_split, .initial_epoch = meta.epoch,
-                        .refresh_seconds = ui.tty ? 0.1 : 0, .progress = on_progress, .user = &ui};
+                        .refresh_seconds = ui.tty ? 0.1 : 0, .gemm = gemm, .progress = on_progress, .user = &ui};
     ui.printed_epoch = -1;
     st = clfit_fit(cl, m, &train, &o);
     if (st) {
@@ -221,12 +245,20 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     double loss, acc;
-    st = clfit_evaluate(cl, m, &test, &loss, &acc);
+    st = clfit_evaluate(cl, m, &test, gemm, &loss, &acc);
     if (st) { cli_fail(st); goto done; }
     printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
     if (save) printf("Saved %s (epoch %ld)\n", save, meta.epoch + epochs);
+    if (profile) {
+        printf("\nKernel times on %s (--gemm %s):\n", cl->info.name, clfit_gemm_names[gemm]);
+        clfit_profiler_print(prof, stdout);
+    }
+    if (profile_csv && (st = clfit_profiler_write_csv(prof, profile_csv))) { cli_fail(st); goto done; }
+    if (trace && (st = clfit_profiler_write_trace(prof, trace))) { cli_fail(st); goto done; }
     rc = 0;
 done:
+    if (cl) clfit_cl_set_profiler(cl, NULL);
+    clfit_profiler_free(prof);
     if (ui.history) fclose(ui.history);
     clfit_cl_close(cl);
     clfit_dataset_free(&train);
@@ -296,7 +328,7 @@ int cmd_evaluate(int argc, char **argv)
     cl = clfit_cl_open(a.dev, &st);
     if (!cl) { cli_fail(st); goto done; }
     double loss, acc;
-    st = clfit_evaluate(cl, m, &d, &loss, &acc);
+    st = clfit_evaluate(cl, m, &d, CLFIT_GEMM_CLBLAST, &loss, &acc);
     if (st) { cli_fail(st); goto done; }
     printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
     rc = 0;
@@ -337,7 +369,7 @@ int cmd_predict(int argc, char **argv)
     if (!cl) { cli_fail(st); goto done; }
     probs = malloc((size_t)a.nidx * C * sizeof *probs);
     if (!probs) { fprintf(stderr, "clfit: out of memory\n"); goto done; }
-    st = clfit_predict(cl, m, &d, a.idx, a.nidx, probs);
+    st = clfit_predict(cl, m, &d, CLFIT_GEMM_CLBLAST, a.idx, a.nidx, probs);
     if (st) { cli_fail(st); goto done; }
     for (int i = 0; i < a.nidx; i++) {
         const float *p = probs + (size_t)i * C;

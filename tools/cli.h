@@ -4,8 +4,11 @@
 
 #include <stddef.h>
 
+#include "clfit/cl.h"
 #include "clfit/data.h"
+#include "clfit/model.h"
 #include "clfit/status.h"
+#include "clfit/train.h"
 
 extern const char *cli_cmd;            /* "clfit train", for messages */
 
@@ -21,6 +24,12 @@ int cli_parse_list(const char *opt, const char *s, int *out, int max);
 const char *cli_class_name(int c, int classes, char *buf, size_t size);
 /* Loads split "train" or "test" from dir (NULL: default); prints the error, returns 1. */
 int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d);
+
+/* --gemm: "clblast", "own" or "auto" (-1). Prints a usage error and returns 0 if bad. */
+int cli_parse_gemm(const char *s, int *choice);
+/* Resolves choice (-1 = auto: measured once per device and shape, cached) for model m at
+ * batch into *gemm; prints the error and returns 1 on failure. */
+int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, clfit_gemm *gemm);
 
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);

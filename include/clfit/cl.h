@@ -14,16 +14,22 @@
 #include <stddef.h>
 
 #include "clfit/model.h"
+#include "clfit/profile.h"
 #include "clfit/status.h"
 
 /* The kernels clfit builds, in the order of clfit_kernel_names. */
 enum {
+    CLFIT_K_SCALE_IMAGES,
     CLFIT_K_GATHER_BATCH,
     CLFIT_K_DENSE_BIAS_ACT,
     CLFIT_K_DENSE_BIAS_GRAD,
     CLFIT_K_RELU_BACKWARD,
     CLFIT_K_SOFTMAX_XENT,
     CLFIT_K_ADAM_UPDATE,
+    CLFIT_K_FUSED_FORWARD,
+    CLFIT_K_FUSED_HEAD,
+    CLFIT_K_FUSED_BACKWARD_DATA,
+    CLFIT_K_FUSED_GRAD_ADAM,
     CLFIT_K_COUNT
 };
 extern const char *const clfit_kernel_names[CLFIT_K_COUNT];
@@ -50,14 +56,18 @@ clfit_status clfit_cl_devices(clfit_device_info **list, int *count);
 clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char *selector,
                            int *chosen);
 
-typedef struct {
+typedef struct clfit_cl {
     clfit_device_info info;
     cl_context ctx;
     cl_command_queue queue;     /* in-order, CL_QUEUE_PROFILING_ENABLE */
     cl_program program;
     cl_kernel kernel[CLFIT_K_COUNT];
     size_t wgs;                 /* work-group size of the element-wise kernels (-DWGS) */
-    size_t sxe_wgs;             /* the softmax_xent group size (-DSXE_WGS) */
+    size_t sxe_wgs;             /* the softmax_xent and fused_head group size (-DSXE_WGS) */
+    size_t fwgs;                /* work-group size of the fused tiled kernels (-DFWGS) */
+    int rb, cb;                 /* fused_forward's block per work-item: rows x 16-col tiles */
+    int rg;                     /* fused_grad_adam's weight rows per work-item (-DRG) */
+    clfit_profiler *prof;       /* NULL: no events are created (see clfit/profile.h) */
 } clfit_cl;
 
 /* Opens the device chosen by clfit_cl_pick(selector), creates the context and queue and
@@ -79,6 +89,10 @@ clfit_status clfit_cl_read(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes
 /* Fills bytes of buf from offset with zeros (enqueued, not waited for). */
 clfit_status clfit_cl_zero(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes);
 
+/* Attaches a profiler (not owned) to cl, or detaches with NULL. Records the offset
+ * between the device's and the host's clocks for the trace. */
+clfit_status clfit_cl_set_profiler(clfit_cl *cl, clfit_profiler *p);
+
 /* Waits for everything queued. */
 clfit_status clfit_cl_finish(clfit_cl *cl);
 
@@ -90,8 +104,12 @@ clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N,
                      float alpha, cl_mem A, size_t a_off, size_t lda, cl_mem B, size_t b_off,
                      size_t ldb, float beta, cl_mem C, size_t c_off, size_t ldc);
 
-/* x (B,D) = images[order[start+b]] / 255, y (B) = labels[order[start+b]]. */
-clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
+/* x[i] = images[i] / 255 (bytes to floats), i < n: done once per dataset upload. */
+clfit_status scale_images_cl(clfit_cl *cl, cl_mem x, cl_mem images, size_t n);
+
+/* x (B,D) = data[order[start+b]], y (B) = labels[order[start+b]], from the scaled dataset
+ * data (N,D); with scale_images_cl before it, the twin of gather_batch_ref. */
+clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem data, cl_mem labels,
                              cl_mem order, int start, int B, int D);
 
 /* out (B,layer->out) = inp (B,layer->in) . W + b, then ReLU if relu; W and b are read
@@ -126,5 +144,28 @@ clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
 /* One Adam update of n floats with the step size alpha = adam_alpha(lr, b1, b2, t). */
 clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,
                      float alpha, const clfit_adam_cfg *cfg);
+
+/* ---- the fused "own" step (kernels/fused.cl); each names its references ---- */
+
+/* out (B,L->out) = act(inp (B,L->in) . W + b) (dense_forward_ref + relu_forward_ref).
+ * Row b of inp is inp[order[start+b]] when order is not NULL (the batch read straight
+ * from the dataset), else inp[b]. */
+clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
+                              cl_mem params, const clfit_layer *L, int B, int relu);
+/* Last layer L (H -> C) on h (B,H): logits (B,C); loss and correct count added to the
+ * accumulators; unless dlogits is NULL, dlogits (B,C) and dh (B,H), the gradient at the
+ * input of the ReLU that produced h. Labels are labels[order[start+b]]. */
+clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
+                           cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
+                           const clfit_layer *L, cl_mem labels, cl_mem order, int start, int B);
+/* dinp (B,L->in) = (dout (B,L->out) . W^T) where inp > 0, else 0. */
+clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
+                                    cl_mem params, const clfit_layer *L, int B);
+/* The gradient of layer L's W and b from inp (B,in) and dout (B,out), applied at once by
+ * Adam with step size alpha to params, m and v (dense_backward_ref + adam_ref). inp's rows
+ * go through order as in fused_forward_cl. */
+clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
+                                cl_mem order, int start, cl_mem dout, const clfit_layer *L,
+                                int B, float alpha, const clfit_adam_cfg *cfg);
 
 #endif

@@ -8,6 +8,7 @@
 #include "clfit/cl.h"
 #include "clfit/data.h"
 #include "clfit/model.h"
+#include "clfit/train.h"
 
 typedef struct {
     long epoch, epochs;         /* 1-based epoch number, and the last epoch of this run */
@@ -33,6 +34,7 @@ typedef struct {
     double validation_split;    /* hold out the last fraction of the set, as Keras does */
     long initial_epoch;         /* epochs done before (resume) */
     double refresh_seconds;     /* > 0: progress during epochs; 0: only at epoch ends */
+    clfit_gemm gemm;            /* how each step runs on the device */
     clfit_progress_fn progress;
     void *user;
 } clfit_fit_opts;
@@ -45,11 +47,11 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
 
 /* Mean loss and accuracy of m over all of d. */
 clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
-                            double *loss, double *accuracy);
+                            clfit_gemm gemm, double *loss, double *accuracy);
 
 /* Softmax probabilities (n, classes) of m for examples idx[0..n) of d. */
 clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
-                           const int *idx, int n, float *probs);
+                           clfit_gemm gemm, const int *idx, int n, float *probs);
 
 /* The permutation of 0..n-1 used for epoch `epoch` (1-based) with `seed`. */
 void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n);

@@ -8,16 +8,18 @@
 #include "clfit/data.h"
 #include "clfit/model.h"
 
-/* A dataset uploaded to the device once: images (N,D) uchar and labels (N) uchar, shared
- * (reference-counted) between views, and this view's order: n ints, indices into the N
- * examples, through which batches are gathered (the epoch's permutation, or a subset). */
+/* A dataset uploaded to the device once: x (N,D) float, the pixels already scaled by
+ * 1/255 on the device, and labels (N) uchar, shared (reference-counted) between views;
+ * and this view's order: n ints, indices into the N examples, through which batches are
+ * read (the epoch's permutation, or a subset). */
 typedef struct {
-    cl_mem images, labels;          /* one reference each, owned */
+    cl_mem x, labels;               /* one reference each, owned */
     cl_mem order;                   /* owned */
     int n, D;
 } clfit_device_data;
 
-/* Uploads d with the identity order. On failure nothing is left allocated. */
+/* Uploads d's bytes and scales them to floats on the device (scale_images_cl), with the
+ * identity order. On failure nothing is left allocated. */
 clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
                                       clfit_device_data *out);
 /* A view of src's examples first .. first+n-1 (in src's current index space, i.e. the
@@ -31,9 +33,33 @@ void clfit_device_data_free(clfit_device_data *dd);
 
 typedef struct clfit_trainer clfit_trainer;
 
+/* How a training step runs on the device:
+ *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, relu.cl,
+ *           softmax_xent.cl, gather.cl) and one Adam kernel over all parameters;
+ *  OWN:     clfit's fused kernels (fused.cl): forward with the gather folded in, one
+ *           work-group for the last layer and the loss, and weight gradients with Adam
+ *           applied in registers. Needs at least one hidden layer. */
+typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN } clfit_gemm;
+extern const char *const clfit_gemm_names[2]; /* "clblast", "own" */
+
+/* Measures both backends for a model of this description at this batch size on cl (a
+ * few warmed-up steps each on random data) and picks the faster. The choice is cached in
+ * $CLFIT_CACHE_DIR (default $XDG_CACHE_HOME/clfit or ~/.cache/clfit)/gemm.json, keyed by
+ * device, driver and shape; a cache that cannot be read or written is only skipped.
+ * *us (if not NULL) receives the microseconds per step of each, -1 where not measured
+ * (from the cache, or own impossible without a hidden layer); *cached whether the choice
+ * came from the cache. */
+clfit_status clfit_gemm_auto(clfit_cl *cl, const clfit_model_desc *d, int batch,
+                             clfit_gemm *choice, double us[2], int *cached);
+
+/* Times `steps` training steps (after `warmup` untimed ones, then a wait) of a fresh
+ * model of description d at batch B on random data; returns microseconds per step. */
+clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, clfit_gemm gemm,
+                              int warmup, int steps, double *us_per_step);
+
 /* Uploads m's parameters and Adam state; buffers sized for batches up to max_batch. */
 clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_batch,
-                                 clfit_status *st);
+                                 clfit_gemm gemm, clfit_status *st);
 void clfit_trainer_free(clfit_trainer *t);
 
 /* One training step on the batch dd->order[start .. start+B): gather, forward, softmax

@@ -1,0 +1,63 @@
+/* Launchers for kernels/fused.cl, clfit's own training step (see include/clfit/cl.h). */
+#include "internal.h"
+
+clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
+                              cl_mem params, const clfit_layer *L, int B, int relu)
+{
+    int w = (int)L->w_off, b = (int)L->b_off;
+    size_t cols = 16 * (size_t)cl->cb;
+    size_t items = (size_t)((B + cl->rb - 1) / cl->rb) * ((L->out + cols - 1) / cols);
+    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start),
+                     CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
+                     CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(relu)};
+    clfit_work wk = {2.0 * B * L->in * L->out,
+                     4.0 * ((double)L->in * L->out + (double)B * (L->in + L->out))};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, cl->fwgs, 11, a, wk);
+}
+
+clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
+                           cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
+                           const clfit_layer *L, cl_mem labels, cl_mem order, int start, int B)
+{
+    int want_grad = dlogits != NULL;
+    cl_mem dl = want_grad ? dlogits : logits, d = want_grad ? dh : logits; /* unused if eval */
+    int w = (int)L->w_off, b = (int)L->b_off;
+    clfit_arg a[] = {CLFIT_ARG(logits), CLFIT_ARG(dl), CLFIT_ARG(d), CLFIT_ARG(loss_acc),
+                     CLFIT_ARG(correct_acc), CLFIT_ARG(h), CLFIT_ARG(params), CLFIT_ARG(w),
+                     CLFIT_ARG(b), CLFIT_ARG(labels), CLFIT_ARG(order), CLFIT_ARG(start),
+                     CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(want_grad)};
+    double H = L->in, C = L->out;
+    clfit_work wk = {2.0 * B * H * C * (want_grad ? 2 : 1) + B * C * (want_grad ? 8 : 3),
+                     4.0 * (B * H * (want_grad ? 2 : 1) + H * C + B * C * (want_grad ? 2 : 1))};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, cl->sxe_wgs, cl->sxe_wgs, 16, a, wk);
+}
+
+clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
+                                    cl_mem params, const clfit_layer *L, int B)
+{
+    int w = (int)L->w_off;
+    clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(inp), CLFIT_ARG(params),
+                     CLFIT_ARG(w), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out)};
+    clfit_work wk = {2.0 * B * L->in * L->out, 4.0 * ((double)L->in * L->out + (double)B * (2 * L->in + L->out))};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, (size_t)B * L->in, cl->fwgs, 8, a, wk);
+}
+
+clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
+                                cl_mem order, int start, cl_mem dout, const clfit_layer *L,
+                                int B, float alpha, const clfit_adam_cfg *cfg)
+{
+    int w = (int)L->w_off, b = (int)L->b_off;
+    /* (ceil(in/rg) weight row-tiles + 1 bias row-tile) * ceil(out/16) */
+    size_t items = (size_t)((L->in + cl->rg - 1) / cl->rg + 1) * ((L->out + 15) / 16);
+    clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(inp),
+                     CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w),
+                     CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
+                     CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1), CLFIT_ARG(cfg->beta2),
+                     CLFIT_ARG(cfg->eps)};
+    /* the product, the bias sums and Adam's 12 operations per parameter; p, m, v read and
+     * written, the inputs and output gradients read */
+    double n = (double)L->in * L->out + L->out;
+    clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n,
+                     24 * n + 4.0 * B * (L->in + L->out)};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, cl->fwgs, 16, a, wk);
+}
