@@ -17,19 +17,25 @@ clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order
 
 clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
                            cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
-                           const clfit_layer *L, cl_mem labels, cl_mem order, int start, int B)
+                           cl_mem m, cl_mem v, cl_mem wt, const clfit_layer *L,
+                           cl_mem labels, cl_mem order, int start, int B, float alpha,
+                           const clfit_adam_cfg *cfg)
 {
     int want_grad = dlogits != NULL;
-    cl_mem dl = want_grad ? dlogits : logits, d = want_grad ? dh : logits; /* unused if eval */
+    /* in evaluation the gradient buffers are never touched; any valid buffer will do */
+    cl_mem dl = want_grad ? dlogits : logits, d = want_grad ? dh : logits;
     int w = (int)L->w_off, b = (int)L->b_off;
     clfit_arg a[] = {CLFIT_ARG(logits), CLFIT_ARG(dl), CLFIT_ARG(d), CLFIT_ARG(loss_acc),
-                     CLFIT_ARG(correct_acc), CLFIT_ARG(h), CLFIT_ARG(params), CLFIT_ARG(w),
-                     CLFIT_ARG(b), CLFIT_ARG(labels), CLFIT_ARG(order), CLFIT_ARG(start),
-                     CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(want_grad)};
-    double H = L->in, C = L->out;
-    clfit_work wk = {2.0 * B * H * C * (want_grad ? 2 : 1) + B * C * (want_grad ? 8 : 3),
-                     4.0 * (B * H * (want_grad ? 2 : 1) + H * C + B * C * (want_grad ? 2 : 1))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, cl->sxe_wgs, cl->sxe_wgs, 16, a, wk);
+                     CLFIT_ARG(correct_acc), CLFIT_ARG(h), CLFIT_ARG(params), CLFIT_ARG(m),
+                     CLFIT_ARG(v), CLFIT_ARG(wt), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(labels),
+                     CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(B), CLFIT_ARG(L->in),
+                     CLFIT_ARG(L->out), CLFIT_ARG(want_grad), CLFIT_ARG(alpha),
+                     CLFIT_ARG(cfg->beta1), CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps)};
+    /* logits, and with the gradient: dh, dW (2BHC each), softmax (~8 per logit), Adam */
+    double H = L->in, C = L->out, n = H * C + C;
+    clfit_work wk = {want_grad ? 6.0 * B * H * C + 8.0 * B * C + 12 * n : 2.0 * B * H * C + 3.0 * B * C,
+                     4.0 * (B * H * (want_grad ? 2 : 1) + n * (want_grad ? 7 : 1) + 2.0 * B * C)};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, cl->sxe_wgs, cl->sxe_wgs, 23, a, wk);
 }
 
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,

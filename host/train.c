@@ -21,7 +21,7 @@ struct clfit_trainer {
     long step;
     int max_batch;
     /* all owned: */
-    cl_mem params, grads, m, v;
+    cl_mem params, grads, m, v;            /* the own backend uses grads as fused_head's scratch */
     cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
@@ -96,7 +96,7 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     if (!t) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
     if (max_batch < 1) { s = clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", max_batch); goto fail; }
     if (gemm == CLFIT_GEMM_OWN && m->nlayers < 2) {
-        s = clfit_fail(CLFIT_ERR_ARG, "the own GEMM backend needs at least one hidden layer; use --gemm clblast");
+        s = clfit_fail(CLFIT_ERR_ARG, "the own GEMM backend needs a hidden layer; use --gemm clblast");
         goto fail;
     }
     t->cl = cl;
@@ -167,11 +167,12 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
                            t->act[L], t->y, B, t->layer[L - 1].out);
 }
 
-/* The fused forward (and, with want_grad, everything but the weight updates) of the own
- * backend: layer 0 reads the batch's rows from the dataset through the order; fused_head does the last layer, the
- * loss and the gradients that need whole rows. */
+/* The own backend's pass: layer 0 reads the batch's rows from the dataset through the
+ * order; fused_head does the last layer and the loss, and with want_grad the gradients
+ * that need whole rows and the last layer's update (Adam step size alpha); then the
+ * hidden layers' gradients, before any of their weights change. */
 static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start,
-                                int B, int want_grad)
+                                int B, int want_grad, float alpha)
 {
     clfit_cl *cl = t->cl;
     int L = t->nlayers;
@@ -181,8 +182,9 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
         st = fused_forward_cl(cl, t->act[l + 1], t->act[l], NULL, 0, t->params, &t->layer[l], B, 1);
     if (!st)
         st = fused_head_cl(cl, t->act[L], want_grad ? t->dact[L] : NULL, t->dact[L - 1],
-                           t->loss_acc, t->correct_acc, t->act[L - 1], t->params,
-                           &t->layer[L - 1], dd->labels, dd->order, start, B);
+                           t->loss_acc, t->correct_acc, t->act[L - 1], t->params, t->m, t->v,
+                           t->grads, &t->layer[L - 1], dd->labels, dd->order, start, B, alpha,
+                           &t->adam);
     for (int l = L - 2; l >= 1 && want_grad && !st; l--)
         st = fused_backward_data_cl(cl, t->dact[l], t->dact[l + 1], t->act[l], t->params,
                                     &t->layer[l], B);
@@ -200,15 +202,16 @@ static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, i
     return CLFIT_OK;
 }
 
-/* The own backend's step: own_forward, then each layer's weight gradient with Adam. */
+/* The own backend's step: own_forward (which updates the last layer), then each hidden
+ * layer's weight gradient with Adam. */
 static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
 {
     clfit_status st = check_batch(t, dd, start, B);
-    if (!st) st = own_forward(t, dd, start, B, 1);
     if (st) return st;
     t->step++;
     float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    for (int l = t->nlayers - 1; l >= 1 && !st; l--)
+    st = own_forward(t, dd, start, B, 1, alpha);
+    for (int l = t->nlayers - 2; l >= 1 && !st; l--)
         st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, t->act[l], NULL, 0, t->dact[l + 1],
                                 &t->layer[l], B, alpha, &t->adam);
     if (!st)
@@ -240,7 +243,7 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
 {
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
-        return st ? st : own_forward(t, dd, start, B, 0);
+        return st ? st : own_forward(t, dd, start, B, 0, 0.0f);
     }
     return forward(t, dd, start, B, 0);
 }

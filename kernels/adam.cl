@@ -1,23 +1,30 @@
 /* adam.cl: one Adam update over every parameter of the model (one flat array).
  * Reference: adam_ref (host/ref.c), Keras' formulation; alpha = adam_alpha(lr, b1, b2, t)
- * is computed on the host for each step. Test: tests/check_adam.c. */
+ * is computed on the host for each step. Test: tests/check_adam.c.
+ * adam_one is shared with fused.cl (concatenated after this file). */
 #ifndef WGS
 #define WGS 64
 #endif
+
+/* One parameter: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= alpha m / (sqrt(v) + eps) */
+inline void adam_one(__global float *p, __global float *m, __global float *v, float g,
+                     float alpha, float beta1, float beta2, float eps)
+{
+#pragma OPENCL FP_CONTRACT OFF /* round m, v and the step as the reference does; the
+                                  pragma is scoped to this body, not the whole program */
+    float mi = beta1 * *m + (1.0f - beta1) * g;
+    float vi = beta2 * *v + (1.0f - beta2) * g * g;
+    *m = mi;
+    *v = vi;
+    *p -= alpha * mi / (sqrt(vi) + eps);
+}
 
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void adam_update(__global float *param, __global float *m, __global float *v,
                  __global const float *grad, int n, float alpha, float beta1, float beta2,
                  float eps)
 {
-#pragma OPENCL FP_CONTRACT OFF /* round m, v and the step as the reference does; the
-                                  pragma is scoped to this body, not the whole program */
     int i = get_global_id(0);
     if (i >= n) return;
-    float g = grad[i];
-    float mi = beta1 * m[i] + (1.0f - beta1) * g;
-    float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    param[i] -= alpha * mi / (sqrt(vi) + eps);
+    adam_one(param + i, m + i, v + i, grad[i], alpha, beta1, beta2, eps);
 }

@@ -115,7 +115,16 @@ void fused_forward(__global float *out, __global const float *in, __global const
     }
 }
 
-/* ---- the last layer, the loss and the gradients that need whole rows ---- */
+/* ---- the last layer: loss, gradients that need whole rows, and its update ---- */
+
+/* Sum of a float16's lanes, pairwise. */
+inline float sum16(float16 a)
+{
+    float8 b = a.lo + a.hi;
+    float4 c = b.lo + b.hi;
+    float2 d = c.lo + c.hi;
+    return d.x + d.y;
+}
 
 /* h (B,H) is the last hidden layer's output; W (H,C), b (C) the last layer.
  *   logits (B,C) = h W + b
@@ -123,47 +132,73 @@ void fused_forward(__global float *out, __global const float *in, __global const
  * and when want_grad:
  *   dlogits (B,C) = (softmax - onehot) / B
  *   dh (B,H) = (dlogits W^T) where h > 0, else 0  (the gradient at the ReLU's input)
+ *   then, W being no longer needed, dW = h^T dlogits and db = colsum(dlogits) are applied
+ *   to W and b by Adam (step size alpha).
  * Labels are read through the epoch order: labels[order[start + b]].
- * ONE work-group of SXE_WGS items; phases separated by barriers. */
+ * wt (C,H) is scratch: W transposed first, so that every product runs along H in float16.
+ * ONE work-group of SXE_WGS items: item t takes rows t, t+SXE_WGS, ..., then (class,
+ * 16-column) pieces of dW. C <= HEAD_MAXC. */
 __kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
 void fused_head(__global float *logits, __global float *dlogits, __global float *dh,
                 __global float *loss_acc, __global int *correct_acc,
-                __global const float *h, __global const float *params, int w_off, int b_off,
+                __global const float *h, __global float *params, __global float *m,
+                __global float *v, __global float *wt, int w_off, int b_off,
                 __global const uchar *labels, __global const int *order, int start, int B,
-                int H, int C, int want_grad)
+                int H, int C, int want_grad, float alpha, float beta1, float beta2, float eps)
 {
     __local float lsum[SXE_WGS];
     __local int lcorrect[SXE_WGS];
     int t = get_local_id(0);
-    __global const float *W = params + w_off;
-    for (int p = t; p < B * C; p += SXE_WGS) {
-        int b = p / C, c = p - b * C;
-        float z = params[b_off + c];
-        for (int j = 0; j < H; j++)
-            z += h[b * H + j] * W[j * C + c];
-        logits[p] = z;
+    __global float *W = params + w_off;
+    for (int i = t; i < H * C; i += SXE_WGS) {
+        int j = i / C, c = i - j * C;
+        wt[c * H + j] = W[i];
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
     float my_loss = 0.0f;
     int my_correct = 0;
     for (int b = t; b < B; b += SXE_WGS) {
+        __global const float *hb = h + (size_t)b * H;
+        for (int c = 0; c < C; c++) {
+            float16 acc = 0.0f;
+            for (int j0 = 0; j0 < H; j0 += VW)
+                acc += load16(hb, j0, H) * load16(wt + c * H, j0, H);
+            logits[b * C + c] = params[b_off + c] + sum16(acc);
+        }
         int right;
         my_loss += softmax_xent_row(logits + b * C, labels[order[start + b]], C,
                                     want_grad ? dlogits + b * C : 0, (float)B, &right);
         my_correct += right;
+        if (!want_grad) continue;
+        __global const float *dz = dlogits + b * C;
+        for (int j0 = 0; j0 < H; j0 += VW) {
+            float16 s = 0.0f;
+            for (int c = 0; c < C; c++) s += dz[c] * load16(wt + c * H, j0, H);
+            float16 hv = load16(hb, j0, H);
+            store16(dh + (size_t)b * H, j0, H, select((float16)0.0f, s, hv > 0.0f));
+        }
     }
     lsum[t] = my_loss;
     lcorrect[t] = my_correct;
     softmax_xent_accumulate(lsum, lcorrect, loss_acc, correct_acc);
     if (!want_grad) return;
-    barrier(CLK_GLOBAL_MEM_FENCE);
-    for (int p = t; p < B * H; p += SXE_WGS) {
-        int b = p / H, j = p - b * H;
-        float s = 0.0f;
-        if (h[p] > 0.0f)
-            for (int c = 0; c < C; c++)
-                s += dlogits[b * C + c] * W[j * C + c];
-        dh[p] = s;
+    barrier(CLK_GLOBAL_MEM_FENCE); /* every row's dlogits and dh done: W may change now */
+    int jtiles = (H + VW - 1) / VW;
+    for (int u = t; u < C * jtiles; u += SXE_WGS) {
+        int c = u / jtiles, j0 = (u - c * jtiles) * VW;
+        float16 g = 0.0f;
+        for (int b = 0; b < B; b++) g += dlogits[b * C + c] * load16(h + (size_t)b * H, j0, H);
+        float gl[VW];
+        vstore16(g, 0, gl);
+        for (int k = 0; k < VW && j0 + k < H; k++) {
+            int i = (j0 + k) * C + c;
+            adam_one(W + i, m + w_off + i, v + w_off + i, gl[k], alpha, beta1, beta2, eps);
+        }
+    }
+    for (int c = t; c < C; c += SXE_WGS) {
+        float g = 0.0f;
+        for (int b = 0; b < B; b++) g += dlogits[b * C + c];
+        adam_one(params + b_off + c, m + b_off + c, v + b_off + c, g, alpha, beta1, beta2, eps);
     }
 }
 

@@ -153,11 +153,15 @@ clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad
 clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
                               cl_mem params, const clfit_layer *L, int B, int relu);
 /* Last layer L (H -> C) on h (B,H): logits (B,C); loss and correct count added to the
- * accumulators; unless dlogits is NULL, dlogits (B,C) and dh (B,H), the gradient at the
- * input of the ReLU that produced h. Labels are labels[order[start+b]]. */
+ * accumulators; unless dlogits is NULL (evaluation): dlogits (B,C), dh (B,H) the gradient
+ * at the input of the ReLU that produced h, and then layer L's own gradient applied by
+ * Adam (step size alpha) to params, m and v. Labels are labels[order[start+b]]. wt is
+ * scratch of H*C floats. */
 clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
                            cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
-                           const clfit_layer *L, cl_mem labels, cl_mem order, int start, int B);
+                           cl_mem m, cl_mem v, cl_mem wt, const clfit_layer *L, cl_mem labels,
+                           cl_mem order, int start, int B, float alpha,
+                           const clfit_adam_cfg *cfg);
 /* dinp (B,L->in) = (dout (B,L->out) . W^T) where inp > 0, else 0. */
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
                                     cl_mem params, const clfit_layer *L, int B);
