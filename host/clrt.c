@@ -191,7 +191,7 @@ clfit_cl *clfit_cl_open(const char *selector, clfit_status *st)
     cl->sxe_wgs = 64;
     cl->fwgs = 16;
     cl->rb = 4;
-    cl->cb = 2;
+    cl->cb = 4;
     cl->rg = 4;
     /* $CLFIT_TUNE overrides the kernels' tunables, e.g. "FWGS=8,RB=4,CB=2,RG=4" */
     const char *tune = getenv("CLFIT_TUNE");

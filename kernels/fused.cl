@@ -20,7 +20,7 @@
 #define RB 4
 #endif
 #ifndef CB
-#define CB 2
+#define CB 4
 #endif
 #ifndef RG
 #define RG 4
