@@ -39,6 +39,24 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
     return CLFIT_OK;
 }
 
+double clfit_model_step_flops(const clfit_model_desc *d, int B, double *gemm_flops,
+                              double *adam_flops)
+{
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    int n;
+    size_t np;
+    if (clfit_model_layout(d, layer, &n, &np)) return 0;
+    double gemm = 0, params = 0;
+    for (int l = 0; l < n; l++) {
+        double p = 2.0 * B * layer[l].in * layer[l].out;
+        gemm += p * (l > 0 ? 3 : 2);
+        params += (double)layer[l].in * layer[l].out + layer[l].out;
+    }
+    if (gemm_flops) *gemm_flops = gemm;
+    if (adam_flops) *adam_flops = 12 * params;
+    return gemm + 12 * params;
+}
+
 clfit_model *clfit_model_new(const clfit_model_desc *d, uint64_t seed, clfit_status *st)
 {
     clfit_status s;

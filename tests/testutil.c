@@ -117,3 +117,46 @@ void write_learnable_split(const char *dir, const char *split, int n, int rows, 
     free(img);
     free(lab);
 }
+
+static void assert_row(const clfit_verify_row *r, void *user)
+{
+    (void)user;
+    ck_assert_msg(r->pass,
+                  "%s %s: %s: %zu of %zu outside atol %.3g rtol %.3g (%s; %zu non-finite); "
+                  "worst [%zu] got %.9g want %.9g; max abs %.3g max rel %.3g; seed %llu",
+                  r->op, r->sizes, r->what, r->failures, r->n, r->atol, r->rtol, r->why,
+                  r->nonfinite, r->worst, r->worst_got, r->worst_want, r->max_abs, r->max_rel,
+                  (unsigned long long)test_seed());
+}
+
+void verify_op(const char *op)
+{
+    int dims[16][3];
+    int n = clfit_verify_sizes(op, test_small(), dims, 16);
+    ck_assert_int_gt(n, 0);
+    for (int i = 0; i < n; i++)
+        ASSERT_OK(clfit_verify_run(tcl, op, dims[i], test_seed() + (uint64_t)i, assert_row, NULL));
+}
+
+static const verify_case *suite_cases;
+
+START_TEST(test_verify_case)
+{
+    verify_op(suite_cases[_i].op);
+}
+END_TEST
+
+int run_verify_suite(const char *name, const verify_case *cases, int n)
+{
+    suite_cases = cases; /* set before Check forks: every test process sees it */
+    Suite *s = suite_create(name);
+    for (int i = 0; i < n; i++) {
+        TCase *tc = tcase_create(cases[i].tcase);
+        tcase_add_checked_fixture(tc, cl_setup, cl_teardown);
+        tcase_set_timeout(tc, 300);
+        if (cases[i].tags) tcase_set_tags(tc, cases[i].tags);
+        tcase_add_loop_test(tc, test_verify_case, i, i + 1);
+        suite_add_tcase(s, tc);
+    }
+    return run_suite(s);
+}

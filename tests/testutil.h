@@ -12,6 +12,7 @@
 #include "clfit/cl.h"
 #include "clfit/compare.h"
 #include "clfit/rng.h"
+#include "clfit/verify.h"
 
 /* The seed for this run's random inputs: $CLFIT_TEST_SEED, or fresh from the clock.
  * Every failure message prints it so that a failing run can be repeated. */
@@ -29,6 +30,18 @@ int test_small(void);
 extern clfit_cl *tcl;
 void cl_setup(void);
 void cl_teardown(void);
+
+/* Runs clfit_verify_run for op at every size clfit_verify_sizes lists (the small ones
+ * under $CLFIT_TEST_SMALL) and fails the test on the first row that does not pass,
+ * naming the operation, sizes, output, errors, tolerance and seed. */
+void verify_op(const char *op);
+
+/* A kernel suite: each case is a TCase named tcase that runs verify_op(op), with Check
+ * tags (NULL for none; "clblast" marks what oclgrind.sh skips). */
+typedef struct {
+    const char *tcase, *op, *tags;
+} verify_case;
+int run_verify_suite(const char *name, const verify_case *cases, int n);
 
 /* A device buffer holding a copy of n floats (or bytes) of host memory. */
 cl_mem upload(const void *host, size_t bytes);

@@ -34,5 +34,6 @@ int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, c
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -1,0 +1,671 @@
+/* Every device operation against the CPU reference (see include/clfit/verify.h).
+ * Each case draws fresh inputs, runs the reference and the device, and reports one row per
+ * output. The tolerances, with u = 2^-24 (FLT_EPSILON / 2):
+ *  - exact: the same correctly rounded adds and multiplies in the same order (bias add,
+ *    ReLU and its mask, the sequential bias-gradient sum, Adam's m and v);
+ *  - GEMMs: any summation order of a length-K dot product is within gamma_K sum|a||b| of
+ *    the exact value (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
+ *    eq. 3.5; gamma_K = K u / (1 - K u)); reference and device each are, so they differ by
+ *    at most twice that; the largest such bound over the output is used;
+ *  - exp, log, sqrt may be 3 ulp off and division 2.5 (OpenCL 1.2, s7.4), which bounds
+ *    the gather's x / 255, softmax and Adam's update;
+ *  - what a fused kernel computes from an earlier result carries that result's bound
+ *    through (stated at each). */
+#include "clfit/verify.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clfit/compare.h"
+#include "clfit/ref.h"
+#include "clfit/rng.h"
+
+#define U (FLT_EPSILON / 2)
+
+const char *const clfit_verify_ops[] = {
+    "gather", "dense_bias_act", "dense_bias_grad", "dense_forward", "dense_backward",
+    "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_head",
+    "fused_backward_data", "fused_grad_adam",
+};
+const int clfit_verify_nops = sizeof clfit_verify_ops / sizeof clfit_verify_ops[0];
+
+/* ---- one case: its buffers, its rows ---- */
+
+typedef struct {
+    clfit_cl *cl;
+    const char *op;
+    char sizes[64];
+    clfit_verify_report report;
+    void *user;
+    clfit_rng rng;
+    cl_mem mem[32];
+    int nmem;
+    void *host[64];
+    int nhost;
+    clfit_status st;
+} vcase;
+
+/* n zeroed floats (or bytes with hb), freed with the case; NULL after a failure. */
+static void *track(vcase *c, void *p)
+{
+    if (!p || c->nhost == (int)(sizeof c->host / sizeof c->host[0])) {
+        free(p);
+        if (!c->st) c->st = clfit_fail(CLFIT_ERR_NOMEM, "verify: out of memory");
+        return NULL;
+    }
+    return c->host[c->nhost++] = p;
+}
+static float *hf(vcase *c, size_t n) { return c->st ? NULL : track(c, calloc(n ? n : 1, sizeof(float))); }
+static uint8_t *hb(vcase *c, size_t n) { return c->st ? NULL : track(c, calloc(n ? n : 1, 1)); }
+static int *hi(vcase *c, size_t n) { return c->st ? NULL : track(c, calloc(n ? n : 1, sizeof(int))); }
+
+/* A device buffer with a copy of src (bytes), or uninitialised if src is NULL. */
+static cl_mem dev(vcase *c, const void *src, size_t bytes)
+{
+    if (c->st || c->nmem == (int)(sizeof c->mem / sizeof c->mem[0])) {
+        if (!c->st) c->st = clfit_fail(CLFIT_ERR_NOMEM, "verify: too many buffers");
+        return NULL;
+    }
+    cl_mem m = clfit_cl_buffer(c->cl, bytes, src, &c->st);
+    if (m) c->mem[c->nmem++] = m;
+    return m;
+}
+static void get(vcase *c, cl_mem m, void *dst, size_t bytes)
+{
+    if (!c->st) c->st = clfit_cl_read(c->cl, m, 0, bytes, dst);
+}
+static void run(vcase *c, clfit_status s)
+{
+    if (!c->st) c->st = s;
+}
+static void rnd(vcase *c, float *a, size_t n, float lo, float hi)
+{
+    if (a) for (size_t i = 0; i < n; i++) a[i] = lo + (hi - lo) * clfit_rng_uniform(&c->rng);
+}
+static void shuffled(vcase *c, int *order, int n)
+{
+    if (!order) return;
+    for (int i = 0; i < n; i++) order[i] = i;
+    clfit_rng_shuffle(&c->rng, order, n);
+}
+
+/* Compares and reports one output. */
+static void cmp(vcase *c, const char *what, const float *got, const float *want, size_t n,
+                double atol, double rtol, const char *why)
+{
+    if (c->st) return;
+    clfit_compare_result r;
+    clfit_verify_row row = {.op = c->op, .why = why, .atol = atol, .rtol = rtol};
+    row.pass = clfit_compare(got, want, n, atol, rtol, &r);
+    snprintf(row.sizes, sizeof row.sizes, "%s", c->sizes);
+    snprintf(row.what, sizeof row.what, "%s", what);
+    row.max_abs = r.max_abs;
+    row.max_rel = r.max_rel;
+    row.n = r.n;
+    row.failures = r.failures;
+    row.nonfinite = r.nonfinite;
+    row.worst = r.worst;
+    row.worst_got = n ? got[r.worst] : 0;
+    row.worst_want = n ? want[r.worst] : 0;
+    c->report(&row, c->user);
+}
+
+static clfit_status finish(vcase *c)
+{
+    for (int i = c->nmem - 1; i >= 0; i--) clReleaseMemObject(c->mem[i]);
+    for (int i = 0; i < c->nhost; i++) free(c->host[i]);
+    return c->st;
+}
+
+static void sizes(vcase *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->sizes, sizeof c->sizes, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- bounds ---- */
+
+static double gamma_k(int k) { return k * U / (1 - k * U); }
+
+/* 2 gamma_{K+1} max_ij (sum_k |a_ik||b_kj| + |c_j|): A (M,K) (stored (K,M) if ta), B (K,N)
+ * (stored (N,K) if tb), c (N) or NULL. */
+static double gemm_bound(const float *A, const float *Bm, const float *c, int M, int N, int K,
+                         int ta, int tb)
+{
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = c ? fabs(c[j]) : 0.0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
+                double b = tb ? Bm[(size_t)j * K + k] : Bm[(size_t)k * N + j];
+                s += fabs(a * b);
+            }
+            if (s > worst) worst = s;
+        }
+    return 2 * gamma_k(K + 1) * worst;
+}
+
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) if (fabs(a[i]) > m) m = fabs(a[i]);
+    return m;
+}
+
+/* A parameter array with a layer's weight (IN,OUT) and bias (OUT) at awkward offsets. */
+static clfit_layer layer_at(int IN, int OUT, size_t *nparams)
+{
+    clfit_layer L = {.in = IN, .out = OUT, .w_off = 5};
+    L.b_off = L.w_off + (size_t)IN * OUT + 3;
+    *nparams = L.b_off + OUT + 2;
+    return L;
+}
+
+/* ---- the cases ---- */
+
+static void v_gather(vcase *c, int N, int D, int B)
+{
+    if (B > N) B = N;
+    int start = N - B;
+    sizes(c, "N=%d D=%d B=%d", N, D, B);
+    uint8_t *img = hb(c, (size_t)N * D), *lab = hb(c, N), *y = hb(c, B), *ywant = hb(c, B);
+    int *order = hi(c, N);
+    float *want = hf(c, (size_t)B * D), *got = hf(c, (size_t)B * D), *yf = hf(c, B), *ywf = hf(c, B);
+    if (c->st) return;
+    for (size_t i = 0; i < (size_t)N * D; i++) img[i] = (uint8_t)clfit_rng_below(&c->rng, 256);
+    for (int i = 0; i < N; i++) lab[i] = (uint8_t)clfit_rng_below(&c->rng, 10);
+    shuffled(c, order, N);
+    gather_batch_ref(want, ywant, img, lab, order + start, B, D);
+    cl_mem di = dev(c, img, (size_t)N * D), dl = dev(c, lab, N), dord = dev(c, order, N * sizeof(int));
+    cl_mem dall = dev(c, NULL, (size_t)N * D * 4), dx = dev(c, NULL, (size_t)B * D * 4), dy = dev(c, NULL, B);
+    if (c->st) return;
+    run(c, scale_images_cl(c->cl, dall, di, (size_t)N * D));
+    run(c, gather_batch_cl(c->cl, dx, dy, dall, dl, dord, start, B, D));
+    get(c, dx, got, (size_t)B * D * 4);
+    get(c, dy, y, B);
+    cmp(c, "x", got, want, (size_t)B * D, 0, 5 * U, "x/255: division 2.5 ulp");
+    for (int b = 0; b < B; b++) { yf[b] = y[b]; ywf[b] = ywant[b]; }
+    cmp(c, "labels", yf, ywf, B, 0, 0, "exact");
+}
+
+static void v_dense_bias_act(vcase *c, int B, int OUT)
+{
+    sizes(c, "B=%d OUT=%d", B, OUT);
+    size_t np, n = (size_t)B * OUT;
+    clfit_layer L = layer_at(1, OUT, &np);
+    float *z = hf(c, n), *params = hf(c, np), *want = hf(c, n), *got = hf(c, n);
+    if (c->st) return;
+    rnd(c, params, np, -1, 1);
+    for (int relu = 0; relu <= 1; relu++) {
+        rnd(c, z, n, -2, 2);
+        for (size_t i = 0; i < n; i++) want[i] = z[i] + params[L.b_off + i % OUT];
+        if (relu) relu_forward_ref(want, want, (int)n);
+        cl_mem dz = dev(c, z, n * 4), dp = dev(c, params, np * 4);
+        if (c->st) return;
+        run(c, dense_bias_act_cl(c->cl, dz, dp, L.b_off, B, OUT, relu));
+        get(c, dz, got, n * 4);
+        cmp(c, relu ? "out relu" : "out", got, want, n, 0, 0, "exact: one add");
+    }
+}
+
+static void v_dense_bias_grad(vcase *c, int B, int OUT)
+{
+    sizes(c, "B=%d OUT=%d", B, OUT);
+    size_t np, n = (size_t)B * OUT;
+    clfit_layer L = layer_at(1, OUT, &np);
+    float *dout = hf(c, n), *want = hf(c, np), *got = hf(c, np), *ones = hf(c, B), *dw = hf(c, OUT);
+    if (c->st) return;
+    rnd(c, dout, n, -1, 1);
+    rnd(c, want, np, -1, 1); /* entries outside the bias must be left alone */
+    for (int b = 0; b < B; b++) ones[b] = 1.0f;
+    dense_backward_ref(NULL, dw, want + L.b_off, dout, ones, dw, B, 1, OUT);
+    memcpy(got, want, np * 4);
+    for (int o = 0; o < OUT; o++) got[L.b_off + o] = NAN; /* must be overwritten */
+    cl_mem dd = dev(c, dout, n * 4), dg = dev(c, got, np * 4);
+    if (c->st) return;
+    run(c, dense_bias_grad_cl(c->cl, dg, L.b_off, dd, B, OUT));
+    get(c, dg, got, np * 4);
+    cmp(c, "grads", got, want, np, 0, 0, "exact: the same order of adds");
+}
+
+static void v_dense_forward(vcase *c, int B, int IN, int OUT)
+{
+    sizes(c, "B=%d IN=%d OUT=%d", B, IN, OUT);
+    size_t np, nin = (size_t)B * IN, nout = (size_t)B * OUT;
+    clfit_layer L = layer_at(IN, OUT, &np);
+    float *x = hf(c, nin), *params = hf(c, np), *want = hf(c, nout), *got = hf(c, nout);
+    if (c->st) return;
+    rnd(c, x, nin, 0, 1);
+    rnd(c, params, np, -0.5f, 0.5f);
+    double tol = gemm_bound(x, params + L.w_off, params + L.b_off, B, OUT, IN, 0, 0);
+    for (int relu = 0; relu <= 1; relu++) {
+        dense_forward_ref(want, x, params + L.w_off, params + L.b_off, B, IN, OUT);
+        if (relu) relu_forward_ref(want, want, (int)nout);
+        cl_mem dx = dev(c, x, nin * 4), dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4);
+        if (c->st) return;
+        run(c, dense_forward_cl(c->cl, dout, dx, dp, &L, B, relu));
+        get(c, dout, got, nout * 4);
+        cmp(c, relu ? "out relu" : "out", got, want, nout, tol, 0, "2 gamma_K sum|a||b|");
+    }
+}
+
+static void v_dense_backward(vcase *c, int B, int IN, int OUT)
+{
+    sizes(c, "B=%d IN=%d OUT=%d", B, IN, OUT);
+    size_t np, nin = (size_t)B * IN, nout = (size_t)B * OUT;
+    clfit_layer L = layer_at(IN, OUT, &np);
+    float *x = hf(c, nin), *params = hf(c, np), *dout = hf(c, nout), *want_g = hf(c, np),
+          *got_g = hf(c, np), *want_dx = hf(c, nin), *got_dx = hf(c, nin);
+    if (c->st) return;
+    rnd(c, x, nin, 0, 1);
+    rnd(c, params, np, -0.5f, 0.5f);
+    rnd(c, dout, nout, -0.1f, 0.1f);
+    dense_backward_ref(want_dx, want_g + L.w_off, want_g + L.b_off, dout, x, params + L.w_off, B, IN, OUT);
+    cl_mem dx = dev(c, x, nin * 4), dp = dev(c, params, np * 4), dd = dev(c, dout, nout * 4);
+    cl_mem dg = dev(c, got_g, np * 4), ddx = dev(c, NULL, nin * 4);
+    if (c->st) return;
+    run(c, dense_backward_cl(c->cl, ddx, dg, dd, dx, dp, &L, B));
+    get(c, dg, got_g, np * 4);
+    get(c, ddx, got_dx, nin * 4);
+    cmp(c, "dW", got_g + L.w_off, want_g + L.w_off, (size_t)IN * OUT,
+        gemm_bound(x, dout, NULL, IN, OUT, B, 1, 0), 0, "2 gamma_K sum|a||b|");
+    cmp(c, "db", got_g + L.b_off, want_g + L.b_off, OUT, 0, 0, "exact: the same order of adds");
+    cmp(c, "dX", got_dx, want_dx, nin, gemm_bound(dout, params + L.w_off, NULL, B, IN, OUT, 0, 1), 0,
+        "2 gamma_K sum|a||b|");
+    /* the rest of the gradient array (other tensors, padding) stays as it was: zero */
+    float edges[5] = {got_g[0], got_g[L.w_off - 1], got_g[L.b_off - 1], got_g[np - 1], got_g[np - 2]};
+    float zeros[5] = {0};
+    cmp(c, "untouched", edges, zeros, 5, 0, 0, "exact");
+}
+
+static void v_relu_backward(vcase *c, int n)
+{
+    sizes(c, "n=%d", n);
+    float *out = hf(c, n), *dout = hf(c, n), *want = hf(c, n), *got = hf(c, n);
+    if (c->st) return;
+    rnd(c, out, n, -1, 1);
+    for (int i = 0; i < n; i += 3) out[i] = 0.0f; /* ReLU outputs are often exactly 0 */
+    rnd(c, dout, n, -1, 1);
+    relu_backward_ref(want, dout, out, n);
+    for (int in_place = 0; in_place <= 1; in_place++) {
+        cl_mem dO = dev(c, out, (size_t)n * 4), dD = dev(c, dout, (size_t)n * 4);
+        cl_mem dI = in_place ? dD : dev(c, NULL, (size_t)n * 4);
+        if (c->st) return;
+        run(c, relu_backward_cl(c->cl, dI, dD, dO, n));
+        get(c, dI, got, (size_t)n * 4);
+        cmp(c, in_place ? "dinp in place" : "dinp", got, want, n, 0, 0, "exact: a select");
+    }
+}
+
+/* The softmax tolerances for logits z (B,C) of magnitude up to zmax: the gradient within
+ * (C+8) u / B (C roundings in the row sum, exp 3 ulp, division 2.5), the loss sum within
+ * (C+8) u (1 + 2 zmax) per row plus B u |sum| (tree versus sequential sum). */
+static double sxe_grad_tol(int B, int C) { return (C + 8) * 2 * U / B; }
+static double sxe_loss_tol(int B, int C, double zmax, double loss)
+{
+    return B * (C + 8) * 2 * U * (1 + 2 * zmax) + B * 2 * U * fabs(loss);
+}
+
+static void v_softmax_xent(vcase *c, int B, int C)
+{
+    size_t n = (size_t)B * C;
+    float *z = hf(c, n), *want = hf(c, n), *got = hf(c, n), *again = hf(c, n);
+    uint8_t *y = hb(c, B);
+    if (c->st) return;
+    static const float scales[2] = {3.0f, 100.0f}; /* 100: exp overflows without the max */
+    for (int s = 0; s < 2; s++) {
+        sizes(c, "B=%d C=%d |z|<%g", B, C, scales[s]);
+        rnd(c, z, n, -scales[s], scales[s]);
+        for (int b = 0; b < B; b++) y[b] = (uint8_t)clfit_rng_below(&c->rng, C);
+        float loss;
+        int correct;
+        softmax_xent_ref(want, &loss, &correct, z, y, B, C);
+        double ltol = sxe_loss_tol(B, C, scales[s], loss);
+        cl_mem dz = dev(c, z, n * 4), dy = dev(c, y, B), dg = dev(c, NULL, n * 4);
+        cl_mem dloss = dev(c, (float[2]){0, 0}, 8), dcor = dev(c, (int[1]){0}, 4);
+        if (c->st) return;
+        float acc[2], f[2], w[2];
+        int cor;
+        for (int call = 1; call <= 2; call++) {
+            /* the second call, in evaluation mode, accumulates and writes no gradient */
+            run(c, softmax_xent_cl(c->cl, call == 1 ? dg : NULL, dloss, dcor, dz, dy, B, C));
+            get(c, dloss, acc, 8);
+            get(c, dcor, &cor, 4);
+            f[0] = (float)((double)acc[0] - acc[1]);
+            f[1] = (float)cor;
+            w[0] = call * loss;
+            w[1] = (float)(call * correct);
+            cmp(c, call == 1 ? "loss sum" : "loss sum x2", &f[0], &w[0], 1, call * ltol, 0, "exp/log 3 ulp, sum order");
+            cmp(c, call == 1 ? "correct" : "correct x2", &f[1], &w[1], 1, 0, 0, "exact");
+            if (call == 1) {
+                get(c, dg, got, n * 4);
+                cmp(c, "dlogits", got, want, n, sxe_grad_tol(B, C), 0, "(C+8) u / B");
+            }
+        }
+        get(c, dg, again, n * 4);
+        cmp(c, "dlogits kept", again, got, n, 0, 0, "exact");
+    }
+}
+
+/* Adam over `steps` steps from zero moments, as the standalone kernel runs it. */
+static void v_adam(vcase *c, int n)
+{
+    sizes(c, "n=%d, 3 steps", n);
+    clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
+    size_t bytes = (size_t)n * 4;
+    float *p = hf(c, n), *m = hf(c, n), *v = hf(c, n), *g = hf(c, n), *got = hf(c, n);
+    if (c->st) return;
+    rnd(c, p, n, -1, 1);
+    cl_mem dp = dev(c, p, bytes), dm = dev(c, m, bytes), dv = dev(c, v, bytes), dg = dev(c, NULL, bytes);
+    double max_update = 0;
+    for (int t = 1; t <= 3 && !c->st; t++) {
+        rnd(c, g, n, -1e-2f, 1e-2f);
+        g[0] = 0.0f; /* a zero gradient, as in the padding */
+        run(c, clfit_cl_write(c->cl, dg, 0, bytes, g));
+        float alpha = adam_alpha(cfg.lr, cfg.beta1, cfg.beta2, t);
+        for (int i = 0; i < n; i++) {
+            float before = p[i];
+            adam_ref(p + i, m + i, v + i, g + i, 1, alpha, cfg.beta1, cfg.beta2, cfg.eps);
+            if (fabs(p[i] - before) > max_update) max_update = fabs(p[i] - before);
+        }
+        run(c, adam_cl(c->cl, dp, dm, dv, dg, n, alpha, &cfg));
+    }
+    get(c, dm, got, bytes);
+    cmp(c, "m", got, m, n, 0, 0, "exact: FP_CONTRACT OFF");
+    get(c, dv, got, bytes);
+    cmp(c, "v", got, v, n, 0, 0, "exact: FP_CONTRACT OFF");
+    get(c, dp, got, bytes);
+    cmp(c, "param", got, p, n, 3 * 16 * U * max_update, 3 * 2 * U, "sqrt 3 ulp, div 2.5, per step");
+}
+
+/* Checks a fused Adam update of the n parameters at p0 (before) with moments m0, v0 and
+ * reference gradient g (within gtol of the device's): m and v against the reference's,
+ * carrying gtol; the parameters against the Adam step computed here from the device's
+ * own m and v (so the gradient's error does not count twice). got_* are the device's. */
+static void check_fused_adam(vcase *c, const char *name, const float *p0, const float *m0,
+                             const float *v0, const float *g, double gtol, size_t n,
+                             const float *got_p, const float *got_m, const float *got_v,
+                             float alpha, const clfit_adam_cfg *cfg)
+{
+    float *wm = hf(c, n), *wv = hf(c, n), *wp = hf(c, n);
+    if (c->st) return;
+    double gmax = max_abs(g, n), upd = 0;
+    for (size_t i = 0; i < n; i++) {
+        wm[i] = cfg->beta1 * m0[i] + (1.0f - cfg->beta1) * g[i];
+        wv[i] = cfg->beta2 * v0[i] + (1.0f - cfg->beta2) * g[i] * g[i];
+        float step = alpha * got_m[i] / (sqrtf(got_v[i]) + cfg->eps);
+        wp[i] = p0[i] - step;
+        if (fabs(step) > upd) upd = fabs(step);
+    }
+    char what[24];
+    snprintf(what, sizeof what, "%s m", name);
+    cmp(c, what, got_m, wm, n, (1 - cfg->beta1) * gtol, 4 * U, "(1-b1) x gradient bound");
+    snprintf(what, sizeof what, "%s v", name);
+    cmp(c, what, got_v, wv, n, (1 - cfg->beta2) * (2 * gmax * gtol + gtol * gtol), 4 * U,
+        "(1-b2) x 2|g| gradient bound");
+    snprintf(what, sizeof what, "%s param", name);
+    cmp(c, what, got_p, wp, n, 16 * U * upd, 2 * U, "Adam step from device m, v");
+}
+
+/* Inputs (N,IN) read through order[start..start+B) when with_order, and their rows
+ * gathered into x (B,IN) for the reference. */
+static void rows_through_order(vcase *c, float *data, int *order, int N, int B, int IN,
+                               float *x, int with_order, int *start)
+{
+    *start = with_order ? N - B : 0;
+    if (!with_order) return;
+    shuffled(c, order, N);
+    for (int b = 0; b < B; b++)
+        memcpy(x + (size_t)b * IN, data + (size_t)order[*start + b] * IN, (size_t)IN * 4);
+}
+
+static void v_fused_forward(vcase *c, int B, int IN, int OUT)
+{
+    size_t np, nout = (size_t)B * OUT;
+    int N = B + 5;
+    clfit_layer L = layer_at(IN, OUT, &np);
+    float *data = hf(c, (size_t)N * IN), *x = hf(c, (size_t)B * IN), *params = hf(c, np),
+          *want = hf(c, nout), *got = hf(c, nout);
+    int *order = hi(c, N);
+    if (c->st) return;
+    rnd(c, params, np, -0.5f, 0.5f);
+    for (int with_order = 0; with_order <= 1; with_order++) {
+        int start, relu = with_order; /* the layer 0 form and a plain one */
+        sizes(c, "B=%d IN=%d OUT=%d%s", B, IN, OUT, with_order ? " order" : "");
+        rnd(c, data, (size_t)N * IN, 0, 1);
+        memcpy(x, data, (size_t)B * IN * 4);
+        rows_through_order(c, data, order, N, B, IN, x, with_order, &start);
+        dense_forward_ref(want, x, params + L.w_off, params + L.b_off, B, IN, OUT);
+        if (relu) relu_forward_ref(want, want, (int)nout);
+        /* without the order, exactly B rows: Oclgrind then sees any read past them */
+        cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int));
+        cl_mem dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4);
+        if (c->st) return;
+        run(c, fused_forward_cl(c->cl, dout, dd, with_order ? dord : NULL, start, dp, &L, B, relu));
+        get(c, dout, got, nout * 4);
+        cmp(c, relu ? "out relu" : "out", got, want, nout,
+            gemm_bound(x, params + L.w_off, params + L.b_off, B, OUT, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
+    }
+}
+
+static void v_fused_head(vcase *c, int B, int H, int C)
+{
+    sizes(c, "B=%d H=%d C=%d", B, H, C);
+    clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
+    size_t np, nh = (size_t)B * H, nz = (size_t)B * C;
+    int N = B + 3;
+    clfit_layer L = layer_at(H, C, &np);
+    float *h = hf(c, nh), *params = hf(c, np), *m = hf(c, np), *v = hf(c, np);
+    float *z = hf(c, nz), *dz = hf(c, nz), *dh = hf(c, nh), *g = hf(c, np);
+    float *got_z = hf(c, nz), *got_dz = hf(c, nz), *got_dh = hf(c, nh), *got_p = hf(c, np),
+          *got_m = hf(c, np), *got_v = hf(c, np);
+    uint8_t *labels = hb(c, N), *y = hb(c, B);
+    int *order = hi(c, N);
+    if (c->st) return;
+    rnd(c, h, nh, -1, 1);
+    relu_forward_ref(h, h, (int)nh); /* a ReLU's output: about half exact zeros */
+    rnd(c, params, np, -0.5f, 0.5f);
+    rnd(c, m, np, -1e-3f, 1e-3f);
+    rnd(c, v, np, 0, 1e-5f);
+    for (int i = 0; i < N; i++) labels[i] = (uint8_t)clfit_rng_below(&c->rng, C);
+    shuffled(c, order, N);
+    int start = N - B;
+    for (int b = 0; b < B; b++) y[b] = labels[order[start + b]];
+    float alpha = adam_alpha(cfg.lr, cfg.beta1, cfg.beta2, 3);
+    /* reference: logits, loss, dlogits, dh (masked), and the layer's own gradient */
+    const float *W = params + L.w_off;
+    dense_forward_ref(z, h, W, params + L.b_off, B, H, C);
+    float loss;
+    int correct;
+    softmax_xent_ref(dz, &loss, &correct, z, y, B, C);
+    dense_backward_ref(dh, g + L.w_off, g + L.b_off, dz, h, W, B, H, C);
+    relu_backward_ref(dh, dh, h, (int)nh);
+    /* bounds, each carrying the one before it */
+    double ztol = gemm_bound(h, W, params + L.b_off, B, C, H, 0, 0);
+    double dztol = (sxe_grad_tol(B, C) * B + 2 * ztol) / B; /* softmax is 1-Lipschitz per logit, x2 */
+    double wsum = 0, hmax = max_abs(h, nh);
+    for (int j = 0; j < H; j++) {
+        double s = 0;
+        for (int k = 0; k < C; k++) s += fabs(W[(size_t)j * C + k]);
+        if (s > wsum) wsum = s;
+    }
+    double dhtol = gemm_bound(dz, W, NULL, B, H, C, 0, 1) + dztol * wsum;
+    double gtol = gemm_bound(h, dz, NULL, H, C, B, 1, 0) + B * hmax * dztol + B * dztol;
+    double ltol = sxe_loss_tol(B, C, max_abs(z, nz), loss) + 2 * B * ztol;
+    /* rows whose top two logits are closer than the logits' bound may flip */
+    int ambiguous = 0;
+    for (int b = 0; b < B; b++) {
+        float top = -INFINITY, second = -INFINITY;
+        for (int k = 0; k < C; k++) {
+            float zz = z[(size_t)b * C + k];
+            if (zz > top) { second = top; top = zz; } else if (zz > second) second = zz;
+        }
+        ambiguous += top - second <= 2 * ztol;
+    }
+    cl_mem dh_in = dev(c, h, nh * 4), dp = dev(c, params, np * 4), dm = dev(c, m, np * 4),
+           dv = dev(c, v, np * 4), dwt = dev(c, NULL, (size_t)H * C * 4), dl = dev(c, labels, N),
+           dord = dev(c, order, N * sizeof(int)), dzb = dev(c, NULL, nz * 4), ddz = dev(c, NULL, nz * 4),
+           ddh = dev(c, NULL, nh * 4), dloss = dev(c, (float[2]){0, 0}, 8), dcor = dev(c, (int[1]){0}, 4);
+    if (c->st) return;
+    for (int train = 0; train <= 1; train++) {
+        /* evaluation first (no gradient, no update), then a training call */
+        run(c, clfit_cl_zero(c->cl, dloss, 0, 8));
+        run(c, clfit_cl_zero(c->cl, dcor, 0, 4));
+        run(c, fused_head_cl(c->cl, dzb, train ? ddz : NULL, ddh, dloss, dcor, dh_in, dp, dm, dv, dwt,
+                             &L, dl, dord, start, B, alpha, &cfg));
+        float acc[2], f[2], w[2] = {loss, (float)correct};
+        int cor;
+        get(c, dloss, acc, 8);
+        get(c, dcor, &cor, 4);
+        get(c, dzb, got_z, nz * 4);
+        f[0] = (float)((double)acc[0] - acc[1]);
+        f[1] = (float)cor;
+        cmp(c, train ? "logits" : "logits (eval)", got_z, z, nz, ztol, 0, "2 gamma_K sum|a||b|");
+        cmp(c, train ? "loss sum" : "loss sum (eval)", &f[0], &w[0], 1, ltol, 0, "softmax + logits bound");
+        cmp(c, train ? "correct" : "correct (eval)", &f[1], &w[1], 1, ambiguous, 0, "rows with near-ties");
+        get(c, dp, got_p, np * 4);
+        if (!train) {
+            cmp(c, "params kept (eval)", got_p, params, np, 0, 0, "exact");
+            continue;
+        }
+        get(c, ddz, got_dz, nz * 4);
+        get(c, ddh, got_dh, nh * 4);
+        get(c, dm, got_m, np * 4);
+        get(c, dv, got_v, np * 4);
+        cmp(c, "dlogits", got_dz, dz, nz, dztol, 0, "softmax + logits bound");
+        cmp(c, "dh", got_dh, dh, nh, dhtol, 0, "gemm + dlogits bound");
+        size_t nw = (size_t)H * C;
+        check_fused_adam(c, "W", params + L.w_off, m + L.w_off, v + L.w_off, g + L.w_off, gtol, nw,
+                         got_p + L.w_off, got_m + L.w_off, got_v + L.w_off, alpha, &cfg);
+        check_fused_adam(c, "b", params + L.b_off, m + L.b_off, v + L.b_off, g + L.b_off,
+                         B * 2 * U * max_abs(dz, nz) * B + B * dztol, C, got_p + L.b_off,
+                         got_m + L.b_off, got_v + L.b_off, alpha, &cfg);
+    }
+}
+
+static void v_fused_backward_data(vcase *c, int B, int IN, int OUT)
+{
+    sizes(c, "B=%d IN=%d OUT=%d", B, IN, OUT);
+    size_t np, nin = (size_t)B * IN, nout = (size_t)B * OUT;
+    clfit_layer L = layer_at(IN, OUT, &np);
+    float *inp = hf(c, nin), *dout = hf(c, nout), *params = hf(c, np), *want = hf(c, nin),
+          *got = hf(c, nin), *dw = hf(c, (size_t)IN * OUT), *db = hf(c, OUT);
+    if (c->st) return;
+    rnd(c, inp, nin, -1, 1);
+    relu_forward_ref(inp, inp, (int)nin);
+    rnd(c, dout, nout, -0.1f, 0.1f);
+    rnd(c, params, np, -0.5f, 0.5f);
+    dense_backward_ref(want, dw, db, dout, inp, params + L.w_off, B, IN, OUT);
+    relu_backward_ref(want, want, inp, (int)nin);
+    cl_mem di = dev(c, inp, nin * 4), dd = dev(c, dout, nout * 4), dp = dev(c, params, np * 4),
+           dx = dev(c, NULL, nin * 4);
+    if (c->st) return;
+    run(c, fused_backward_data_cl(c->cl, dx, dd, di, dp, &L, B));
+    get(c, dx, got, nin * 4);
+    cmp(c, "dinp", got, want, nin, gemm_bound(dout, params + L.w_off, NULL, B, IN, OUT, 0, 1), 0,
+        "2 gamma_K sum|a||b|");
+}
+
+static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT)
+{
+    clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
+    size_t np, nout = (size_t)B * OUT;
+    int N = B + 5;
+    clfit_layer L = layer_at(IN, OUT, &np);
+    float *data = hf(c, (size_t)N * IN), *x = hf(c, (size_t)B * IN), *dout = hf(c, nout),
+          *params = hf(c, np), *m = hf(c, np), *v = hf(c, np), *g = hf(c, np), *got_p = hf(c, np),
+          *got_m = hf(c, np), *got_v = hf(c, np);
+    int *order = hi(c, N);
+    if (c->st) return;
+    float alpha = adam_alpha(cfg.lr, cfg.beta1, cfg.beta2, 5);
+    for (int with_order = 0; with_order <= 1; with_order++) {
+        int start;
+        sizes(c, "B=%d IN=%d OUT=%d%s", B, IN, OUT, with_order ? " order" : "");
+        rnd(c, data, (size_t)N * IN, 0, 1);
+        memcpy(x, data, (size_t)B * IN * 4);
+        rows_through_order(c, data, order, N, B, IN, x, with_order, &start);
+        rnd(c, dout, nout, -0.1f, 0.1f);
+        rnd(c, params, np, -0.5f, 0.5f);
+        rnd(c, m, np, -1e-3f, 1e-3f);
+        rnd(c, v, np, 0, 1e-5f);
+        dense_backward_ref(NULL, g + L.w_off, g + L.b_off, dout, x, params + L.w_off, B, IN, OUT);
+        cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int)),
+               ddo = dev(c, dout, nout * 4), dp = dev(c, params, np * 4), dm = dev(c, m, np * 4),
+               dv = dev(c, v, np * 4);
+        if (c->st) return;
+        run(c, fused_grad_adam_cl(c->cl, dp, dm, dv, dd, with_order ? dord : NULL, start, ddo, &L, B,
+                                  alpha, &cfg));
+        get(c, dp, got_p, np * 4);
+        get(c, dm, got_m, np * 4);
+        get(c, dv, got_v, np * 4);
+        check_fused_adam(c, "W", params + L.w_off, m + L.w_off, v + L.w_off, g + L.w_off,
+                         gemm_bound(x, dout, NULL, IN, OUT, B, 1, 0), (size_t)IN * OUT,
+                         got_p + L.w_off, got_m + L.w_off, got_v + L.w_off, alpha, &cfg);
+        check_fused_adam(c, "b", params + L.b_off, m + L.b_off, v + L.b_off, g + L.b_off,
+                         2 * gamma_k(B) * B * max_abs(dout, nout), OUT, got_p + L.b_off,
+                         got_m + L.b_off, got_v + L.b_off, alpha, &cfg);
+        /* the bytes around the layer stay as they were */
+        float edges[4] = {got_p[0], got_p[L.w_off - 1], got_p[L.b_off - 1], got_p[np - 1]};
+        float want_e[4] = {params[0], params[L.w_off - 1], params[L.b_off - 1], params[np - 1]};
+        cmp(c, "untouched", edges, want_e, 4, 0, 0, "exact");
+    }
+}
+
+clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[3], uint64_t seed,
+                              clfit_verify_report report, void *user)
+{
+    vcase c = {.cl = cl, .op = op, .report = report, .user = user};
+    clfit_rng_seed(&c.rng, seed);
+    if (!strcmp(op, "gather")) v_gather(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "dense_bias_act")) v_dense_bias_act(&c, d[0], d[2]);
+    else if (!strcmp(op, "dense_bias_grad")) v_dense_bias_grad(&c, d[0], d[2]);
+    else if (!strcmp(op, "dense_forward")) v_dense_forward(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "dense_backward")) v_dense_backward(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "relu_backward")) v_relu_backward(&c, d[0]);
+    else if (!strcmp(op, "softmax_xent")) v_softmax_xent(&c, d[0], d[1]);
+    else if (!strcmp(op, "adam")) v_adam(&c, d[0]);
+    else if (!strcmp(op, "fused_forward")) v_fused_forward(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "fused_head")) v_fused_head(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "fused_backward_data")) v_fused_backward_data(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2]);
+    else return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
+    clfit_status st = finish(&c);
+    if (!st) st = clfit_cl_finish(cl);
+    return st;
+}
+
+int clfit_verify_sizes(const char *op, int small, int dims[][3], int max)
+{
+    /* batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000 */
+    static const int layers[][3] = {{1, 784, 128}, {7, 33, 10}, {32, 784, 128}, {93, 1000, 33},
+                                    {32, 128, 10}, {7, 1, 1}, {93, 10, 1000}, {1, 128, 10}};
+    static const int layers_small[][3] = {{1, 7, 3}, {7, 33, 10}, {3, 1, 5}};
+    static const int gather[][3] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
+    static const int gather_small[][3] = {{20, 33, 7}, {5, 1, 1}};
+    static const int head[][3] = {{32, 128, 10}, {1, 128, 10}, {7, 33, 10}, {93, 1000, 33}, {93, 7, 2},
+                                  {1000, 128, 10}};
+    static const int head_small[][3] = {{7, 33, 10}, {1, 5, 2}, {3, 16, 3}};
+    static const int vec[][3] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
+    static const int vec_small[][3] = {{1}, {7}, {93}};
+    static const int sxe[][3] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
+    static const int sxe_small[][3] = {{1, 2}, {7, 10}, {93, 10}};
+    const int (*src)[3];
+    int n;
+#define PICK(full, sm) (src = small ? sm : full, n = small ? (int)(sizeof sm / sizeof *sm) : (int)(sizeof full / sizeof *full))
+    if (!strcmp(op, "gather")) PICK(gather, gather_small);
+    else if (!strcmp(op, "fused_head")) PICK(head, head_small);
+    else if (!strcmp(op, "relu_backward") || !strcmp(op, "adam")) PICK(vec, vec_small);
+    else if (!strcmp(op, "softmax_xent")) PICK(sxe, sxe_small);
+    else PICK(layers, layers_small);
+#undef PICK
+    if (n > max) n = max;
+    memcpy(dims, src, (size_t)n * sizeof *src);
+    return n;
+}

@@ -1,0 +1,44 @@
+/* clfit verify: every kernel and CLBlast call the trainer uses, run on a device against
+ * the CPU reference on fresh random inputs, each output compared with clfit_compare under
+ * a tolerance whose reason is stated. `clfit verify` prints these rows as a table; the
+ * Check suites assert that they pass. */
+#ifndef CLFIT_VERIFY_H
+#define CLFIT_VERIFY_H
+
+#include <stdint.h>
+
+#include "clfit/cl.h"
+
+typedef struct {
+    const char *op;             /* the operation, e.g. "dense_forward" */
+    char sizes[64];             /* e.g. "B=32 IN=784 OUT=128 relu" */
+    char what[24];              /* the output compared, e.g. "dW" */
+    const char *why;            /* the tolerance's reason, e.g. "2 gamma_K sum|a||b|" */
+    double atol, rtol;
+    double max_abs, max_rel;
+    size_t n, failures, nonfinite, worst;
+    double worst_got, worst_want;
+    int pass;
+} clfit_verify_row;
+
+typedef void (*clfit_verify_report)(const clfit_verify_row *row, void *user);
+
+/* The operations, in the order clfit verify runs them:
+ * gather, dense_bias_act, dense_bias_grad, dense_forward, dense_backward, relu_backward,
+ * softmax_xent, adam, fused_forward, fused_head, fused_backward_data, fused_grad_adam. */
+extern const char *const clfit_verify_ops[];
+extern const int clfit_verify_nops;
+
+/* Runs op once at dims (see clfit_verify_sizes for their meaning) with inputs drawn from
+ * seed, and reports one row per output compared. Returns a status only when the run
+ * itself fails (an OpenCL error); a wrong result is a row with pass == 0. */
+clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int dims[3], uint64_t seed,
+                              clfit_verify_report report, void *user);
+
+/* The sizes clfit verify and the suites use for op, up to max of them, into dims; small
+ * selects a few small ones (for Oclgrind). Returns how many. dims are (N, D, B) for
+ * gather; (B, IN, OUT) for the dense and fused layers (IN unused by dense_bias_*;
+ * (B, H, C) for fused_head); (n) for relu_backward and adam; (B, C) for softmax_xent. */
+int clfit_verify_sizes(const char *op, int small, int dims[][3], int max);
+
+#endif

@@ -1,0 +1,122 @@
+/* clfit bench: training speed on the real data, after building and warming up. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clfit/fit.h"
+#include "clfit/modelfile.h"
+#include "cli.h"
+
+typedef struct {
+    double *seconds;
+    int n;
+} bench_times;
+
+static clfit_status record_epoch(const clfit_progress *p, const clfit_model *m, void *user)
+{
+    (void)m;
+    bench_times *bt = user;
+    if (p->epoch_done) bt->seconds[bt->n++] = p->seconds;
+    return CLFIT_OK;
+}
+
+static void bench_help(void)
+{
+    printf("usage: clfit bench [--batch 32] [--epochs 1] [--hidden 128[,W...]] [--gemm clblast|own|auto]\n"
+           "                   [--device SEL] [--data DIR]\n\n"
+           "Builds the kernels and warms up, then times --epochs training epochs on the\n"
+           "training set and prints one summary line (mean over the timed epochs):\n"
+           "  bench: S s/epoch - N steps/s - N images/s - G GFLOP/s (G GFLOP/epoch counted)\n"
+           "where the counted FLOPs are the GEMMs' 2*M*N*K and Adam's 12 per parameter. Then\n"
+           "one more epoch runs with profiling on and its per-kernel table is printed.\n"
+           "Compare with another trainer in the same run (tools/bench-vs-torch.sh): these\n"
+           "machines are noisy.\n");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    enum { O_BATCH = 1000, O_EPOCHS, O_HIDDEN, O_GEMM, O_DEV, O_DATA };
+    static const struct option opts[] = {
+        {"batch", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
+        {"hidden", required_argument, 0, O_HIDDEN}, {"gemm", required_argument, 0, O_GEMM},
+        {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
+        {"help", no_argument, 0, 'h'}, {0}};
+    long batch = 32, epochs = 1;
+    int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, gemm_choice = -1;
+    const char *dev = NULL, *dir = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; break;
+        case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000, &epochs)) return 2; break;
+        case O_HIDDEN:
+            if ((nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1)) < 0) return 2;
+            for (int i = 0; i < nhidden; i++)
+                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
+            break;
+        case O_GEMM: if (!cli_parse_gemm(optarg, &gemm_choice)) return 2; break;
+        case O_DEV: dev = optarg; break;
+        case O_DATA: dir = optarg; break;
+        case 'h': bench_help(); return 0;
+        default: return cli_usage_error("unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+
+    clfit_status st;
+    clfit_dataset train = {0};
+    clfit_cl *cl = NULL;
+    clfit_model *m = NULL;
+    clfit_profiler *prof = NULL;
+    bench_times bt = {calloc((size_t)epochs + 1, sizeof(double)), 0};
+    int rc = 1;
+    if (cli_load_split(dir, "train", CLFIT_FASHION_CLASSES, &train)) goto done;
+    clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = CLFIT_FASHION_CLASSES};
+    memcpy(d.hidden, hidden, sizeof hidden);
+    m = clfit_model_new(&d, 42, &st);
+    if (!m) { cli_fail(st); goto done; }
+    cl = clfit_cl_open(dev, &st);
+    if (!cl) { cli_fail(st); goto done; }
+    clfit_gemm gemm;
+    if (cli_choose_gemm(cl, m, (int)batch, gemm_choice, &gemm)) goto done;
+    /* build and warm up: the same shapes on random data */
+    double warm_us;
+    st = clfit_time_steps(cl, &d, (int)batch, gemm, 50, 50, &warm_us);
+    if (st) { cli_fail(st); goto done; }
+    clfit_fit_opts o = {.epochs = (int)epochs, .batch = (int)batch, .shuffle = 1, .seed = 42,
+                        .gemm = gemm, .progress = record_epoch, .user = &bt};
+    st = clfit_fit(cl, m, &train, &o);
+    if (st) { cli_fail(st); goto done; }
+    double total = 0, best = 1e300;
+    for (int i = 0; i < bt.n; i++) { total += bt.seconds[i]; if (bt.seconds[i] < best) best = bt.seconds[i]; }
+    double sec = total / bt.n;
+    int steps = (train.count + (int)batch - 1) / (int)batch, last = train.count - (steps - 1) * (int)batch;
+    double gemm_f, adam_f, flops = clfit_model_step_flops(&d, (int)batch, &gemm_f, &adam_f) * (steps - 1) +
+                                   clfit_model_step_flops(&d, last, NULL, NULL);
+    char arch[128];
+    clfit_arch_format(&d, arch, sizeof arch);
+    printf("device: %s; model %s, batch %ld, --gemm %s; %d timed epoch(s), fastest %.3f s\n",
+           cl->info.name, arch, batch, clfit_gemm_names[gemm], bt.n, best);
+    /* one profiled epoch */
+    prof = clfit_profiler_new();
+    if (!prof || (st = clfit_cl_set_profiler(cl, prof))) { cli_fail(prof ? st : CLFIT_ERR_NOMEM); goto done; }
+    o.epochs = 1;
+    o.initial_epoch = epochs;
+    bt.n = 0;
+    st = clfit_fit(cl, m, &train, &o);
+    clfit_cl_set_profiler(cl, NULL);
+    if (st) { cli_fail(st); goto done; }
+    printf("\nOne more epoch with profiling on (%.3f s with its events):\n", bt.seconds[0]);
+    clfit_profiler_print(prof, stdout);
+    printf("\nbench: %.3f s/epoch - %.0f steps/s - %.0f images/s - %.1f GFLOP/s (%.1f GFLOP/epoch counted)\n",
+           sec, steps / sec, train.count / sec, flops / sec * 1e-9, flops * 1e-9);
+    rc = 0;
+done:
+    free(bt.seconds);
+    clfit_profiler_free(prof);
+    clfit_cl_close(cl);
+    clfit_model_free(m);
+    clfit_dataset_free(&train);
+    return rc;
+}
