@@ -24,7 +24,9 @@ static void slurp(const char *path, char *buf, size_t size)
 static int clfit(const char *args)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > out.txt 2> err.txt < /dev/null", dir, CLFIT_BINARY, args);
+    /* the --gemm auto cache goes to the test's directory, not the user's */
+    snprintf(cmd, sizeof cmd, "cd '%s' && CLFIT_CACHE_DIR=. '%s' %s > out.txt 2> err.txt < /dev/null", dir,
+             CLFIT_BINARY, args);
     int rc = system(cmd);
     char path[300];
     snprintf(path, sizeof path, "%s/out.txt", dir);
@@ -82,6 +84,8 @@ START_TEST(test_usage_errors)
     EXPECT("evaluate", 2, err, "--model FILE is required");
     EXPECT("predict --model m.safetensors", 2, err, "--index I[,J...] is required");
     EXPECT("predict --model m.safetensors --index 1 --set validation", 2, err, "--set: expected test or train");
+    EXPECT("train --gemm fast", 2, err, "--gemm: expected clblast, own or auto");
+    EXPECT("verify --op nonsense", 2, err, "--op: no operation 'nonsense'");
     /* every message is one line */
     clfit("train --epochs 0");
     ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
@@ -91,7 +95,7 @@ END_TEST
 START_TEST(test_help)
 {
     const char *cmds[] = {"--help", "devices --help", "info --help", "train --help",
-                          "evaluate --help", "predict --help"};
+                          "evaluate --help", "predict --help", "bench --help", "verify --help"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) EXPECT(cmds[i], 0, out, "usage: clfit");
 }
 END_TEST
@@ -196,6 +200,30 @@ START_TEST(test_determinism_and_resume)
 }
 END_TEST
 
+START_TEST(test_verify_and_profile)
+{
+    /* verify on this machine's device: every operation passes, and says so */
+    EXPECT("verify --small", 0, out, " 0 failed");
+    ck_assert_ptr_nonnull(strstr(out, "fused_grad_adam"));
+    ck_assert_ptr_nonnull(strstr(out, "dense_forward"));
+    /* profiling: a table with the kernels of both backends, a trace and its CSV */
+    EXPECT(TRAIN "--epochs 1 --gemm own --profile --trace t.json --profile-csv p.csv", 0, out,
+           "fused_grad_adam");
+    ck_assert_ptr_nonnull(strstr(out, "device busy"));
+    EXPECT(TRAIN "--epochs 1 --gemm clblast --profile", 0, out, "CLBlastSgemm NN");
+    ck_assert_ptr_nonnull(strstr(out, "adam_update"));
+    char path[300], buf[1 << 14];
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    slurp(path, buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "kernel,calls,total_ms,mean_us,min_us,max_us,share,gflops,gbs\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"fused_head\","));
+    snprintf(path, sizeof path, "%s/t.json", dir);
+    slurp(path, buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "{\"traceEvents\":["));
+    ck_assert_ptr_nonnull(strstr(buf, "\"ph\":\"X\""));
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -217,6 +245,7 @@ int main(void)
     tcase_add_test(tc, test_train_output_and_round_trip);
     tcase_add_test(tc, test_determinism_and_resume);
     tcase_add_test(tc, test_nan_stops_training);
+    tcase_add_test(tc, test_verify_and_profile);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

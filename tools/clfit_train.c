@@ -273,6 +273,7 @@ done:
 typedef struct {
     const char *model, *dev, *dir, *set;
     int idx[1024], nidx;
+    int gemm_choice;
 } eval_args;
 
 static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, void (*help)(void))
@@ -280,9 +281,11 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
-        {"index", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'}, {0}};
+        {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'},
+        {"help", no_argument, 0, 'h'}, {0}};
     int c;
     a->set = "test";
+    a->gemm_choice = -1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
@@ -296,6 +299,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
             if (!want_index) return cli_usage_error("unknown option '--index'");
             if ((a->nidx = cli_parse_list("--index", optarg, a->idx, 1024)) < 0) return 2;
             break;
+        case 'g': if (!cli_parse_gemm(optarg, &a->gemm_choice)) return 2; break;
         case 'h': help(); return -1;
         default: return cli_usage_error("unknown option");
         }
@@ -308,8 +312,11 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
 
 static void evaluate_help(void)
 {
-    printf("usage: clfit evaluate --model FILE [--set test|train] [--device SEL] [--data DIR]\n\n"
-           "Mean loss and accuracy of a saved model over the test set (or the training set).\n");
+    printf("usage: clfit evaluate --model FILE [--set test|train] [--gemm clblast|own|auto]\n"
+           "                      [--device SEL] [--data DIR]\n\n"
+           "Mean loss and accuracy of a saved model over the test set (or the training set).\n"
+           "--gemm auto (the default) makes the choice train made for the model's batch size,\n"
+           "so that the numbers are those train printed.\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
@@ -327,8 +334,10 @@ int cmd_evaluate(int argc, char **argv)
     if (cli_load_split(a.dir, a.set, m->desc.classes, &d)) goto done;
     cl = clfit_cl_open(a.dev, &st);
     if (!cl) { cli_fail(st); goto done; }
+    clfit_gemm gemm;
+    if (cli_choose_gemm(cl, m, meta.batch, a.gemm_choice, &gemm)) goto done;
     double loss, acc;
-    st = clfit_evaluate(cl, m, &d, CLFIT_GEMM_CLBLAST, &loss, &acc);
+    st = clfit_evaluate(cl, m, &d, gemm, &loss, &acc);
     if (st) { cli_fail(st); goto done; }
     printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
     rc = 0;
@@ -341,7 +350,8 @@ done:
 
 static void predict_help(void)
 {
-    printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train] [--device SEL] [--data DIR]\n\n"
+    printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train]\n"
+           "                     [--gemm clblast|own|auto] [--device SEL] [--data DIR]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class.\n");
 }
@@ -367,9 +377,11 @@ int cmd_predict(int argc, char **argv)
         }
     cl = clfit_cl_open(a.dev, &st);
     if (!cl) { cli_fail(st); goto done; }
+    clfit_gemm gemm;
+    if (cli_choose_gemm(cl, m, meta.batch, a.gemm_choice, &gemm)) goto done;
     probs = malloc((size_t)a.nidx * C * sizeof *probs);
     if (!probs) { fprintf(stderr, "clfit: out of memory\n"); goto done; }
-    st = clfit_predict(cl, m, &d, CLFIT_GEMM_CLBLAST, a.idx, a.nidx, probs);
+    st = clfit_predict(cl, m, &d, gemm, a.idx, a.nidx, probs);
     if (st) { cli_fail(st); goto done; }
     for (int i = 0; i < a.nidx; i++) {
         const float *p = probs + (size_t)i * C;

@@ -1,0 +1,106 @@
+/* clfit verify: every kernel and CLBlast call the trainer uses, on the chosen device,
+ * against the CPU reference; a table, and a non-zero exit if anything fails. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clfit/verify.h"
+#include "cli.h"
+
+typedef struct {
+    int rows, failed, all;      /* all: print every row (else one per operation and size) */
+    clfit_verify_row worst;     /* of the current case, by max_abs / tolerance */
+    double worst_ratio;
+    int case_failed, case_rows;
+} verify_ui;
+
+static void print_row(const clfit_verify_row *r)
+{
+    char tol[32];
+    if (r->atol == 0 && r->rtol == 0) snprintf(tol, sizeof tol, "exact");
+    else if (r->rtol == 0) snprintf(tol, sizeof tol, "abs %.2g", r->atol);
+    else if (r->atol == 0) snprintf(tol, sizeof tol, "rel %.2g", r->rtol);
+    else snprintf(tol, sizeof tol, "%.2g+%.2g rel", r->atol, r->rtol);
+    printf("%-20s %-26s %-18s %10.3g %10.3g  %-14s %s\n", r->op, r->sizes, r->what, r->max_abs,
+           r->max_rel, tol, r->pass ? "pass" : "FAIL");
+}
+
+static void on_row(const clfit_verify_row *r, void *user)
+{
+    verify_ui *ui = user;
+    ui->rows++;
+    ui->case_rows++;
+    if (!r->pass) { ui->failed++; ui->case_failed++; }
+    if (ui->all || !r->pass) { print_row(r); return; }
+    double tol = r->atol + r->rtol * fabs(r->worst_want);
+    double ratio = tol > 0 ? r->max_abs / tol : (r->max_abs > 0 ? 1e300 : 0);
+    if (ui->case_rows == 1 || ratio > ui->worst_ratio) { ui->worst = *r; ui->worst_ratio = ratio; }
+}
+
+static void verify_help(void)
+{
+    printf("usage: clfit verify [--device SEL] [--all] [--small] [--op NAME] [--seed N]\n\n"
+           "Runs every kernel and CLBlast call the trainer uses on the device against the\n"
+           "CPU reference, on fresh random inputs at several sizes, and prints: operation,\n"
+           "sizes, output, max absolute error, max relative error, tolerance, pass or fail.\n"
+           "Without --all, one row per operation and size: its output closest to failing.\n"
+           "Exits 1 if anything fails. Run it on a new GPU or driver.\n"
+           "  --op NAME   only this operation (gather, dense_forward, fused_head, ...)\n"
+           "  --small     small sizes only\n"
+           "  --seed N    repeat a run's inputs (the seed is printed)\n");
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"device", required_argument, 0, 'd'}, {"all", no_argument, 0, 'a'},
+        {"small", no_argument, 0, 's'}, {"op", required_argument, 0, 'o'},
+        {"seed", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0}};
+    const char *dev = NULL, *only = NULL;
+    int small = 0;
+    long seed = -1;
+    verify_ui ui = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dev = optarg; break;
+        case 'a': ui.all = 1; break;
+        case 's': small = 1; break;
+        case 'o': only = optarg; break;
+        case 'S': if (!cli_parse_long("--seed", optarg, 0, 2147483647L, &seed)) return 2; break;
+        case 'h': verify_help(); return 0;
+        default: return cli_usage_error("unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (only) {
+        int known = 0;
+        for (int i = 0; i < clfit_verify_nops; i++) known |= !strcmp(only, clfit_verify_ops[i]);
+        if (!known) return cli_usage_error("--op: no operation '%s'", only);
+    }
+    if (seed < 0) seed = (long)(time(NULL) ^ getpid()) & 0x7fffffff;
+    clfit_status st;
+    clfit_cl *cl = clfit_cl_open(dev, &st);
+    if (!cl) return cli_fail(st);
+    printf("verify on %s (%s), seed %ld\n\n", cl->info.name, cl->info.platform_name, seed);
+    printf("%-20s %-26s %-18s %10s %10s  %-14s %s\n", "operation", "sizes", "output", "max abs",
+           "max rel", "tolerance", "result");
+    for (int i = 0; i < clfit_verify_nops; i++) {
+        if (only && strcmp(only, clfit_verify_ops[i])) continue;
+        int dims[16][3];
+        int n = clfit_verify_sizes(clfit_verify_ops[i], small, dims, 16);
+        for (int k = 0; k < n; k++) {
+            ui.case_rows = ui.case_failed = 0;
+            st = clfit_verify_run(cl, clfit_verify_ops[i], dims[k], (uint64_t)seed + k, on_row, &ui);
+            if (st) { clfit_cl_close(cl); return cli_fail(st); }
+            if (!ui.all && !ui.case_failed && ui.case_rows) print_row(&ui.worst);
+        }
+    }
+    printf("\n%d comparisons, %d failed\n", ui.rows, ui.failed);
+    clfit_cl_close(cl);
+    return ui.failed ? 1 : 0;
+}
