@@ -133,7 +133,7 @@ START_TEST(test_bad_files)
     mkdir(other, 0755);
     write_learnable_split(other, "t10k", 30, 3, 3, 10, 5);
     EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 20 inputs");
-    EXPECT("predict --data . --model m.safetensors --index 70", 1, err, "the test set has 70 images");
+    EXPECT("predict --data . --model m.safetensors --index 70", 1, err, "index 70: the test set has 70 images");
     EXPECT("evaluate --data . --model m.safetensors --device 99", 1, err, "device index 99");
     EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors");
     EXPECT(TRAIN "--resume m.safetensors --hidden 64", 2, err, "holds 20-128-10");

@@ -122,6 +122,46 @@ int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, c
     return 0;
 }
 
+int cli_session_open(cli_session *s, const char *model, const char *dir, const char *set,
+                     const char *dev, int gemm_choice)
+{
+    clfit_status st;
+    memset(s, 0, sizeof *s);
+    s->m = clfit_model_load(model, &s->meta, &st);
+    if (!s->m) return cli_fail(st);
+    if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) goto fail;
+    s->cl = clfit_cl_open(dev, &st);
+    if (!s->cl) { cli_fail(st); goto fail; }
+    if (cli_choose_gemm(s->cl, s->m, s->meta.batch, gemm_choice, &s->gemm)) goto fail;
+    return 0;
+fail:
+    cli_session_close(s);
+    return 1;
+}
+
+void cli_session_close(cli_session *s)
+{
+    clfit_cl_close(s->cl);
+    clfit_dataset_free(&s->d);
+    clfit_model_free(s->m);
+    memset(s, 0, sizeof *s);
+}
+
+float *cli_session_predict(cli_session *s, const char *set, const int *idx, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= s->d.count) {
+            fprintf(stderr, "clfit: index %d: the %s set has %d images (0..%d)\n", idx[i], set,
+                    s->d.count, s->d.count - 1);
+            return NULL;
+        }
+    float *probs = malloc((size_t)n * s->m->desc.classes * sizeof *probs);
+    if (!probs) { fprintf(stderr, "clfit: out of memory\n"); return NULL; }
+    clfit_status st = clfit_predict(s->cl, s->m, &s->d, s->gemm, idx, n, probs);
+    if (st) { free(probs); cli_fail(st); return NULL; }
+    return probs;
+}
+
 /* ---------- clfit devices ---------- */
 
 static int cmd_devices(int argc, char **argv)

@@ -324,28 +324,16 @@ int cmd_evaluate(int argc, char **argv)
     eval_args a = {0};
     int r = parse_eval_args(argc, argv, &a, 0, evaluate_help);
     if (r) return r < 0 ? 0 : r;
-    clfit_status st;
-    clfit_model_meta meta;
-    clfit_model *m = clfit_model_load(a.model, &meta, &st);
-    if (!m) return cli_fail(st);
-    clfit_dataset d = {0};
-    clfit_cl *cl = NULL;
-    int rc = 1;
-    if (cli_load_split(a.dir, a.set, m->desc.classes, &d)) goto done;
-    cl = clfit_cl_open(a.dev, &st);
-    if (!cl) { cli_fail(st); goto done; }
-    clfit_gemm gemm;
-    if (cli_choose_gemm(cl, m, meta.batch, a.gemm_choice, &gemm)) goto done;
+    cli_session s;
+    if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
     double loss, acc;
-    st = clfit_evaluate(cl, m, &d, gemm, &loss, &acc);
-    if (st) { cli_fail(st); goto done; }
-    printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
-    rc = 0;
-done:
-    clfit_cl_close(cl);
-    clfit_dataset_free(&d);
-    clfit_model_free(m);
-    return rc;
+    clfit_status st = clfit_evaluate(s.cl, s.m, &s.d, s.gemm, &loss, &acc);
+    if (!st)
+        printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
+    else
+        cli_fail(st);
+    cli_session_close(&s);
+    return st ? 1 : 0;
 }
 
 static void predict_help(void)
@@ -361,31 +349,13 @@ int cmd_predict(int argc, char **argv)
     eval_args a = {0};
     int r = parse_eval_args(argc, argv, &a, 1, predict_help);
     if (r) return r < 0 ? 0 : r;
-    clfit_status st;
-    clfit_model_meta meta;
-    clfit_model *m = clfit_model_load(a.model, &meta, &st);
-    if (!m) return cli_fail(st);
-    clfit_dataset d = {0};
-    clfit_cl *cl = NULL;
-    float *probs = NULL;
-    int rc = 1, C = m->desc.classes;
-    if (cli_load_split(a.dir, a.set, C, &d)) goto done;
-    for (int i = 0; i < a.nidx; i++)
-        if (a.idx[i] >= d.count) {
-            fprintf(stderr, "clfit: --index %d: the %s set has %d images (0..%d)\n", a.idx[i], a.set, d.count, d.count - 1);
-            goto done;
-        }
-    cl = clfit_cl_open(a.dev, &st);
-    if (!cl) { cli_fail(st); goto done; }
-    clfit_gemm gemm;
-    if (cli_choose_gemm(cl, m, meta.batch, a.gemm_choice, &gemm)) goto done;
-    probs = malloc((size_t)a.nidx * C * sizeof *probs);
-    if (!probs) { fprintf(stderr, "clfit: out of memory\n"); goto done; }
-    st = clfit_predict(cl, m, &d, gemm, a.idx, a.nidx, probs);
-    if (st) { cli_fail(st); goto done; }
-    for (int i = 0; i < a.nidx; i++) {
+    cli_session s;
+    if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
+    int C = s.m->desc.classes;
+    float *probs = cli_session_predict(&s, a.set, a.idx, a.nidx);
+    for (int i = 0; probs && i < a.nidx; i++) {
         const float *p = probs + (size_t)i * C;
-        int best = 0, truth = d.labels[a.idx[i]];
+        int best = 0, truth = s.d.labels[a.idx[i]];
         for (int k = 1; k < C; k++) if (p[k] > p[best]) best = k;
         char b1[32], b2[32];
         printf("%s[%d]: predicted %s (%.1f%%), true %s: %s\n", a.set, a.idx[i], cli_class_name(best, C, b1, sizeof b1),
@@ -394,11 +364,8 @@ int cmd_predict(int argc, char **argv)
             printf("  %d %-12s %.4f%s\n", k, cli_class_name(k, C, b1, sizeof b1), p[k],
                    k == best && k == truth ? "  <- predicted, true" : k == best ? "  <- predicted" : k == truth ? "  <- true" : "");
     }
-    rc = 0;
-done:
+    int rc = probs ? 0 : 1;
     free(probs);
-    clfit_cl_close(cl);
-    clfit_dataset_free(&d);
-    clfit_model_free(m);
+    cli_session_close(&s);
     return rc;
 }

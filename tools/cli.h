@@ -6,7 +6,9 @@
 
 #include "clfit/cl.h"
 #include "clfit/data.h"
+#include "clfit/fit.h"
 #include "clfit/model.h"
+#include "clfit/modelfile.h"
 #include "clfit/status.h"
 #include "clfit/train.h"
 
@@ -30,6 +32,24 @@ int cli_parse_gemm(const char *s, int *choice);
 /* Resolves choice (-1 = auto: measured once per device and shape, cached) for model m at
  * batch into *gemm; prints the error and returns 1 on failure. */
 int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, clfit_gemm *gemm);
+
+/* A saved model with the data set and device it is used with (evaluate, predict, plot). */
+typedef struct {
+    clfit_model *m;
+    clfit_model_meta meta;
+    clfit_dataset d;
+    clfit_cl *cl;
+    clfit_gemm gemm;        /* chosen as train chose for the model's batch (unless forced) */
+} cli_session;
+
+/* Loads the model, the "test" or "train" split and opens the device; prints the error
+ * and returns 1 on failure (whatever was opened is closed). */
+int cli_session_open(cli_session *s, const char *model, const char *dir, const char *set,
+                     const char *dev, int gemm_choice);
+void cli_session_close(cli_session *s);
+/* Softmax probabilities (n, classes) of the examples idx[0..n); prints the error (an index
+ * outside the set included) and returns NULL on failure; the caller frees the result. */
+float *cli_session_predict(cli_session *s, const char *set, const int *idx, int n);
 
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
