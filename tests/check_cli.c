@@ -224,6 +224,46 @@ START_TEST(test_verify_and_profile)
 }
 END_TEST
 
+/* The file begins with PNG's signature. */
+static int is_png(const char *name)
+{
+    char p[300];
+    unsigned char sig[8] = {0};
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0;
+    size_t n = fread(sig, 1, 8, f);
+    fclose(f);
+    return n == 8 && memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+START_TEST(test_plots)
+{
+    EXPECT("plot", 2, out, "usage: clfit plot KIND");
+    EXPECT("plot pie", 2, err, "unknown plot 'pie'");
+    EXPECT("plot image", 2, err, "clfit plot image: --index I is required");
+    EXPECT("plot predictions", 2, err, "--model FILE is required");
+    EXPECT("plot history", 2, err, "--history FILE.csv is required");
+    EXPECT("plot image --data . --index 300", 1, err, "the train set has 300 images");
+    EXPECT("plot history --history missing.csv", 1, err, "missing.csv: No such file");
+    ck_assert_int_eq(clfit(TRAIN "--epochs 2 --validation-split 0.2 --save m.safetensors --history h.csv"), 0);
+    const char *runs[][2] = {
+        {"plot image --data . --index 3 -o a.png", "a.png"},
+        {"plot samples --data . --count 12 --cols 4 -o b.png", "b.png"},
+        {"plot predictions --data . --model m.safetensors --rows 2 --cols 2 --start 5 -o c.png", "c.png"},
+        {"plot probabilities --data . --model m.safetensors --index 7 -o d.png", "d.png"},
+        {"plot history --history h.csv -o e.png", "e.png"},
+        {"plot confusion --data . --model m.safetensors -o f.png", "f.png"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        EXPECT(runs[i][0], 0, out, "Wrote ");
+        ck_assert_msg(is_png(runs[i][1]), "%s: no PNG written", runs[i][0]);
+    }
+    EXPECT("plot predictions --data . --model m.safetensors --rows 5 --cols 3 --start 60", 1, err,
+           "images 60..74: the test set has 70 images");
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -246,6 +286,7 @@ int main(void)
     tcase_add_test(tc, test_determinism_and_resume);
     tcase_add_test(tc, test_nan_stops_training);
     tcase_add_test(tc, test_verify_and_profile);
+    tcase_add_test(tc, test_plots);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

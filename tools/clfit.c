@@ -260,7 +260,8 @@ static void main_help(FILE *f)
             "  evaluate   loss and accuracy of a saved model\n"
             "  predict    class probabilities of chosen images\n"
             "  bench      time training epochs, with a per-kernel table\n"
-            "  verify     check every kernel on the device against the CPU reference\n\n"
+            "  verify     check every kernel on the device against the CPU reference\n"
+            "  plot       the tutorial's pictures, a history and a confusion matrix (PNG)\n\n"
             "'clfit COMMAND --help' describes each. Environment: CLFIT_DATA (data directory),\n"
             "CLFIT_DEVICE (device index or name), CLFIT_KERNEL_DIR (read kernels from disk).\n");
 }
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"devices", cmd_devices}, {"info", cmd_info}, {"train", cmd_train},
         {"evaluate", cmd_evaluate}, {"predict", cmd_predict}, {"bench", cmd_bench},
-        {"verify", cmd_verify},
+        {"verify", cmd_verify}, {"plot", cmd_plot},
     };
     if (argc < 2) { main_help(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

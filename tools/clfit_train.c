@@ -11,6 +11,7 @@
 
 #include "clfit/fit.h"
 #include "clfit/modelfile.h"
+#include "clfit/plot.h"
 #include "cli.h"
 
 /* ---------- progress, as Keras prints it ---------- */
@@ -70,10 +71,8 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
     }
     fflush(stdout);
     if (ui->history) {
-        fprintf(ui->history, "%ld,%.6f,%.6f,", p->epoch, p->loss, p->accuracy);
-        if (p->has_val) fprintf(ui->history, "%.6f,%.6f,", p->val_loss, p->val_accuracy);
-        else fprintf(ui->history, ",,");
-        fprintf(ui->history, "%.3f\n", p->seconds);
+        clfit_history_write_row(ui->history, p->epoch, p->loss, p->accuracy,
+                                p->has_val ? p->val_loss : NAN, p->val_accuracy, p->seconds);
         fflush(ui->history);
     }
     if (ui->save) {
@@ -225,7 +224,7 @@ int cmd_train(int argc, char **argv)
         int append = resume && stat(history, &sb) == 0 && sb.st_size > 0;
         ui.history = fopen(history, append ? "a" : "w");
         if (!ui.history) { fprintf(stderr, "clfit: %s: cannot write: %s\n", history, strerror(errno)); goto done; }
-        if (!append) fprintf(ui.history, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+        if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
     }
     cl = clfit_cl_open(dev, &st);
     if (!cl) { cli_fail(st); goto done; }
