@@ -4,13 +4,15 @@
  *   fused_forward        out = act(in W + b); layer 0 reads its rows straight from the
  *                        dataset through the epoch order (no gather pass)
  *   fused_head           last layer + softmax cross-entropy + its gradient + the gradient
- *                        of the last hidden layer, in one work-group
+ *                        of the last hidden layer + the last layer's Adam update, in one
+ *                        work-group
  *   fused_backward_data  the gradient of a hidden layer from the one above (deep MLPs)
  *   fused_grad_adam      dW = in^T dout, db = colsum(dout), and Adam applied to W and b in
  *                        registers: the gradient never goes to memory
  * References: dense_forward_ref, relu_*_ref, softmax_xent_ref, dense_backward_ref,
  * adam_ref (host/ref.c). Launchers: host/fused.c. Test: tests/check_fused.c.
- * Needs softmax_xent.cl (softmax_xent_row, softmax_xent_accumulate) earlier in the program.
+ * Needs softmax_xent.cl (softmax_xent_row, softmax_xent_accumulate) and adam.cl (adam_one)
+ * earlier in the program (CMakeLists.txt lists the order).
  * Tunables (-D): FWGS work-group size; RB x CB the forward's block (rows x 16-column
  * tiles) per work-item; RG the gradient's weight rows per work-item. */
 #ifndef FWGS
@@ -137,7 +139,7 @@ inline float sum16(float16 a)
  * Labels are read through the epoch order: labels[order[start + b]].
  * wt (C,H) is scratch: W transposed first, so that every product runs along H in float16.
  * ONE work-group of SXE_WGS items: item t takes rows t, t+SXE_WGS, ..., then (class,
- * 16-column) pieces of dW. C <= HEAD_MAXC. */
+ * 16-column) pieces of dW. Needs adam.cl (adam_one) earlier in the program. */
 __kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
 void fused_head(__global float *logits, __global float *dlogits, __global float *dh,
                 __global float *loss_acc, __global int *correct_acc,
