@@ -148,7 +148,16 @@ void clfit_trainer_free(clfit_trainer *t)
     free(t);
 }
 
-static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B);
+static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
+{
+    if (B < 1 || B > t->max_batch || start < 0 || start + B > dd->n)
+        return clfit_fail(CLFIT_ERR_ARG, "batch [%d, %d) is outside the data (%d) or larger than %d",
+                          start, start + B, dd->n, t->max_batch);
+    if (dd->D != t->desc.input)
+        return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
+                          t->desc.input);
+    return CLFIT_OK;
+}
 
 /* The CLBlast backend's forward pass and loss (with dlogits when want_grad). */
 static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B,
@@ -189,17 +198,6 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
         st = fused_backward_data_cl(cl, t->dact[l], t->dact[l + 1], t->act[l], t->params,
                                     &t->layer[l], B);
     return st;
-}
-
-static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
-{
-    if (B < 1 || B > t->max_batch || start < 0 || start + B > dd->n)
-        return clfit_fail(CLFIT_ERR_ARG, "batch [%d, %d) is outside the data (%d) or larger than %d",
-                          start, start + B, dd->n, t->max_batch);
-    if (dd->D != t->desc.input)
-        return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
-                          t->desc.input);
-    return CLFIT_OK;
 }
 
 /* The own backend's step: own_forward (which updates the last layer), then each hidden

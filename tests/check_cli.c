@@ -8,7 +8,6 @@
 
 #include "testutil.h"
 
-static char dir[256];
 static char out[1 << 16], err[1 << 16];
 
 static void slurp(const char *path, char *buf, size_t size)
@@ -25,13 +24,13 @@ static int clfit(const char *args)
 {
     char cmd[2048];
     /* the --gemm auto cache goes to the test's directory, not the user's */
-    snprintf(cmd, sizeof cmd, "cd '%s' && CLFIT_CACHE_DIR=. '%s' %s > out.txt 2> err.txt < /dev/null", dir,
+    snprintf(cmd, sizeof cmd, "cd '%s' && CLFIT_CACHE_DIR=. '%s' %s > out.txt 2> err.txt < /dev/null", test_dir,
              CLFIT_BINARY, args);
     int rc = system(cmd);
     char path[300];
-    snprintf(path, sizeof path, "%s/out.txt", dir);
+    snprintf(path, sizeof path, "%s/out.txt", test_dir);
     slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/err.txt", dir);
+    snprintf(path, sizeof path, "%s/err.txt", test_dir);
     slurp(path, err, sizeof err);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
@@ -47,23 +46,15 @@ static int clfit(const char *args)
 
 static void make_data(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/clfit-check-cli-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    write_learnable_split(dir, "train", 300, 4, 5, 10, 1);
-    write_learnable_split(dir, "t10k", 70, 4, 5, 10, 2);
-}
-
-static void remove_data(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    test_dir_setup();
+    write_learnable_split(test_dir, "train", 300, 4, 5, 10, 1);
+    write_learnable_split(test_dir, "t10k", 70, 4, 5, 10, 2);
 }
 
 static int files_equal(const char *a, const char *b)
 {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "cd '%s' && cmp -s '%s' '%s'", dir, a, b);
+    snprintf(cmd, sizeof cmd, "cd '%s' && cmp -s '%s' '%s'", test_dir, a, b);
     return system(cmd) == 0;
 }
 
@@ -108,11 +99,11 @@ START_TEST(test_bad_files)
     fclose(f);
     char path[300];
     /* not safetensors at all */
-    snprintf(path, sizeof path, "%s/text.safetensors", dir);
+    snprintf(path, sizeof path, "%s/text.safetensors", test_dir);
     f = fopen(path, "w"); fputs("hello, I am a text file\n", f); fclose(f);
     EXPECT("evaluate --data . --model text.safetensors", 1, err, "text.safetensors:");
     /* a safetensors file of somebody else's */
-    snprintf(path, sizeof path, "%s/foreign.safetensors", dir);
+    snprintf(path, sizeof path, "%s/foreign.safetensors", test_dir);
     f = fopen(path, "wb");
     const char *hdr = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
     uint64_t n = strlen(hdr);
@@ -120,16 +111,16 @@ START_TEST(test_bad_files)
     EXPECT("evaluate --data . --model foreign.safetensors", 1, err, "not a clfit model");
     /* a real model, truncated */
     ck_assert_int_eq(clfit(TRAIN "--epochs 1 --save m.safetensors"), 0);
-    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    snprintf(path, sizeof path, "%s/m.safetensors", test_dir);
     struct stat sb;
     stat(path, &sb);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "head -c %ld '%s' > '%s/cut.safetensors'", (long)sb.st_size - 100, path, dir);
+    snprintf(cmd, sizeof cmd, "head -c %ld '%s' > '%s/cut.safetensors'", (long)sb.st_size - 100, path, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     EXPECT("evaluate --data . --model cut.safetensors", 1, err, "truncated");
     /* a model of another input size */
     char other[300];
-    snprintf(other, sizeof other, "%s/other", dir);
+    snprintf(other, sizeof other, "%s/other", test_dir);
     mkdir(other, 0755);
     write_learnable_split(other, "t10k", 30, 3, 3, 10, 5);
     EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 20 inputs");
@@ -138,7 +129,7 @@ START_TEST(test_bad_files)
     EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors");
     EXPECT(TRAIN "--resume m.safetensors --hidden 64", 2, err, "holds 20-128-10");
     /* no temporary files left behind by the saves */
-    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '\\.tmp\\.'", dir);
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '\\.tmp\\.'", test_dir);
     ck_assert_int_ne(system(cmd), 0);
 }
 END_TEST
@@ -162,7 +153,7 @@ START_TEST(test_train_output_and_round_trip)
     EXPECT("evaluate --data . --model m.safetensors", 0, out, expected);
     /* history: a header and three rows with validation columns */
     char path[300], csv[4096];
-    snprintf(path, sizeof path, "%s/h.csv", dir);
+    snprintf(path, sizeof path, "%s/h.csv", test_dir);
     slurp(path, csv, sizeof csv);
     ck_assert_ptr_nonnull(strstr(csv, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,"));
     ck_assert_ptr_nonnull(strstr(csv, "\n3,"));
@@ -190,9 +181,9 @@ START_TEST(test_determinism_and_resume)
     ck_assert_msg(files_equal("a.safetensors", "r.safetensors"), "resumed training differs from uninterrupted");
     /* and the history continues where it stopped */
     char path[300], csv[4096], csv2[4096];
-    snprintf(path, sizeof path, "%s/r.csv", dir);
+    snprintf(path, sizeof path, "%s/r.csv", test_dir);
     slurp(path, csv, sizeof csv);
-    snprintf(path, sizeof path, "%s/a.csv", dir);
+    snprintf(path, sizeof path, "%s/a.csv", test_dir);
     slurp(path, csv2, sizeof csv2);
     ck_assert_ptr_nonnull(strstr(csv, "\n2,"));
     /* the same numbers as the uninterrupted run, up to the seconds column */
@@ -213,11 +204,11 @@ START_TEST(test_verify_and_profile)
     EXPECT(TRAIN "--epochs 1 --gemm clblast --profile", 0, out, "CLBlastSgemm NN");
     ck_assert_ptr_nonnull(strstr(out, "adam_update"));
     char path[300], buf[1 << 14];
-    snprintf(path, sizeof path, "%s/p.csv", dir);
+    snprintf(path, sizeof path, "%s/p.csv", test_dir);
     slurp(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "kernel,calls,total_ms,mean_us,min_us,max_us,share,gflops,gbs\n"));
     ck_assert_ptr_nonnull(strstr(buf, "\"fused_head\","));
-    snprintf(path, sizeof path, "%s/t.json", dir);
+    snprintf(path, sizeof path, "%s/t.json", test_dir);
     slurp(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "{\"traceEvents\":["));
     ck_assert_ptr_nonnull(strstr(buf, "\"ph\":\"X\""));
@@ -229,7 +220,7 @@ static int is_png(const char *name)
 {
     char p[300];
     unsigned char sig[8] = {0};
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", test_dir, name);
     FILE *f = fopen(p, "rb");
     if (!f) return 0;
     size_t n = fread(sig, 1, 8, f);
@@ -277,7 +268,7 @@ int main(void)
 {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
-    tcase_add_checked_fixture(tc, make_data, remove_data);
+    tcase_add_checked_fixture(tc, make_data, test_dir_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_help);

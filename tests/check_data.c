@@ -9,27 +9,13 @@
 #include "clfit/data.h"
 #include "testutil.h"
 
-static char dir[256];
 
-static void make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/clfit-check-data-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* <dir>/<name>, through write_idx_file (testutil.c) */
+/* <test_dir>/<name>, through write_idx_file (testutil.c) */
 static void write_idx(const char *name, int type, int ndim, const uint32_t *dims,
                       const uint8_t *payload, size_t payload_len)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
     write_idx_file(path, type, ndim, dims, payload, payload_len);
 }
 
@@ -50,7 +36,7 @@ static void check_good(int gz)
 {
     write_split("s", gz);
     clfit_dataset d;
-    ASSERT_OK(clfit_dataset_load(dir, "s", 10, &d));
+    ASSERT_OK(clfit_dataset_load(test_dir, "s", 10, &d));
     ck_assert_int_eq(d.count, 7);
     ck_assert_int_eq(d.rows, 3);
     ck_assert_int_eq(d.cols, 5);
@@ -70,7 +56,7 @@ static void expect_error(clfit_status st, const char *file, const char *what)
 {
     clfit_dataset d;
     memset(&d, 0xab, sizeof d);
-    clfit_status got = clfit_dataset_load(dir, "s", 10, &d);
+    clfit_status got = clfit_dataset_load(test_dir, "s", 10, &d);
     ck_assert_msg(got == st, "status %s, want %s (%s)", clfit_status_name(got),
                   clfit_status_name(st), clfit_last_error());
     ck_assert_msg(strstr(clfit_last_error(), file), "message \"%s\" does not name %s",
@@ -89,7 +75,7 @@ START_TEST(test_bad_magic)
     write_split("s", 1);
     uint8_t junk[] = "PK\x03\x04 this is a zip file, not IDX";
     char path[512];
-    snprintf(path, sizeof path, "%s/" IMG, dir);
+    snprintf(path, sizeof path, "%s/" IMG, test_dir);
     gzFile f = gzopen(path, "wb");
     gzwrite(f, junk, sizeof junk);
     gzclose(f);
@@ -125,7 +111,7 @@ START_TEST(test_truncated)
     /* the header announces 3 dimensions but the file ends after 2 */
     write_idx(IMG, 8, 2, (uint32_t[]){7, 3}, NULL, 0);
     char path[512];
-    snprintf(path, sizeof path, "%s/" IMG, dir);
+    snprintf(path, sizeof path, "%s/" IMG, test_dir);
     gzFile f = gzopen(path, "wb");
     gzwrite(f, "\0\0\x08\x03\0\0\0\x07\0\0\0\x03", 12);
     gzclose(f);
@@ -175,7 +161,7 @@ START_TEST(test_missing_file)
 {
     write_split("s", 1);
     char path[512];
-    snprintf(path, sizeof path, "%s/" LBL, dir);
+    snprintf(path, sizeof path, "%s/" LBL, test_dir);
     unlink(path);
     expect_error(CLFIT_ERR_IO, LBL, "No such file");
 }
@@ -186,12 +172,12 @@ START_TEST(test_corrupt_gzip)
     /* a gzip stream cut in half: zlib must report it, never a short read taken as data */
     write_split("s", 1);
     char path[512];
-    snprintf(path, sizeof path, "%s/" IMG, dir);
+    snprintf(path, sizeof path, "%s/" IMG, test_dir);
     struct stat sb;
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(truncate(path, sb.st_size / 2), 0);
     clfit_dataset d;
-    clfit_status st = clfit_dataset_load(dir, "s", 10, &d);
+    clfit_status st = clfit_dataset_load(test_dir, "s", 10, &d);
     ck_assert_int_eq(st, CLFIT_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(clfit_last_error(), IMG));
 }
@@ -239,7 +225,7 @@ int main(void)
 {
     Suite *s = suite_create("data");
     TCase *tc = tcase_create("idx");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_good_gz);
     tcase_add_test(tc, test_good_plain);
     tcase_add_test(tc, test_bad_magic);

@@ -7,20 +7,12 @@
 #include "clfit/modelfile.h"
 #include "testutil.h"
 
-static char dir[256], path[300];
+static char path[300];
 
 static void make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/clfit-check-modelfile-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/m.safetensors", dir);
-}
-
-static void remove_dir(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    test_dir_setup();
+    snprintf(path, sizeof path, "%s/m.safetensors", test_dir);
 }
 
 static clfit_model *random_model(const clfit_model_desc *d, clfit_model_meta *meta)
@@ -161,7 +153,7 @@ START_TEST(test_save_failure_keeps_old_file)
     ASSERT_OK(clfit_model_save(path, m, &meta));
     /* a directory that cannot be written: the save fails, names the path, leaves no temp */
     char ro[300];
-    snprintf(ro, sizeof ro, "%s/missing-dir/m.safetensors", dir);
+    snprintf(ro, sizeof ro, "%s/missing-dir/m.safetensors", test_dir);
     ck_assert_int_eq(clfit_model_save(ro, m, &meta), CLFIT_ERR_IO);
     ck_assert_ptr_nonnull(strstr(clfit_last_error(), "missing-dir"));
     /* the arch string helpers */
@@ -182,7 +174,7 @@ int main(void)
 {
     Suite *s = suite_create("modelfile");
     TCase *tc = tcase_create("safetensors");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, make_dir, test_dir_teardown);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_mismatched_files);
     tcase_add_test(tc, test_truncated_and_trailing);

@@ -10,20 +10,12 @@
 #include "clfit/plot.h"
 #include "testutil.h"
 
-static char dir[256], path[300];
+static char path[300];
 
 static void make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/clfit-check-plot-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/p.png", dir);
-}
-
-static void remove_dir(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    test_dir_setup();
+    snprintf(path, sizeof path, "%s/p.png", test_dir);
 }
 
 /* Reads path back; checks its size. The caller destroys the surface. */
@@ -186,7 +178,7 @@ END_TEST
 
 static void write_text(const char *name, const char *body)
 {
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
     FILE *f = fopen(path, "w");
     fputs(body, f);
     fclose(f);
@@ -200,12 +192,12 @@ START_TEST(test_history)
     ck_assert_int_eq(h.n, 2);
     ck_assert_int_eq(h.has_val, 1);
     ck_assert(h.val_accuracy[1] == 0.84 && h.seconds[0] == 1.2);
-    snprintf(path, sizeof path, "%s/h.png", dir);
+    snprintf(path, sizeof path, "%s/h.png", test_dir);
     ASSERT_OK(clfit_plot_history(path, &h));
     cairo_surface_destroy(load(1040, 400));
     clfit_history_free(&h);
     /* without validation: empty val_ fields, as train writes them */
-    FILE *f = fopen((snprintf(path, sizeof path, "%s/w.csv", dir), path), "w");
+    FILE *f = fopen((snprintf(path, sizeof path, "%s/w.csv", test_dir), path), "w");
     fputs(CLFIT_HISTORY_HEADER, f);
     clfit_history_write_row(f, 1, 0.5, 0.8, NAN, NAN, 1.25);
     fclose(f);
@@ -239,7 +231,7 @@ int main(void)
 {
     Suite *s = suite_create("plot");
     TCase *tc = tcase_create("plot");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, make_dir, test_dir_teardown);
     tcase_add_test(tc, test_image);
     tcase_add_test(tc, test_samples);
     tcase_add_test(tc, test_predictions_colours);

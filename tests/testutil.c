@@ -7,6 +7,20 @@
 #include <unistd.h>
 
 clfit_cl *tcl;
+char test_dir[256];
+
+void test_dir_setup(void)
+{
+    snprintf(test_dir, sizeof test_dir, "/tmp/clfit-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+}
+
+void test_dir_teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
 
 uint64_t test_seed(void)
 {

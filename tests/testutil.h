@@ -81,6 +81,13 @@ void write_idx_file(const char *path, int type, int ndim, const uint32_t *dims,
 void write_learnable_split(const char *dir, const char *split, int n, int rows, int cols,
                            int classes, uint64_t seed);
 
+/* A fresh directory under /tmp for a test's files: test_dir_setup creates it (use it as a
+ * checked fixture, so each forked test gets its own) and test_dir_teardown removes it with
+ * everything in it. */
+extern char test_dir[256];
+void test_dir_setup(void);
+void test_dir_teardown(void);
+
 /* Runs a suite with the usual Check runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
 
