@@ -19,6 +19,8 @@ foreach(src IN LISTS SOURCES)
 endforeach()
 string(APPEND body "static const struct { const char *file; const unsigned char *text; size_t len; }\n")
 string(APPEND body "clfit_kernel_sources[] = {\n${table}};\n")
+# Rewritten only when different, so that an unchanged kernel set rebuilds nothing
+# (copy_if_different rather than file(COPY_FILE ... ONLY_IF_DIFFERENT), which needs 3.21).
 file(WRITE "${OUT}.tmp" "${body}")
-file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
 file(REMOVE "${OUT}.tmp")

@@ -11,5 +11,5 @@ clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad
     /* 12 floating-point operations per parameter, as bench counts Adam; p, m, v read and
      * written, g read */
     clfit_work w = {12.0 * n, 28.0 * n};
-    return clfit_cl_launch(cl, CLFIT_K_ADAM_UPDATE, n, cl->wgs, 9, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_ADAM_UPDATE, n, (size_t)CLP(cl, WGS), 9, a, w);
 }

@@ -40,7 +40,7 @@ clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t b
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B),
                      CLFIT_ARG(OUT), CLFIT_ARG(relu)};
     clfit_work w = {(double)B * OUT * (relu ? 2 : 1), 4.0 * (2.0 * B * OUT + OUT)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, cl->wgs, 6, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, (size_t)CLP(cl, WGS), 6, a, w);
 }
 
 clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,
@@ -50,7 +50,7 @@ clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_
     clfit_arg a[] = {CLFIT_ARG(grads), CLFIT_ARG(off), CLFIT_ARG(dout), CLFIT_ARG(B),
                      CLFIT_ARG(OUT)};
     clfit_work w = {(double)B * OUT, 4.0 * ((double)B * OUT + OUT)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_GRAD, (size_t)OUT, cl->wgs, 5, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_GRAD, (size_t)OUT, (size_t)CLP(cl, WGS), 5, a, w);
 }
 
 clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,

@@ -5,14 +5,14 @@ clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order
                               cl_mem params, const clfit_layer *L, int B, int relu)
 {
     int w = (int)L->w_off, b = (int)L->b_off;
-    size_t cols = 16 * (size_t)cl->cb;
-    size_t items = (size_t)((B + cl->rb - 1) / cl->rb) * ((L->out + cols - 1) / cols);
+    size_t cols = (size_t)CLP(cl, VW) * CLP(cl, CB), rb = (size_t)CLP(cl, RB);
+    size_t items = (B + rb - 1) / rb * ((L->out + cols - 1) / cols);
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start),
                      CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(relu)};
     clfit_work wk = {2.0 * B * L->in * L->out,
                      4.0 * ((double)L->in * L->out + (double)B * (L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, cl->fwgs, 11, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 11, a, wk);
 }
 
 clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
@@ -35,7 +35,7 @@ clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem d
     double H = L->in, C = L->out, n = H * C + C;
     clfit_work wk = {want_grad ? 6.0 * B * H * C + 8.0 * B * C + 12 * n : 2.0 * B * H * C + 3.0 * B * C,
                      4.0 * (B * H * (want_grad ? 2 : 1) + n * (want_grad ? 7 : 1) + 2.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, cl->sxe_wgs, cl->sxe_wgs, 23, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, (size_t)CLP(cl, SXE_WGS), (size_t)CLP(cl, SXE_WGS), 23, a, wk);
 }
 
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
@@ -45,7 +45,7 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
     clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(inp), CLFIT_ARG(params),
                      CLFIT_ARG(w), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out)};
     clfit_work wk = {2.0 * B * L->in * L->out, 4.0 * ((double)L->in * L->out + (double)B * (2 * L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, (size_t)B * L->in, cl->fwgs, 8, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, (size_t)B * L->in, (size_t)CLP(cl, FWGS), 8, a, wk);
 }
 
 clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
@@ -53,8 +53,9 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
                                 int B, float alpha, const clfit_adam_cfg *cfg)
 {
     int w = (int)L->w_off, b = (int)L->b_off;
-    /* (ceil(in/rg) weight row-tiles + 1 bias row-tile) * ceil(out/16) */
-    size_t items = (size_t)((L->in + cl->rg - 1) / cl->rg + 1) * ((L->out + 15) / 16);
+    /* (ceil(in/RG) weight row-tiles + 1 bias row-tile) * ceil(out/(VW*CG)) */
+    size_t rg = (size_t)CLP(cl, RG), cols = (size_t)CLP(cl, VW) * CLP(cl, CG);
+    size_t items = ((L->in + rg - 1) / rg + 1) * ((L->out + cols - 1) / cols);
     clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(inp),
                      CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w),
                      CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
@@ -65,5 +66,5 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
     double n = (double)L->in * L->out + L->out;
     clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n,
                      24 * n + 4.0 * B * (L->in + L->out)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, cl->fwgs, 16, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 16, a, wk);
 }

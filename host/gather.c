@@ -6,7 +6,7 @@ clfit_status scale_images_cl(clfit_cl *cl, cl_mem x, cl_mem images, size_t n)
     int ni = (int)n;
     clfit_arg a[] = {CLFIT_ARG(x), CLFIT_ARG(images), CLFIT_ARG(ni)};
     clfit_work w = {(double)n, 5.0 * n}; /* a divide per pixel */
-    return clfit_cl_launch(cl, CLFIT_K_SCALE_IMAGES, n, cl->wgs, 3, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_SCALE_IMAGES, n, (size_t)CLP(cl, WGS), 3, a, w);
 }
 
 clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem data, cl_mem labels,
@@ -17,5 +17,5 @@ clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem data, cl_m
     clfit_arg a[] = {CLFIT_ARG(x), CLFIT_ARG(y), CLFIT_ARG(data), CLFIT_ARG(labels),
                      CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(B), CLFIT_ARG(D)};
     clfit_work w = {0, (double)B * D * 8 + B * 5.0};
-    return clfit_cl_launch(cl, CLFIT_K_GATHER_BATCH, (size_t)B * D, cl->wgs, 8, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_GATHER_BATCH, (size_t)B * D, (size_t)CLP(cl, WGS), 8, a, w);
 }

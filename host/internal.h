@@ -13,6 +13,12 @@
             return clfit_fail(e_, "%s: %s", #fn, clfit_status_name(e_));               \
     } while (0)
 
+/* The value of tunable NAME (clfit/params.h) that cl's program was built with. */
+#define CLP(cl, NAME) ((cl)->p.v[CLFIT_P_##NAME])
+
+/* Switches cl's queue to one with (on) or without profiling, after waiting for it. */
+clfit_status clfit_cl_profiling_queue(clfit_cl *cl, int on);
+
 /* One kernel argument: its size and a pointer to its value. */
 typedef struct {
     size_t size;
@@ -36,5 +42,10 @@ clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int narg
  * such as CLBlast's, whose end is taken as the call's start. Takes the events. */
 void clfit_profiler_add(clfit_profiler *p, const char *name, clfit_work work, cl_event before,
                         cl_event ev);
+
+/* How the profiler reads CL_PROFILING_COMMAND_START/_END; NULL restores
+ * clGetEventProfilingInfo. For tests that simulate devices whose timestamps fall short. */
+typedef cl_int (*clfit_timestamp_fn)(cl_event ev, cl_profiling_info what, cl_ulong *ns);
+void clfit_profiler_set_timestamp_reader(clfit_profiler *p, clfit_timestamp_fn fn);
 
 #endif

@@ -126,8 +126,8 @@ void adam_ref(float *param, float *m, float *v, const float *grad, int n, float 
 {
     for (int i = 0; i < n; i++) {
         float g = grad[i];
-        m[i] = beta1 * m[i] + (1.0f - beta1) * g;
-        v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = fmaf(beta1, m[i], (1.0f - beta1) * g);
+        v[i] = fmaf(beta2, v[i], (1.0f - beta2) * g * g);
         param[i] -= alpha * m[i] / (sqrtf(v[i]) + eps);
     }
 }

@@ -15,5 +15,5 @@ clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
     /* per element: a subtract, an exp, an add, and with the gradient a divide, a subtract
      * and a divide again (exp counted as one operation) */
     clfit_work w = {(double)B * C * (want_grad ? 8 : 3), 4.0 * B * C * (want_grad ? 2 : 1) + B};
-    return clfit_cl_launch(cl, CLFIT_K_SOFTMAX_XENT, cl->sxe_wgs, cl->sxe_wgs, 8, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_SOFTMAX_XENT, (size_t)CLP(cl, SXE_WGS), (size_t)CLP(cl, SXE_WGS), 8, a, w);
 }

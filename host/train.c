@@ -8,8 +8,6 @@
 #include "clfit/ref.h"
 #include "internal.h"
 
-const char *const clfit_gemm_names[2] = {"clblast", "own"};
-
 struct clfit_trainer {
     clfit_cl *cl;
     clfit_gemm gemm;

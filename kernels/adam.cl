@@ -6,14 +6,15 @@
 #define WGS 64
 #endif
 
-/* One parameter: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= alpha m / (sqrt(v) + eps) */
+/* One parameter: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= alpha m / (sqrt(v) + eps).
+ * The moments' last multiply-add is an explicit fma, as in adam_ref: a compiler may not
+ * contract anything else here (a product feeding a division or an fma argument), so every
+ * device rounds m and v exactly as the reference does. */
 inline void adam_one(__global float *p, __global float *m, __global float *v, float g,
                      float alpha, float beta1, float beta2, float eps)
 {
-#pragma OPENCL FP_CONTRACT OFF /* round m, v and the step as the reference does; the
-                                  pragma is scoped to this body, not the whole program */
-    float mi = beta1 * *m + (1.0f - beta1) * g;
-    float vi = beta2 * *v + (1.0f - beta2) * g * g;
+    float mi = fma(beta1, *m, (1.0f - beta1) * g);
+    float vi = fma(beta2, *v, (1.0f - beta2) * g * g);
     *m = mi;
     *v = vi;
     *p -= alpha * mi / (sqrt(vi) + eps);

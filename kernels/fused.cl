@@ -1,6 +1,6 @@
-/* fused.cl: clfit's own training step ("--gemm own"): dense layers computed with float16
- * vectors and a block of rows x columns per work-item, with the small operations fused
- * into the products:
+/* fused.cl: clfit's own training step (backend "own"): dense layers computed with float
+ * vectors of VW lanes and a block of rows x columns per work-item, with the small
+ * operations fused into the products:
  *   fused_forward        out = act(in W + b); layer 0 reads its rows straight from the
  *                        dataset through the epoch order (no gather pass)
  *   fused_head           last layer + softmax cross-entropy + its gradient + the gradient
@@ -13,8 +13,17 @@
  * adam_ref (host/ref.c). Launchers: host/fused.c. Test: tests/check_fused.c.
  * Needs softmax_xent.cl (softmax_xent_row, softmax_xent_accumulate) and adam.cl (adam_one)
  * earlier in the program (CMakeLists.txt lists the order).
- * Tunables (-D): FWGS work-group size; RB x CB the forward's block (rows x 16-column
- * tiles) per work-item; RG the gradient's weight rows per work-item. */
+ *
+ * Tunables (-D; their search spaces are listed once, in host/tune.c): VW the vector width;
+ * FWGS the forward's work-group size and RB x CB its block (rows x VW-column vectors) per
+ * work-item; GWGS the gradient's work-group size and RG x CG its block (weight rows x
+ * VW-column vectors); SXE_WGS fused_head's one work-group. None of them changes a result:
+ * every output is one sequential sum in a fixed order, each step an explicit fma, and the
+ * head's sums along H use 16 partial sums combined by one fixed tree whatever VW is. So
+ * any tuning gives the same bits on a device, and the tuner only chooses speed. */
+#ifndef VW
+#define VW 16
+#endif
 #ifndef FWGS
 #define FWGS 16
 #endif
@@ -24,27 +33,68 @@
 #ifndef CB
 #define CB 4
 #endif
+#ifndef GWGS
+#define GWGS 16
+#endif
 #ifndef RG
 #define RG 4
 #endif
-#define VW 16       /* one float16 */
+#ifndef CG
+#define CG 1
+#endif
 
-/* 16 floats from p[c0 ..), zero past column n. */
-inline float16 load16(__global const float *p, int c0, int n)
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#if VW == 1
+typedef float floatv;
+#define VLOAD(p) (*(p))
+#define VSTORE(x, p) (*(p) = (x))
+#elif VW == 2 || VW == 4 || VW == 8 || VW == 16
+typedef CAT(float, VW) floatv;
+#define VLOAD(p) CAT(vload, VW)(0, (p))
+#define VSTORE(x, p) CAT(vstore, VW)((x), 0, (p))
+#else
+#error "VW must be 1, 2, 4, 8 or 16"
+#endif
+
+/* VW floats from p[c0 ..), zero past column n. */
+inline floatv loadv(__global const float *p, int c0, int n)
 {
-    if (c0 + VW <= n) return vload16(0, p + c0);
+    if (c0 + VW <= n) return VLOAD(p + c0);
     float t[VW];
     for (int i = 0; i < VW; i++) t[i] = c0 + i < n ? p[c0 + i] : 0.0f;
-    return vload16(0, t);
+    return VLOAD(t);
 }
 
-/* Stores the first min(16, n - c0) lanes of v at p[c0 ..). */
-inline void store16(__global float *p, int c0, int n, float16 v)
+/* Stores the first min(VW, n - c0) lanes of x at p[c0 ..). */
+inline void storev(__global float *p, int c0, int n, floatv x)
 {
-    if (c0 + VW <= n) { vstore16(v, 0, p + c0); return; }
+    if (c0 + VW <= n) { VSTORE(x, p + c0); return; }
     float t[VW];
-    vstore16(v, 0, t);
+    VSTORE(x, t);
     for (int i = 0; c0 + i < n; i++) p[c0 + i] = t[i];
+}
+
+/* The sum of a vector's lanes, pairwise: lane i with lane i + VW/2, and so on. */
+inline float sumv(floatv a)
+{
+#if VW == 16
+    float8 b = a.lo + a.hi;
+    float4 c = b.lo + b.hi;
+    float2 d = c.lo + c.hi;
+    return d.x + d.y;
+#elif VW == 8
+    float4 c = a.lo + a.hi;
+    float2 d = c.lo + c.hi;
+    return d.x + d.y;
+#elif VW == 4
+    float2 d = a.lo + a.hi;
+    return d.x + d.y;
+#elif VW == 2
+    return a.x + a.y;
+#else
+    return a;
+#endif
 }
 
 /* Row r of a layer's input: in[order[start + r]] when reading the dataset, else in[r]. */
@@ -57,8 +107,9 @@ inline __global const float *input_row(__global const float *in, __global const 
 /* ---- forward ---- */
 
 /* out (B,OUT) = act(in (B,IN) . W (IN,OUT) + b). One work-item: rows r0 .. r0+RB-1 (loads
- * clamped to row B-1) and columns c0 .. c0+16*CB-1. Global size:
- * ceil(B/RB) * ceil(OUT/(16*CB)), rounded up to FWGS. order may be NULL. */
+ * clamped to row B-1) and columns c0 .. c0+VW*CB-1. Global size:
+ * ceil(B/RB) * ceil(OUT/(VW*CB)), rounded up to FWGS. order may be NULL. Each output is
+ * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + b. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward(__global float *out, __global const float *in, __global const int *order,
                    int start, __global const float *params, int w_off, int b_off, int B,
@@ -70,7 +121,7 @@ void fused_forward(__global float *out, __global const float *in, __global const
     if (r0 >= B) return;
     __global const float *W = params + w_off;
     __global const float *x[RB];
-    float16 acc[RB][CB];
+    floatv acc[RB][CB];
 #pragma unroll
     for (int r = 0; r < RB; r++) {
         x[r] = input_row(in, order, start, min(r0 + r, B - 1), IN);
@@ -79,26 +130,26 @@ void fused_forward(__global float *out, __global const float *in, __global const
     }
     if (c0 + VW * CB <= OUT) {
         for (int k = 0; k < IN; k++) {
-            float16 w[CB];
+            floatv w[CB];
 #pragma unroll
-            for (int j = 0; j < CB; j++) w[j] = vload16(0, W + (size_t)k * OUT + c0 + VW * j);
+            for (int j = 0; j < CB; j++) w[j] = VLOAD(W + (size_t)k * OUT + c0 + VW * j);
 #pragma unroll
             for (int r = 0; r < RB; r++) {
-                float xr = x[r][k];
+                floatv xr = x[r][k];
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[r][j] += xr * w[j];
+                for (int j = 0; j < CB; j++) acc[r][j] = fma(xr, w[j], acc[r][j]);
             }
         }
     } else { /* the last, partial column group */
         for (int k = 0; k < IN; k++) {
-            float16 w[CB];
+            floatv w[CB];
 #pragma unroll
-            for (int j = 0; j < CB; j++) w[j] = load16(W + (size_t)k * OUT, c0 + VW * j, OUT);
+            for (int j = 0; j < CB; j++) w[j] = loadv(W + (size_t)k * OUT, c0 + VW * j, OUT);
 #pragma unroll
             for (int r = 0; r < RB; r++) {
-                float xr = x[r][k];
+                floatv xr = x[r][k];
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[r][j] += xr * w[j];
+                for (int j = 0; j < CB; j++) acc[r][j] = fma(xr, w[j], acc[r][j]);
             }
         }
     }
@@ -106,26 +157,51 @@ void fused_forward(__global float *out, __global const float *in, __global const
     for (int j = 0; j < CB; j++) {
         int c = c0 + VW * j;
         if (c >= OUT) break;
-        float16 bias = load16(params + b_off, c, OUT);
+        floatv bias = loadv(params + b_off, c, OUT);
 #pragma unroll
         for (int r = 0; r < RB; r++) {
             if (r0 + r >= B) break;
-            float16 z = acc[r][j] + bias;
-            if (relu) z = select((float16)0.0f, z, z > 0.0f); /* NaN -> 0, as relu_forward_ref */
-            store16(out + (size_t)(r0 + r) * OUT, c, OUT, z);
+            floatv z = acc[r][j] + bias;
+            if (relu) z = select((floatv)0.0f, z, z > 0.0f); /* NaN -> 0, as relu_forward_ref */
+            storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
     }
 }
 
 /* ---- the last layer: loss, gradients that need whole rows, and its update ---- */
 
-/* Sum of a float16's lanes, pairwise. */
-inline float sum16(float16 a)
+/* Adam (Keras; see adam.cl) on lanes 0 .. min(VW, n-c0)-1 of p, m, v at [c0 ..). */
+inline void adamv(__global float *p, __global float *m, __global float *v, int c0, int n,
+                  floatv g, float alpha, float beta1, float beta2, float eps)
 {
-    float8 b = a.lo + a.hi;
-    float4 c = b.lo + b.hi;
-    float2 d = c.lo + c.hi;
-    return d.x + d.y;
+    floatv mi = fma((floatv)beta1, loadv(m, c0, n), (1.0f - beta1) * g);
+    floatv vi = fma((floatv)beta2, loadv(v, c0, n), (1.0f - beta2) * g * g);
+    floatv pi = loadv(p, c0, n) - alpha * mi / (sqrt(vi) + eps);
+    storev(m, c0, n, mi);
+    storev(v, c0, n, vi);
+    storev(p, c0, n, pi);
+}
+
+/* 16 / VW vectors: 16 partial sums along H, whatever VW is */
+#define NPART (16 / VW)
+
+/* a (H) . b (H): partial sum s (0..15) takes elements s, s+16, s+32, ... in order; the 16
+ * are combined pairwise (s with s+8, then s+4, ...): the same tree for every VW. */
+inline float dot16(__global const float *a, __global const float *b, int H)
+{
+    floatv part[NPART];
+#pragma unroll
+    for (int q = 0; q < NPART; q++) part[q] = 0.0f;
+    for (int j0 = 0; j0 < H; j0 += 16) {
+#pragma unroll
+        for (int q = 0; q < NPART; q++)
+            part[q] = fma(loadv(a, j0 + q * VW, H), loadv(b, j0 + q * VW, H), part[q]);
+    }
+#pragma unroll
+    for (int s = NPART / 2; s > 0; s /= 2)
+#pragma unroll
+        for (int q = 0; q < s; q++) part[q] += part[q + s];
+    return sumv(part[0]);
 }
 
 /* h (B,H) is the last hidden layer's output; W (H,C), b (C) the last layer.
@@ -137,9 +213,9 @@ inline float sum16(float16 a)
  *   then, W being no longer needed, dW = h^T dlogits and db = colsum(dlogits) are applied
  *   to W and b by Adam (step size alpha).
  * Labels are read through the epoch order: labels[order[start + b]].
- * wt (C,H) is scratch: W transposed first, so that every product runs along H in float16.
+ * wt (C,H) is scratch: W transposed first, so that every product runs along H in vectors.
  * ONE work-group of SXE_WGS items: item t takes rows t, t+SXE_WGS, ..., then (class,
- * 16-column) pieces of dW. Needs adam.cl (adam_one) earlier in the program. */
+ * VW-column) pieces of dW. Needs adam.cl (adam_one) earlier in the program. */
 __kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
 void fused_head(__global float *logits, __global float *dlogits, __global float *dh,
                 __global float *loss_acc, __global int *correct_acc,
@@ -161,12 +237,8 @@ void fused_head(__global float *logits, __global float *dlogits, __global float 
     int my_correct = 0;
     for (int b = t; b < B; b += SXE_WGS) {
         __global const float *hb = h + (size_t)b * H;
-        for (int c = 0; c < C; c++) {
-            float16 acc = 0.0f;
-            for (int j0 = 0; j0 < H; j0 += VW)
-                acc += load16(hb, j0, H) * load16(wt + c * H, j0, H);
-            logits[b * C + c] = params[b_off + c] + sum16(acc);
-        }
+        for (int c = 0; c < C; c++)
+            logits[b * C + c] = params[b_off + c] + dot16(hb, wt + c * H, H);
         int right;
         my_loss += softmax_xent_row(logits + b * C, labels[order[start + b]], C,
                                     want_grad ? dlogits + b * C : 0, (float)B, &right);
@@ -174,10 +246,10 @@ void fused_head(__global float *logits, __global float *dlogits, __global float 
         if (!want_grad) continue;
         __global const float *dz = dlogits + b * C;
         for (int j0 = 0; j0 < H; j0 += VW) {
-            float16 s = 0.0f;
-            for (int c = 0; c < C; c++) s += dz[c] * load16(wt + c * H, j0, H);
-            float16 hv = load16(hb, j0, H);
-            store16(dh + (size_t)b * H, j0, H, select((float16)0.0f, s, hv > 0.0f));
+            floatv s = 0.0f;
+            for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
+            floatv hv = loadv(hb, j0, H);
+            storev(dh + (size_t)b * H, j0, H, select((floatv)0.0f, s, hv > 0.0f));
         }
     }
     lsum[t] = my_loss;
@@ -188,10 +260,10 @@ void fused_head(__global float *logits, __global float *dlogits, __global float 
     int jtiles = (H + VW - 1) / VW;
     for (int u = t; u < C * jtiles; u += SXE_WGS) {
         int c = u / jtiles, j0 = (u - c * jtiles) * VW;
-        float16 g = 0.0f;
-        for (int b = 0; b < B; b++) g += dlogits[b * C + c] * load16(h + (size_t)b * H, j0, H);
+        floatv g = 0.0f;
+        for (int b = 0; b < B; b++) g = fma((floatv)dlogits[b * C + c], loadv(h + (size_t)b * H, j0, H), g);
         float gl[VW];
-        vstore16(g, 0, gl);
+        VSTORE(g, gl);
         for (int k = 0; k < VW && j0 + k < H; k++) {
             int i = (j0 + k) * C + c;
             adam_one(W + i, m + w_off + i, v + w_off + i, gl[k], alpha, beta1, beta2, eps);
@@ -219,68 +291,80 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
     float s = 0.0f;
     if (inp[gid] > 0.0f)
         for (int o = 0; o < OUT; o++)
-            s += dout[b * OUT + o] * W[o];
+            s = fma(dout[b * OUT + o], W[o], s);
     dinp[gid] = s;
 }
 
 /* ---- weight gradients with Adam applied in place ---- */
 
-/* Adam (Keras; see adam.cl) on lanes 0 .. min(16, n-c0)-1 of p, m, v at [c0 ..). */
-inline void adam16(__global float *p, __global float *m, __global float *v, int c0, int n,
-                   float16 g, float alpha, float beta1, float beta2, float eps)
-{
-#pragma OPENCL FP_CONTRACT OFF
-    float16 mi = beta1 * load16(m, c0, n) + (1.0f - beta1) * g;
-    float16 vi = beta2 * load16(v, c0, n) + (1.0f - beta2) * g * g;
-    float16 pi = load16(p, c0, n) - alpha * mi / (sqrt(vi) + eps);
-    store16(m, c0, n, mi);
-    store16(v, c0, n, vi);
-    store16(p, c0, n, pi);
-}
-
 /* dW (IN,OUT) = in^T (IN,B) . dout (B,OUT), then Adam on those weights. One work-item:
- * weight rows i0 .. i0+RG-1 and columns c0 .. c0+15. The work-items of the extra last
+ * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1. The work-items of the extra last
  * row-tile compute db = column sums of dout instead and update the bias. in's rows go
- * through order when it is not NULL. Global size: (ceil(IN/RG) + 1) * ceil(OUT/16). */
-__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+ * through order when it is not NULL. Global size:
+ * (ceil(IN/RG) + 1) * ceil(OUT/(VW*CG)), rounded up to GWGS. Each dW is
+ * fma(x_b, dout_b, acc) for b = 0 .. B-1 in order; each db a plain sum in that order. */
+__kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
 void fused_grad_adam(__global float *params, __global float *m, __global float *v,
                      __global const float *in, __global const int *order, int start,
                      __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
                      float alpha, float beta1, float beta2, float eps)
 {
-    int ctiles = (OUT + VW - 1) / VW, rtiles = (IN + RG - 1) / RG;
+    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
     int gid = get_global_id(0);
-    int rt = gid / ctiles, c0 = (gid % ctiles) * VW;
+    int rt = gid / ctiles, c0 = (gid % ctiles) * VW * CG;
     if (rt > rtiles) return;
     if (rt == rtiles) { /* the bias */
-        float16 db = 0.0f;
-        for (int b = 0; b < B; b++)
-            db += load16(dout + (size_t)b * OUT, c0, OUT);
-        adam16(params + b_off, m + b_off, v + b_off, c0, OUT, db, alpha, beta1, beta2, eps);
+        for (int j = 0; j < CG; j++) {
+            int c = c0 + VW * j;
+            if (c >= OUT) break;
+            floatv db = 0.0f;
+            for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
+            adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps);
+        }
         return;
     }
     int i0 = rt * RG;
-    float16 acc[RG];
+    floatv acc[RG][CG];
 #pragma unroll
-    for (int r = 0; r < RG; r++) acc[r] = 0.0f;
-    if (i0 + RG <= IN) {
+    for (int r = 0; r < RG; r++)
+#pragma unroll
+        for (int j = 0; j < CG; j++) acc[r][j] = 0.0f;
+    if (i0 + RG <= IN && c0 + VW * CG <= OUT) {
         for (int b = 0; b < B; b++) {
-            float16 d = load16(dout + (size_t)b * OUT, c0, OUT);
+            floatv d[CG];
+#pragma unroll
+            for (int j = 0; j < CG; j++) d[j] = VLOAD(dout + (size_t)b * OUT + c0 + VW * j);
             __global const float *x = input_row(in, order, start, b, IN) + i0;
 #pragma unroll
-            for (int r = 0; r < RG; r++) acc[r] += x[r] * d;
+            for (int r = 0; r < RG; r++) {
+                floatv xr = x[r];
+#pragma unroll
+                for (int j = 0; j < CG; j++) acc[r][j] = fma(xr, d[j], acc[r][j]);
+            }
         }
-    } else { /* the last, partial row tile */
+    } else { /* a partial tile: the last rows or the last columns */
         for (int b = 0; b < B; b++) {
-            float16 d = load16(dout + (size_t)b * OUT, c0, OUT);
+            floatv d[CG];
+#pragma unroll
+            for (int j = 0; j < CG; j++) d[j] = loadv(dout + (size_t)b * OUT, c0 + VW * j, OUT);
             __global const float *x = input_row(in, order, start, b, IN);
-            for (int r = 0; r < RG && i0 + r < IN; r++) acc[r] += x[i0 + r] * d;
+#pragma unroll
+            for (int r = 0; r < RG; r++) {
+                floatv xr = i0 + r < IN ? x[i0 + r] : 0.0f;
+#pragma unroll
+                for (int j = 0; j < CG; j++) acc[r][j] = fma(xr, d[j], acc[r][j]);
+            }
         }
     }
 #pragma unroll
     for (int r = 0; r < RG; r++) {
         if (i0 + r >= IN) break;
         size_t row = w_off + (size_t)(i0 + r) * OUT;
-        adam16(params + row, m + row, v + row, c0, OUT, acc[r], alpha, beta1, beta2, eps);
+#pragma unroll
+        for (int j = 0; j < CG; j++) {
+            int c = c0 + VW * j;
+            if (c >= OUT) break;
+            adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps);
+        }
     }
 }

@@ -23,9 +23,11 @@ static void slurp(const char *path, char *buf, size_t size)
 static int clfit(const char *args)
 {
     char cmd[2048];
-    /* the --gemm auto cache goes to the test's directory, not the user's */
-    snprintf(cmd, sizeof cmd, "cd '%s' && CLFIT_CACHE_DIR=. '%s' %s > out.txt 2> err.txt < /dev/null", test_dir,
-             CLFIT_BINARY, args);
+    /* the tuning database goes to the test's directory, not the user's; no short tune
+     * before training (the class defaults) unless a test asks for one */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=${CLFIT_QUICK_TUNE:-0} '%s' %s > out.txt 2> err.txt < /dev/null",
+             test_dir, CLFIT_BINARY, args);
     int rc = system(cmd);
     char path[300];
     snprintf(path, sizeof path, "%s/out.txt", test_dir);
@@ -85,8 +87,8 @@ END_TEST
 
 START_TEST(test_help)
 {
-    const char *cmds[] = {"--help", "devices --help", "info --help", "train --help",
-                          "evaluate --help", "predict --help", "bench --help", "verify --help"};
+    const char *cmds[] = {"--help", "devices --help", "info --help", "train --help", "evaluate --help",
+                          "predict --help", "bench --help", "verify --help", "tune --help"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) EXPECT(cmds[i], 0, out, "usage: clfit");
 }
 END_TEST
@@ -255,6 +257,80 @@ START_TEST(test_plots)
 }
 END_TEST
 
+/* Every line of err starts with "clfit: " (no compiler or driver output among them). */
+static int only_clfit_lines(void)
+{
+    for (const char *p = err; *p; p = strchr(p, '\n') + 1) {
+        if (strncmp(p, "clfit: ", 7) != 0) return 0;
+        if (!strchr(p, '\n')) break;
+    }
+    return 1;
+}
+
+START_TEST(test_tune_and_train)
+{
+    EXPECT("tune --show", 0, out, "0 entries");
+    EXPECT("tune --batch 0", 2, err, "--batch: sizes must be in 1..65536");
+    EXPECT("tune --budget 0", 2, err, "--budget");
+    /* a short tune for the data's shape, which train then uses and says so */
+    EXPECT("tune --input 20 --hidden 24 --batch 16 --budget 3", 0, out, "saved in ./tuning.json");
+    ck_assert_ptr_nonnull(strstr(out, "   1 "));
+    ck_assert_ptr_nonnull(strstr(out, "us/step"));
+    EXPECT("tune --show", 0, out, "1 entry");
+    ck_assert_ptr_nonnull(strstr(out, "20-24-10"));
+    EXPECT(TRAIN "--epochs 1 --hidden 24", 0, err, "(tuned for 20-24-10 at batch 16, full ");
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    /* an untuned shape: a short tune first, kept; the next run finds it */
+    setenv("CLFIT_QUICK_TUNE", "3", 1);
+    EXPECT("train --data . --batch 8 --epochs 1 --hidden 24", 0, err, "a short tune first");
+    ck_assert_ptr_nonnull(strstr(err, "(quick tune for 20-24-10 at batch 8"));
+    EXPECT("train --data . --batch 8 --epochs 1 --hidden 24", 0, err, "(tuned for 20-24-10 at batch 8, quick ");
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    unsetenv("CLFIT_QUICK_TUNE");
+    /* evaluate runs what train ran: the tuned entry of the model's batch */
+    ck_assert_int_eq(clfit("train --data . --batch 8 --epochs 1 --hidden 24 --save m.safetensors"), 0);
+    EXPECT("evaluate --data . --model m.safetensors", 0, err, "(tuned for 20-24-10 at batch 8");
+    /* an entry edited into nonsense is reported and not used; training goes on */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && sed -i 's/\"RB\":[[:space:]]*[0-9]*/\"RB\": 5/' tuning.json", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("train --data . --batch 8 --epochs 1 --hidden 24", 0, err, "outside the search space of RB");
+    ck_assert_ptr_nonnull(strstr(err, "defaults: not tuned"));
+    /* $CLFIT_TUNE is checked */
+    setenv("CLFIT_TUNE", "RB=5", 1);
+    EXPECT(TRAIN "--epochs 1", 1, err, "CLFIT_TUNE: RB=5 is not one of 1, 2, 3, 4, 6, 8");
+    setenv("CLFIT_TUNE", "RB=2,CB=1", 1);
+    EXPECT(TRAIN "--epochs 1", 0, err, "RB=2 CB=1");
+    ck_assert_ptr_nonnull(strstr(err, "CLFIT_TUNE=RB=2,CB=1"));
+    unsetenv("CLFIT_TUNE");
+    setenv("CLFIT_QUICK_TUNE", "soon", 1);
+    EXPECT(TRAIN "--epochs 1", 1, err, "CLFIT_QUICK_TUNE=\"soon\": expected seconds");
+    unsetenv("CLFIT_QUICK_TUNE");
+}
+END_TEST
+
+/* The compiler's warnings reach the user only with --verbose: kernels with a #warning,
+ * compiled afresh (an empty PoCL cache). */
+START_TEST(test_compiler_output_only_verbose)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/k' && cp '%s'/kernels/*.cl '%s/k/' && "
+             "printf '#warning clfit test warning\\n' >> '%s/k/relu.cl'",
+             test_dir, CLFIT_SOURCE_DIR, test_dir, test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/k", test_dir);
+    setenv("CLFIT_KERNEL_DIR", cmd, 1);
+    snprintf(cmd, sizeof cmd, "%s/pocl", test_dir);
+    setenv("POCL_CACHE_DIR", cmd, 1);
+    EXPECT(TRAIN "--epochs 1", 0, out, "Epoch 1/1");
+    ck_assert_msg(!strstr(err, "warning"), "stderr: %s", err);
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    EXPECT(TRAIN "--epochs 1 --verbose", 0, err, "clfit test warning");
+    unsetenv("CLFIT_KERNEL_DIR");
+    unsetenv("POCL_CACHE_DIR");
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -278,6 +354,8 @@ int main(void)
     tcase_add_test(tc, test_nan_stops_training);
     tcase_add_test(tc, test_verify_and_profile);
     tcase_add_test(tc, test_plots);
+    tcase_add_test(tc, test_tune_and_train);
+    tcase_add_test(tc, test_compiler_output_only_verbose);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

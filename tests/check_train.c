@@ -128,6 +128,57 @@ START_TEST(test_tutorial_shape)
 }
 END_TEST
 
+/* Trains a few steps (the last one short) with tunables p on the own backend; returns the
+ * model (weights, moments) after them. */
+static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d, int N, int B)
+{
+    ASSERT_OK(clfit_cl_set_params(tcl, p));
+    clfit_rng rng;
+    clfit_rng_seed(&rng, 99);
+    clfit_dataset ds = {.count = N, .rows = 1, .cols = d->input};
+    ds.images = malloc((size_t)N * d->input);
+    ds.labels = malloc(N);
+    for (size_t i = 0; i < (size_t)N * d->input; i++) ds.images[i] = (uint8_t)clfit_rng_below(&rng, 256);
+    for (int i = 0; i < N; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&rng, d->classes);
+    clfit_status st;
+    clfit_model *m = clfit_model_new(d, 5, &st);
+    clfit_trainer *t = clfit_trainer_new(tcl, m, B, CLFIT_GEMM_OWN, &st);
+    ck_assert_msg(t != NULL, "%s", clfit_last_error());
+    clfit_device_data dd;
+    ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
+    for (int e = 0; e < 2; e++)
+        for (int start = 0; start < N; start += B)
+            ASSERT_OK(clfit_trainer_step(t, &dd, start, N - start < B ? N - start : B));
+    ASSERT_OK(clfit_trainer_download(t, m));
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    free(ds.images);
+    free(ds.labels);
+    return m;
+}
+
+/* fused.cl's claim: the tunables change speed, never results. Two far-apart settings of
+ * every fused-kernel tunable train to the same bits (the same device, so the same exp/log
+ * and division; every sum in the same order, every multiply-add an explicit fma). */
+START_TEST(test_tunables_keep_results)
+{
+    clfit_model_desc d = {.input = 53, .nhidden = 2, .hidden = {40, 19}, .classes = 10};
+    clfit_params a, b;
+    clfit_params_default(CLFIT_CLASS_CPU_AVX512, &a);
+    a.v[CLFIT_P_BACKEND] = b.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+    b = a;
+    ASSERT_OK(clfit_params_parse("VW=16,FWGS=16,RB=4,CB=4,GWGS=16,RG=4,CG=1,SXE_WGS=64", "a", &a));
+    ASSERT_OK(clfit_params_parse("VW=4,FWGS=2,RB=3,CB=2,GWGS=8,RG=6,CG=3,SXE_WGS=16", "b", &b));
+    clfit_model *ma = train_with(&a, &d, 45, 13), *mb = train_with(&b, &d, 45, 13);
+    ck_assert_int_eq(ma->step, mb->step);
+    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
+    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
+    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
+    clfit_model_free(ma);
+    clfit_model_free(mb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train");
@@ -137,6 +188,7 @@ int main(void)
     tcase_add_test(tc, test_small_mlp);
     tcase_add_test(tc, test_deeper_mlp);
     tcase_add_test(tc, test_tutorial_shape);
+    tcase_add_test(tc, test_tunables_keep_results);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

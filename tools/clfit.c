@@ -109,17 +109,100 @@ int cli_parse_gemm(const char *s, int *choice)
     return 1;
 }
 
-int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, clfit_gemm *gemm)
+void cli_set_verbose(void)
 {
-    if (choice >= 0) { *gemm = (clfit_gemm)choice; return 0; }
-    double us[2];
-    int cached;
-    clfit_status st = clfit_gemm_auto(cl, &m->desc, batch, gemm, us, &cached);
-    if (st) return cli_fail(st);
-    if (!cached && us[0] > 0)
-        fprintf(stderr, "clfit: --gemm auto: clblast %.0f us/step, own %.0f us/step on %s: using %s (cached)\n",
-                us[0], us[1], cl->info.name, clfit_gemm_names[*gemm]);
-    return 0;
+    setenv("CLFIT_VERBOSE", "1", 1);
+}
+
+int cli_verbose(void)
+{
+    const char *v = getenv("CLFIT_VERBOSE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The quick tune's progress: a dot per candidate, every candidate with --verbose. */
+static void quick_progress(const clfit_tune_event *ev, void *user)
+{
+    (void)user;
+    if (cli_verbose()) {
+        char p[256];
+        clfit_params_format(ev->params, p, sizeof p);
+        if (ev->outcome == CLFIT_CAND_TIMED)
+            fprintf(stderr, "clfit: tune %3d %5.1fs %-8s %-58s %8.1f us/step\n", ev->index, ev->elapsed,
+                    ev->varied, p, ev->us);
+        else
+            fprintf(stderr, "clfit: tune %3d %5.1fs %-8s %s: %s: %s\n", ev->index, ev->elapsed, ev->varied, p,
+                    ev->outcome == CLFIT_CAND_WRONG ? "wrong, discarded" : "failed", ev->why);
+    } else {
+        fputc('.', stderr);
+    }
+    fflush(stderr);
+}
+
+clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, int gemm_choice,
+                         cli_tune_policy policy)
+{
+    clfit_device_info *list = NULL;
+    int count, chosen;
+    clfit_status st = clfit_cl_devices(&list, &count);
+    if (!st) st = clfit_cl_pick(list, count, dev, &chosen);
+    if (st) { free(list); cli_fail(st); return NULL; }
+    clfit_device_info info = list[chosen];
+    free(list);
+    double budget = CLI_QUICK_TUNE_SECONDS;
+    const char *qt = getenv("CLFIT_QUICK_TUNE");
+    if (qt && *qt) {
+        char *end;
+        budget = strtod(qt, &end);
+        if (*end || !(budget >= 0 && budget <= 3600)) {
+            fprintf(stderr, "clfit: CLFIT_QUICK_TUNE=\"%s\": expected seconds in [0, 3600]\n", qt);
+            return NULL;
+        }
+    }
+    clfit_tune_entry e;
+    int found = 0;
+    st = clfit_tunedb_lookup(&info, d, batch, &e, &found);
+    if (st) fprintf(stderr, "clfit: %s\n", clfit_last_error()); /* a bad entry: defaults, and say so */
+    clfit_cl *cl = clfit_cl_open_params(dev, found ? &e.params : NULL, &st);
+    if (!cl) { cli_fail(st); return NULL; }
+    char arch[128], from[256], text[256];
+    clfit_arch_format(d, arch, sizeof arch);
+    if (found) {
+        snprintf(from, sizeof from, "tuned for %s at batch %d, %s %.10s, %.0f us/step", arch, batch, e.kind, e.date,
+                 e.us_per_step);
+    } else if (policy == CLI_QUICK_TUNE && budget > 0 && !(getenv("CLFIT_TUNE") && *getenv("CLFIT_TUNE"))) {
+        fprintf(stderr, "clfit: %s is not tuned for %s at batch %d: a short tune first (%.0f s at most; "
+                        "'clfit tune' searches longer)", info.name, arch, batch, budget);
+        fprintf(stderr, cli_verbose() ? "\n" : " ");
+        clfit_tune_opts o = {.budget_s = budget, .quick = 1, .progress = quick_progress};
+        st = clfit_tune(cl, d, batch, &o, &e);
+        if (!cli_verbose()) fputc('\n', stderr);
+        if (st) { cli_fail(st); clfit_cl_close(cl); return NULL; }
+        if ((st = clfit_tunedb_store(&e))) fprintf(stderr, "clfit: tuning not saved: %s\n", clfit_last_error());
+        snprintf(from, sizeof from, "quick tune for %s at batch %d: %.0f us/step, defaults %.0f", arch, batch,
+                 e.us_per_step, e.default_us_per_step);
+    } else {
+        snprintf(from, sizeof from, "%s defaults: not tuned for %s at batch %d", clfit_device_class_names[cl->cls],
+                 arch, batch);
+    }
+    if (getenv("CLFIT_TUNE") && *getenv("CLFIT_TUNE"))
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; CLFIT_TUNE=%s", getenv("CLFIT_TUNE"));
+    if (gemm_choice >= 0 && gemm_choice != cl->p.v[CLFIT_P_BACKEND]) {
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = gemm_choice;
+        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; --gemm %s", clfit_gemm_names[gemm_choice]);
+    }
+    if (d->nhidden < 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN) { /* own needs a hidden layer */
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_CLBLAST;
+        clfit_cl_set_params(cl, &p);
+    }
+    fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
+    if (cli_verbose())
+        fprintf(stderr, "clfit: program %s in %.2f s%s%s\n", cl->program_cached ? "loaded from the cache" : "compiled",
+                cl->build_seconds, cl->build_log ? "; build log:\n" : "", cl->build_log ? cl->build_log : "");
+    return cl;
 }
 
 int cli_session_open(cli_session *s, const char *model, const char *dir, const char *set,
@@ -130,9 +213,9 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
     s->m = clfit_model_load(model, &s->meta, &st);
     if (!s->m) return cli_fail(st);
     if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) goto fail;
-    s->cl = clfit_cl_open(dev, &st);
-    if (!s->cl) { cli_fail(st); goto fail; }
-    if (cli_choose_gemm(s->cl, s->m, s->meta.batch, gemm_choice, &s->gemm)) goto fail;
+    s->cl = cli_open_tuned(dev, &s->m->desc, s->meta.batch, gemm_choice, CLI_LOOKUP);
+    if (!s->cl) goto fail;
+    s->gemm = (clfit_gemm)s->cl->p.v[CLFIT_P_BACKEND];
     return 0;
 fail:
     cli_session_close(s);
@@ -261,6 +344,7 @@ static void main_help(FILE *f)
             "  predict    class probabilities of chosen images\n"
             "  bench      time training epochs, with a per-kernel table\n"
             "  verify     check every kernel on the device against the CPU reference\n"
+            "  tune       search the kernels' parameters for this device, keep the fastest\n"
             "  plot       the tutorial's pictures, a history and a confusion matrix (PNG)\n\n"
             "'clfit COMMAND --help' describes each. Environment: CLFIT_DATA (data directory),\n"
             "CLFIT_DEVICE (device index or name), CLFIT_KERNEL_DIR (read kernels from disk).\n");
@@ -271,7 +355,7 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"devices", cmd_devices}, {"info", cmd_info}, {"train", cmd_train},
         {"evaluate", cmd_evaluate}, {"predict", cmd_predict}, {"bench", cmd_bench},
-        {"verify", cmd_verify}, {"plot", cmd_plot},
+        {"verify", cmd_verify}, {"plot", cmd_plot}, {"tune", cmd_tune},
     };
     if (argc < 2) { main_help(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -76,10 +76,9 @@ int cmd_bench(int argc, char **argv)
     memcpy(d.hidden, hidden, sizeof hidden);
     m = clfit_model_new(&d, 42, &st);
     if (!m) { cli_fail(st); goto done; }
-    cl = clfit_cl_open(dev, &st);
-    if (!cl) { cli_fail(st); goto done; }
-    clfit_gemm gemm;
-    if (cli_choose_gemm(cl, m, (int)batch, gemm_choice, &gemm)) goto done;
+    cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, CLI_QUICK_TUNE);
+    if (!cl) goto done;
+    clfit_gemm gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
     /* build and warm up: the same shapes on random data */
     double warm_us;
     st = clfit_time_steps(cl, &d, (int)batch, gemm, 50, 50, &warm_us);

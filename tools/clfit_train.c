@@ -105,19 +105,22 @@ static void train_help(void)
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
            "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n"
            "  --gemm clblast|own|auto how steps run: CLBlast's SGEMM plus small kernels, or\n"
-           "                          clfit's fused kernels; auto measures both once per device\n"
-           "                          and shape and caches the choice (default auto)\n"
+           "                          clfit's fused kernels; auto (the default) takes the tuned\n"
+           "                          choice (see clfit tune)\n"
            "  --profile               print a per-kernel time table after training\n"
            "  --profile-csv FILE      write that table as CSV\n"
-           "  --trace FILE.json       write a Chrome trace (Perfetto, chrome://tracing)\n\n"
+           "  --trace FILE.json       write a Chrome trace (Perfetto, chrome://tracing)\n"
+           "  --verbose               the compiler's output and every tuning candidate\n\n"
            "Progress: a live bar on a terminal, else one line per epoch. A NaN or infinite\n"
-           "loss stops training with exit status 1.\n", CLFIT_DEFAULT_DATA_DIR);
+           "loss stops training with exit status 1. The kernels run with the parameters tuned\n"
+           "for this device, model and batch (clfit tune); on a device not yet tuned for them\n"
+           "a short tune runs first and is kept. stderr says which parameters run.\n", CLFIT_DEFAULT_DATA_DIR);
 }
 
 int cmd_train(int argc, char **argv)
 {
     enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA,
-           O_GEMM, O_PROFILE, O_TRACE, O_PCSV };
+           O_GEMM, O_PROFILE, O_TRACE, O_PCSV, O_VERBOSE };
     static const struct option opts[] = {
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
         {"lr", required_argument, 0, O_LR}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -127,7 +130,7 @@ int cmd_train(int argc, char **argv)
         {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
         {"gemm", required_argument, 0, O_GEMM}, {"profile", no_argument, 0, O_PROFILE},
         {"trace", required_argument, 0, O_TRACE}, {"profile-csv", required_argument, 0, O_PCSV},
-        {"help", no_argument, 0, 'h'}, {0}};
+        {"verbose", no_argument, 0, O_VERBOSE}, {"help", no_argument, 0, 'h'}, {0}};
     long epochs = 10, batch = 32, seed = 42;
     double lr = 0.001, val_split = 0;
     int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, shuffle = 1;
@@ -160,6 +163,7 @@ int cmd_train(int argc, char **argv)
         case O_PROFILE: profile = 1; break;
         case O_TRACE: trace = optarg; break;
         case O_PCSV: profile_csv = optarg; break;
+        case O_VERBOSE: cli_set_verbose(); break;
         case 'h': train_help(); return 0;
         default: return cli_usage_error("unknown option");
         }
@@ -226,9 +230,9 @@ int cmd_train(int argc, char **argv)
         if (!ui.history) { fprintf(stderr, "clfit: %s: cannot write: %s\n", history, strerror(errno)); goto done; }
         if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
     }
-    cl = clfit_cl_open(dev, &st);
-    if (!cl) { cli_fail(st); goto done; }
-    if (cli_choose_gemm(cl, m, meta.batch, gemm_choice, &gemm)) goto done;
+    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, CLI_QUICK_TUNE);
+    if (!cl) goto done;
+    gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
     if (profile || trace || profile_csv) {
         prof = clfit_profiler_new();
         if (!prof || (st = clfit_cl_set_profiler(cl, prof))) { cli_fail(prof ? st : CLFIT_ERR_NOMEM); goto done; }
@@ -281,7 +285,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
         {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
         {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'},
-        {"help", no_argument, 0, 'h'}, {0}};
+        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0}};
     int c;
     a->set = "test";
     a->gemm_choice = -1;
@@ -299,6 +303,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
             if ((a->nidx = cli_parse_list("--index", optarg, a->idx, 1024)) < 0) return 2;
             break;
         case 'g': if (!cli_parse_gemm(optarg, &a->gemm_choice)) return 2; break;
+        case 'v': cli_set_verbose(); break;
         case 'h': help(); return -1;
         default: return cli_usage_error("unknown option");
         }
@@ -312,10 +317,11 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
 static void evaluate_help(void)
 {
     printf("usage: clfit evaluate --model FILE [--set test|train] [--gemm clblast|own|auto]\n"
-           "                      [--device SEL] [--data DIR]\n\n"
+           "                      [--device SEL] [--data DIR] [--verbose]\n\n"
            "Mean loss and accuracy of a saved model over the test set (or the training set).\n"
-           "--gemm auto (the default) makes the choice train made for the model's batch size,\n"
-           "so that the numbers are those train printed.\n");
+           "The kernels run with the parameters tuned for the model's shape and batch size\n"
+           "(as train ran them, so that the numbers are those train printed), else the\n"
+           "device class's defaults; --gemm forces a backend.\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
@@ -338,7 +344,7 @@ int cmd_evaluate(int argc, char **argv)
 static void predict_help(void)
 {
     printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train]\n"
-           "                     [--gemm clblast|own|auto] [--device SEL] [--data DIR]\n\n"
+           "                     [--gemm clblast|own|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class.\n");
 }

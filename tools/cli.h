@@ -11,6 +11,7 @@
 #include "clfit/modelfile.h"
 #include "clfit/status.h"
 #include "clfit/train.h"
+#include "clfit/tune.h"
 
 extern const char *cli_cmd;            /* "clfit train", for messages */
 
@@ -29,9 +30,24 @@ int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset 
 
 /* --gemm: "clblast", "own" or "auto" (-1). Prints a usage error and returns 0 if bad. */
 int cli_parse_gemm(const char *s, int *choice);
-/* Resolves choice (-1 = auto: measured once per device and shape, cached) for model m at
- * batch into *gemm; prints the error and returns 1 on failure. */
-int cli_choose_gemm(clfit_cl *cl, const clfit_model *m, int batch, int choice, clfit_gemm *gemm);
+
+/* How a command gets its tunables when the database has none for its device and shape:
+ * run a short tune first (train, bench), or use the device class's defaults. The short
+ * tune's budget is $CLFIT_QUICK_TUNE seconds (0: none, the defaults), else this. */
+typedef enum { CLI_LOOKUP, CLI_QUICK_TUNE } cli_tune_policy;
+#define CLI_QUICK_TUNE_SECONDS 20.0
+
+/* Opens the device (--device SEL) with the tunables for model d at batch: the tuning
+ * database's entry, else per policy a short tune (stored) or the class defaults; then
+ * --gemm's backend unless it is auto (-1); $CLFIT_TUNE overrides any of them. Prints one
+ * line on stderr saying which parameters run and where they came from (with --verbose
+ * also the compiler's log). Prints the error and returns NULL on failure. */
+clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, int gemm_choice,
+                         cli_tune_policy policy);
+
+/* --verbose: the compiler's output and the tuner's every candidate (sets $CLFIT_VERBOSE). */
+void cli_set_verbose(void);
+int cli_verbose(void);
 
 /* A saved model with the data set and device it is used with (evaluate, predict, plot). */
 typedef struct {
@@ -57,5 +73,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -16,6 +16,6 @@ cmake --build build -j "$jobs"
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCLFIT_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    LSAN_OPTIONS="suppressions=$top/tests/lsan.supp" ctest --output-on-failure -j "$jobs")
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0" ctest --output-on-failure -j "$jobs")
 echo "tools/test.sh: all suites passed"

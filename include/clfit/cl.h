@@ -1,6 +1,8 @@
-/* clfit OpenCL path: device discovery and choice, one context with one in-order profiling
- * queue, the program built from kernels/ (the .cl files) (embedded at build time, or read from
- * $CLFIT_KERNEL_DIR), and the launchers, each the twin of a *_ref in clfit/ref.h.
+/* clfit OpenCL path: device discovery and choice, one context with one in-order queue
+ * (with profiling only while a profiler is attached), the program built from kernels/ (the
+ * .cl files; embedded at build time, or read from $CLFIT_KERNEL_DIR) with the tunables of
+ * clfit/params.h as -D options, compiled programs cached per device and driver, and the
+ * launchers, each the twin of a *_ref in clfit/ref.h.
  * Launchers only enqueue: they never wait, so a caller can queue a whole epoch.
  * Who owns what: clfit_cl owns its context, queue, program and kernels; the caller owns
  * every cl_mem it passes to a launcher. */
@@ -14,6 +16,7 @@
 #include <stddef.h>
 
 #include "clfit/model.h"
+#include "clfit/params.h"
 #include "clfit/profile.h"
 #include "clfit/status.h"
 
@@ -44,6 +47,11 @@ typedef struct {
     cl_uint compute_units;
     cl_ulong global_mem;
     char c_version[64];         /* "OpenCL C 1.2 ..." */
+    char vendor[128];           /* CL_DEVICE_VENDOR */
+    char driver[128];           /* CL_DRIVER_VERSION */
+    cl_uint vendor_id;          /* CL_DEVICE_VENDOR_ID (0x10de: NVIDIA) */
+    cl_uint vector_width;       /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT */
+    size_t max_wg;              /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
 } clfit_device_info;
 
 /* Lists every device of every platform. *list is malloc'd (caller frees). A machine with
@@ -56,24 +64,44 @@ clfit_status clfit_cl_devices(clfit_device_info **list, int *count);
 clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char *selector,
                            int *chosen);
 
+/* The class whose built-in defaults a device starts from (see clfit/params.h). */
+clfit_device_class clfit_cl_device_class(const clfit_device_info *d);
+
 typedef struct clfit_cl {
     clfit_device_info info;
+    clfit_device_class cls;     /* the device's class (its built-in defaults) */
     cl_context ctx;
-    cl_command_queue queue;     /* in-order, CL_QUEUE_PROFILING_ENABLE */
+    cl_command_queue queue;     /* in-order; CL_QUEUE_PROFILING_ENABLE while prof is set */
+    int queue_profiling;
     cl_program program;
     cl_kernel kernel[CLFIT_K_COUNT];
-    size_t wgs;                 /* work-group size of the element-wise kernels (-DWGS) */
-    size_t sxe_wgs;             /* the softmax_xent and fused_head group size (-DSXE_WGS) */
-    size_t fwgs;                /* work-group size of the fused tiled kernels (-DFWGS) */
-    int rb, cb;                 /* fused_forward's block per work-item: rows x 16-col tiles */
-    int rg;                     /* fused_grad_adam's weight rows per work-item (-DRG) */
+    clfit_params p;             /* the tunables the program was built with, and the backend */
+    int program_cached;         /* the program came from the binary cache */
+    double build_seconds;       /* the last build's wall time */
+    char *build_log;            /* with $CLFIT_VERBOSE: the last build's log (owned), else NULL */
     clfit_profiler *prof;       /* NULL: no events are created (see clfit/profile.h) */
 } clfit_cl;
 
 /* Opens the device chosen by clfit_cl_pick(selector), creates the context and queue and
- * builds the program. On a build failure the message holds the device's build log.
- * Returns NULL and sets *st on failure. */
+ * builds the program with the device class's defaults, overridden by $CLFIT_TUNE
+ * ("RB=8,CB=1"). Where a kernel cannot run with a default work-group size on this device
+ * (CL_KERNEL_WORK_GROUP_SIZE), that size is halved until it can. On a build failure the
+ * message holds the device's build log. Returns NULL and sets *st on failure. */
 clfit_cl *clfit_cl_open(const char *selector, clfit_status *st);
+
+/* The same with the given parameters instead of the class defaults ($CLFIT_TUNE still
+ * overrides them). */
+clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *p, clfit_status *st);
+
+/* Rebuilds the program with p unless it was built with the same kernel tunables (the
+ * backend alone needs no build). Each value must be in its search space and every
+ * work-group size within what the device allows for its kernel; otherwise, or if the
+ * build fails, the previous program stays and an error is returned (CLFIT_ERR_ARG, or
+ * CL_INVALID_WORK_GROUP_SIZE naming the kernel and tunable). Compiled programs are cached
+ * in the cache directory (clfit/cache.h), keyed by platform, device, driver, build
+ * options and sources: a second run compiles nothing. The compiler's warnings are
+ * suppressed (-w) unless $CLFIT_VERBOSE is set, which also keeps the build log. */
+clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p);
 
 /* Releases in reverse order of creation; NULL is fine. */
 void clfit_cl_close(clfit_cl *cl);
@@ -89,8 +117,11 @@ clfit_status clfit_cl_read(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes
 /* Fills bytes of buf from offset with zeros (enqueued, not waited for). */
 clfit_status clfit_cl_zero(clfit_cl *cl, cl_mem buf, size_t offset, size_t bytes);
 
-/* Attaches a profiler (not owned) to cl, or detaches with NULL. Records the offset
- * between the device's and the host's clocks for the trace. */
+/* Attaches a profiler (not owned) to cl, or detaches with NULL; the queue is replaced by
+ * one with profiling enabled while a profiler is attached (after waiting for it), so that
+ * runs without one pay nothing. Records the offset between the device's and the host's
+ * clocks for the trace (through a marker, else a one-byte fill; without either the
+ * trace's device track is left unaligned and the profiler's notes say so). */
 clfit_status clfit_cl_set_profiler(clfit_cl *cl, clfit_profiler *p);
 
 /* Waits for everything queued. */

@@ -20,8 +20,14 @@ void clfit_profiler_phase_begin(clfit_profiler *p, const char *name);
 void clfit_profiler_phase_end(clfit_profiler *p);
 
 /* Reads the timestamps of every finished launch and releases their events. Call when the
- * queue is idle (after a blocking read or clfit_cl_finish). */
+ * queue is idle (after a blocking read or clfit_cl_finish). Never fails for want of
+ * timestamps: a command the device gives no time for is left out and counted, a marker
+ * without a time (reported on some NVIDIA drivers) leaves its CLBlast call timed from the
+ * call's last kernel; clfit_profiler_notes says so. */
 clfit_status clfit_profiler_collect(clfit_cl *cl);
+
+/* Prints to f (a FILE *) one line per way the device's timestamps fell short, if any. */
+void clfit_profiler_notes(const clfit_profiler *p, void *f);
 
 /* One row per kernel name: calls, total ms, mean/min/max us, share of device time,
  * GFLOP/s and GB/s where the work is known; then device busy and idle time. */

@@ -48,7 +48,10 @@ float adam_alpha(float lr, float beta1, float beta2, long t);
  *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;
  *   param -= alpha m / (sqrt(v) + eps)        (alpha from adam_alpha; Keras' eps = 1e-7)
  * Note eps is added to sqrt(v) *after* bias correction folded into alpha, which differs
- * from PyTorch's placement. */
+ * from PyTorch's placement. The moments' last multiply-add is one fma (fmaf): an OpenCL
+ * compiler may or may not contract `a * b + c` (and need not honour FP_CONTRACT inside a
+ * function), but fma() is correctly rounded on every conforming device, so written this
+ * way the device's m and v are the reference's bit for bit everywhere. */
 void adam_ref(float *param, float *m, float *v, const float *grad, int n, float alpha,
               float beta1, float beta2, float eps);
 

@@ -33,25 +33,6 @@ void clfit_device_data_free(clfit_device_data *dd);
 
 typedef struct clfit_trainer clfit_trainer;
 
-/* How a training step runs on the device:
- *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, relu.cl,
- *           softmax_xent.cl, gather.cl) and one Adam kernel over all parameters;
- *  OWN:     clfit's fused kernels (fused.cl): forward with the gather folded in, one
- *           work-group for the last layer and the loss, and weight gradients with Adam
- *           applied in registers. Needs at least one hidden layer. */
-typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN } clfit_gemm;
-extern const char *const clfit_gemm_names[2]; /* "clblast", "own" */
-
-/* Measures both backends for a model of this description at this batch size on cl (a
- * few warmed-up steps each on random data) and picks the faster. The choice is cached in
- * $CLFIT_CACHE_DIR (default $XDG_CACHE_HOME/clfit or ~/.cache/clfit)/gemm.json, keyed by
- * device, driver and shape; a cache that cannot be read or written is only skipped.
- * *us (if not NULL) receives the microseconds per step of each, -1 where not measured
- * (from the cache, or own impossible without a hidden layer); *cached whether the choice
- * came from the cache. */
-clfit_status clfit_gemm_auto(clfit_cl *cl, const clfit_model_desc *d, int batch,
-                             clfit_gemm *choice, double us[2], int *cached);
-
 /* Times `steps` training steps (after `warmup` untimed ones, then a wait) of a fresh
  * model of description d at batch B on random data; returns microseconds per step. */
 clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, clfit_gemm gemm,

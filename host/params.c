@@ -1,0 +1,134 @@
+/* The tunables and their search spaces, in one place, and the defaults per device class
+ * (see include/clfit/params.h). The kernels' own defaults (#ifndef in each kernels/ file) only
+ * make each file compile alone; the host always passes every value with -D. */
+#include "clfit/params.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const clfit_gemm_names[2] = {"clblast", "own"};
+
+#define WGS_SPACE 9, {1, 2, 4, 8, 16, 32, 64, 128, 256}
+
+const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
+    [CLFIT_P_BACKEND] = {"BACKEND", "the step: CLBlast's SGEMM + small kernels, or the fused kernels", -1, 2, {0, 1}},
+    [CLFIT_P_VW] = {"VW", "fused kernels: float vector width", CLFIT_GEMM_OWN, 5, {1, 2, 4, 8, 16}},
+    [CLFIT_P_FWGS] = {"FWGS", "fused_forward, fused_backward_data: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
+    [CLFIT_P_RB] = {"RB", "fused_forward: rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
+    [CLFIT_P_CB] = {"CB", "fused_forward: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_GWGS] = {"GWGS", "fused_grad_adam: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
+    [CLFIT_P_RG] = {"RG", "fused_grad_adam: weight rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
+    [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_SXE_WGS] = {"SXE_WGS", "fused_head, softmax_xent: the one work-group's size", -1, 6, {8, 16, 32, 64, 128, 256}},
+    [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, 5, {16, 32, 64, 128, 256}},
+};
+
+const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
+    "cpu-avx2", "cpu-avx512", "gpu-nvidia", "gpu-other",
+};
+
+/* Measured on the machines named in PERFORMANCE.md (the CPU classes), or chosen by
+ * reasoning where no such machine was at hand (the GPU classes: CLBlast, whose own
+ * tuning covers many GPUs, and small per-item blocks with warp-sized groups). */
+static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
+    /*                        BACKEND          VW FWGS RB CB GWGS RG CG SXE WGS */
+    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 8, 16, 4, 2, 16, 4, 1, 64, 64}},
+    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 1, 64, 64}},
+    [CLFIT_CLASS_GPU_NVIDIA] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 256}},
+    [CLFIT_CLASS_GPU_OTHER] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 64}},
+};
+
+void clfit_params_default(clfit_device_class c, clfit_params *p)
+{
+    if (c < 0 || c >= CLFIT_CLASS_COUNT) c = CLFIT_CLASS_GPU_OTHER;
+    *p = class_defaults[c];
+}
+
+int clfit_param_find(const char *name)
+{
+    for (int i = 0; i < CLFIT_P_COUNT; i++)
+        if (strcmp(clfit_tunables[i].name, name) == 0) return i;
+    return -1;
+}
+
+int clfit_param_allowed(int id, int value)
+{
+    if (id < 0 || id >= CLFIT_P_COUNT) return 0;
+    for (int i = 0; i < clfit_tunables[id].n; i++)
+        if (clfit_tunables[id].values[i] == value) return 1;
+    return 0;
+}
+
+int clfit_param_matters(int id, int backend)
+{
+    return clfit_tunables[id].backend < 0 || clfit_tunables[id].backend == backend;
+}
+
+/* The allowed values of tunable id as text, e.g. "1, 2, 4, 8, 16". */
+static void space_text(int id, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < clfit_tunables[id].n && used < size; i++) {
+        if (id == CLFIT_P_BACKEND)
+            used += snprintf(buf + used, size - used, "%s%s", i ? ", " : "", clfit_gemm_names[i]);
+        else
+            used += snprintf(buf + used, size - used, "%s%d", i ? ", " : "", clfit_tunables[id].values[i]);
+    }
+}
+
+clfit_status clfit_params_parse(const char *s, const char *what, clfit_params *p)
+{
+    clfit_params out = *p;
+    const char *q = s;
+    while (*q) {
+        const char *eq = strchr(q, '='), *end = strchr(q, ',');
+        if (!end) end = q + strlen(q);
+        if (!eq || eq > end || eq == q || eq + 1 == end)
+            return clfit_fail(CLFIT_ERR_ARG, "%s=\"%s\": expected NAME=VALUE[,NAME=VALUE...]", what, s);
+        char name[32], val[32];
+        if ((size_t)(eq - q) >= sizeof name || (size_t)(end - eq - 1) >= sizeof val)
+            return clfit_fail(CLFIT_ERR_ARG, "%s: item too long in \"%s\"", what, s);
+        memcpy(name, q, (size_t)(eq - q));
+        name[eq - q] = '\0';
+        memcpy(val, eq + 1, (size_t)(end - eq - 1));
+        val[end - eq - 1] = '\0';
+        int id = clfit_param_find(name);
+        if (id < 0) {
+            char names[256] = "";
+            for (int i = 0; i < CLFIT_P_COUNT; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", clfit_tunables[i].name);
+            return clfit_fail(CLFIT_ERR_ARG, "%s: unknown tunable %s (the tunables: %s)", what, name, names);
+        }
+        int v = -1;
+        if (id == CLFIT_P_BACKEND && (!strcmp(val, "clblast") || !strcmp(val, "own"))) {
+            v = strcmp(val, "own") == 0 ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+        } else {
+            char *num_end;
+            errno = 0;
+            long l = strtol(val, &num_end, 10);
+            if (*num_end == '\0' && errno == 0 && l >= 0 && l <= 4096) v = (int)l;
+        }
+        if (v < 0 || !clfit_param_allowed(id, v)) {
+            char space[128];
+            space_text(id, space, sizeof space);
+            return clfit_fail(CLFIT_ERR_ARG, "%s: %s=%s is not one of %s", what, name, val, space);
+        }
+        out.v[id] = v;
+        q = *end ? end + 1 : end;
+    }
+    *p = out;
+    return CLFIT_OK;
+}
+
+char *clfit_params_format(const clfit_params *p, char *buf, size_t size)
+{
+    int backend = p->v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+    size_t used = (size_t)snprintf(buf, size, "%s", clfit_gemm_names[backend]);
+    for (int i = 1; i < CLFIT_P_COUNT && used < size; i++)
+        if (clfit_param_matters(i, backend))
+            used += (size_t)snprintf(buf + used, size - used, " %s=%d", clfit_tunables[i].name, p->v[i]);
+    return buf;
+}

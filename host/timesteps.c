@@ -1,0 +1,52 @@
+/* Times training steps on random data (see clfit_time_steps in include/clfit/train.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "clfit/rng.h"
+#include "clfit/train.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, clfit_gemm gemm,
+                              int warmup, int steps, double *us_per_step)
+{
+    clfit_status st;
+    int n = B * 8;
+    clfit_dataset ds = {.count = n, .rows = 1, .cols = d->input};
+    ds.images = malloc((size_t)n * d->input);
+    ds.labels = malloc(n);
+    clfit_model *m = clfit_model_new(d, 1, &st);
+    clfit_trainer *t = NULL;
+    clfit_device_data dd = {0};
+    if (!ds.images || !ds.labels || !m) {
+        if (m) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    clfit_rng r;
+    clfit_rng_seed(&r, 1);
+    for (size_t i = 0; i < (size_t)n * d->input; i++) ds.images[i] = (uint8_t)clfit_rng_below(&r, 256);
+    for (int i = 0; i < n; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&r, d->classes);
+    t = clfit_trainer_new(cl, m, B, gemm, &st);
+    if (!t) goto done;
+    st = clfit_device_data_upload(cl, &ds, &dd);
+    for (int s = 0; s < warmup && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
+    if (!st) st = clfit_cl_finish(cl);
+    double t0 = now();
+    for (int s = 0; s < steps && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
+    if (!st) st = clfit_cl_finish(cl);
+    if (!st) *us_per_step = (now() - t0) * 1e6 / steps;
+done:
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    clfit_model_free(m);
+    free(ds.images);
+    free(ds.labels);
+    return st;
+}
+

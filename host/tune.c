@@ -1,0 +1,549 @@
+/* The tuner and the tuning database (see include/clfit/tune.h). The database is read and
+ * written with cJSON; candidates are checked with clfit_verify_run (host/verify.c) and
+ * timed as whole training steps (host/train.c). */
+#include "clfit/tune.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clfit/cache.h"
+#include "clfit/modelfile.h"
+#include "clfit/rng.h"
+#include "clfit/train.h"
+#include "clfit/verify.h"
+
+#define DB_FORMAT "clfit tuning 1"
+#define DB_MAX_BYTES (16u << 20)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- the database ---- */
+
+int clfit_tunedb_path(char *buf, size_t size)
+{
+    char dir[4096];
+    if (!clfit_cache_dir(NULL, dir, sizeof dir)) return 0;
+    return snprintf(buf, size, "%s/tuning.json", dir) < (int)size;
+}
+
+/* The database's root object, or a new empty one (a missing or unreadable file is empty). */
+static cJSON *db_read(const char *path)
+{
+    size_t len;
+    char *text = clfit_cache_read(path, DB_MAX_BYTES, &len);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, DB_FORMAT) != 0 ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "entries"))) {
+        cJSON_Delete(root);
+        root = cJSON_CreateObject();
+        if (root) {
+            cJSON_AddStringToObject(root, "format", DB_FORMAT);
+            cJSON_AddArrayToObject(root, "entries");
+        }
+    }
+    return root;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *k, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : dflt;
+}
+
+static void copy(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* One JSON entry into e. 0 and a reason in why if it is not usable. Every tunable must be
+ * present, known and within its space: the file may have been edited by hand. */
+static int entry_from_json(const cJSON *j, clfit_tune_entry *e, char *why, size_t wsize)
+{
+    memset(e, 0, sizeof *e);
+    const char *plat = jstr(j, "platform"), *dev = jstr(j, "device"), *drv = jstr(j, "driver"),
+               *arch = jstr(j, "model");
+    double batch = jnum(j, "batch", -1);
+    if (!plat || !dev || !drv || !arch || !(batch >= 1 && batch <= 1 << 20) || batch != floor(batch)) {
+        snprintf(why, wsize, "an entry lacks its platform, device, driver, model or batch");
+        return 0;
+    }
+    copy(e->platform, sizeof e->platform, plat);
+    copy(e->device, sizeof e->device, dev);
+    copy(e->driver, sizeof e->driver, drv);
+    copy(e->arch, sizeof e->arch, arch);
+    e->batch = (int)batch;
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
+    if (!cJSON_IsObject(params)) {
+        snprintf(why, wsize, "the entry for %s at batch %d has no params", arch, e->batch);
+        return 0;
+    }
+    int seen[CLFIT_P_COUNT] = {0};
+    for (const cJSON *p = params->child; p; p = p->next) {
+        int id = p->string ? clfit_param_find(p->string) : -1;
+        int v = -1;
+        if (id == CLFIT_P_BACKEND && cJSON_IsString(p))
+            v = !strcmp(p->valuestring, "own") ? CLFIT_GEMM_OWN : !strcmp(p->valuestring, "clblast") ? CLFIT_GEMM_CLBLAST : -1;
+        else if (cJSON_IsNumber(p) && p->valuedouble == floor(p->valuedouble) && fabs(p->valuedouble) < 1e6)
+            v = (int)p->valuedouble;
+        if (id < 0 || !clfit_param_allowed(id, v)) {
+            snprintf(why, wsize, "the entry for %s at batch %d has %s %s", arch, e->batch,
+                     id < 0 ? "an unknown tunable" : "a value outside the search space of", p->string ? p->string : "?");
+            return 0;
+        }
+        e->params.v[id] = v;
+        seen[id] = 1;
+    }
+    for (int i = 0; i < CLFIT_P_COUNT; i++)
+        if (!seen[i]) {
+            snprintf(why, wsize, "the entry for %s at batch %d lacks %s", arch, e->batch, clfit_tunables[i].name);
+            return 0;
+        }
+    e->us_per_step = jnum(j, "us_per_step", 0);
+    e->default_us_per_step = jnum(j, "default_us_per_step", 0);
+    e->candidates = (int)jnum(j, "candidates", 0);
+    e->rejected = (int)jnum(j, "rejected", 0);
+    e->seconds = jnum(j, "seconds", 0);
+    copy(e->kind, sizeof e->kind, jstr(j, "kind"));
+    copy(e->date, sizeof e->date, jstr(j, "date"));
+    return 1;
+}
+
+static cJSON *entry_to_json(const clfit_tune_entry *e)
+{
+    cJSON *j = cJSON_CreateObject(), *p = cJSON_CreateObject();
+    if (!j || !p) { cJSON_Delete(j); cJSON_Delete(p); return NULL; }
+    cJSON_AddStringToObject(j, "platform", e->platform);
+    cJSON_AddStringToObject(j, "device", e->device);
+    cJSON_AddStringToObject(j, "driver", e->driver);
+    cJSON_AddStringToObject(j, "model", e->arch);
+    cJSON_AddNumberToObject(j, "batch", e->batch);
+    for (int i = 0; i < CLFIT_P_COUNT; i++) {
+        if (i == CLFIT_P_BACKEND) cJSON_AddStringToObject(p, clfit_tunables[i].name, clfit_gemm_names[e->params.v[i] == CLFIT_GEMM_OWN]);
+        else cJSON_AddNumberToObject(p, clfit_tunables[i].name, e->params.v[i]);
+    }
+    cJSON_AddItemToObject(j, "params", p);
+    cJSON_AddNumberToObject(j, "us_per_step", round(e->us_per_step * 10) / 10);
+    cJSON_AddNumberToObject(j, "default_us_per_step", round(e->default_us_per_step * 10) / 10);
+    cJSON_AddNumberToObject(j, "candidates", e->candidates);
+    cJSON_AddNumberToObject(j, "rejected", e->rejected);
+    cJSON_AddNumberToObject(j, "seconds", round(e->seconds * 10) / 10);
+    cJSON_AddStringToObject(j, "kind", e->kind);
+    cJSON_AddStringToObject(j, "date", e->date);
+    return j;
+}
+
+/* The key of a device, model d and batch, in an otherwise empty entry. */
+static void key_of(const clfit_device_info *dev, const clfit_model_desc *d, int batch, clfit_tune_entry *k)
+{
+    memset(k, 0, sizeof *k);
+    copy(k->platform, sizeof k->platform, dev->platform_name);
+    copy(k->device, sizeof k->device, dev->name);
+    copy(k->driver, sizeof k->driver, dev->driver);
+    clfit_arch_format(d, k->arch, sizeof k->arch);
+    k->batch = batch;
+}
+
+clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model_desc *d, int batch,
+                                 clfit_tune_entry *e, int *found)
+{
+    *found = 0;
+    char path[4200];
+    if (!clfit_tunedb_path(path, sizeof path)) return CLFIT_OK;
+    clfit_tune_entry want;
+    key_of(dev, d, batch, &want);
+    cJSON *root = db_read(path);
+    if (!root) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    clfit_status st = CLFIT_OK;
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries"), *j;
+    cJSON_ArrayForEach(j, entries) {
+        const char *plat = jstr(j, "platform"), *dev = jstr(j, "device"), *drv = jstr(j, "driver"),
+                   *arch = jstr(j, "model");
+        if (!plat || !dev || !drv || !arch || strcmp(plat, want.platform) || strcmp(dev, want.device) ||
+            strcmp(drv, want.driver) || strcmp(arch, want.arch) || jnum(j, "batch", -1) != batch)
+            continue;
+        char why[256];
+        if (entry_from_json(j, e, why, sizeof why)) *found = 1;
+        else st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s: not used", path, why);
+        break;
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
+clfit_status clfit_tunedb_store(const clfit_tune_entry *e)
+{
+    char path[4200];
+    if (!clfit_tunedb_path(path, sizeof path))
+        return clfit_fail(CLFIT_ERR_IO, "no cache directory for the tuning database (set CLFIT_CACHE_DIR or HOME)");
+    cJSON *root = db_read(path);
+    cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
+    cJSON *item = entry_to_json(e);
+    if (!root || !entries || !item) {
+        cJSON_Delete(root);
+        cJSON_Delete(item);
+        return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    }
+    int i = 0;
+    for (cJSON *j = entries->child; j; j = j->next, i++) {
+        /* the same key (whether or not its entry was usable) is replaced */
+        if (jstr(j, "platform") && !strcmp(jstr(j, "platform"), e->platform) && jstr(j, "device") &&
+            !strcmp(jstr(j, "device"), e->device) && jstr(j, "driver") && !strcmp(jstr(j, "driver"), e->driver) &&
+            jstr(j, "model") && !strcmp(jstr(j, "model"), e->arch) && jnum(j, "batch", -1) == e->batch) {
+            cJSON_DeleteItemFromArray(entries, i);
+            break;
+        }
+    }
+    cJSON_AddItemToArray(entries, item);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    clfit_status st = clfit_cache_write(path, text, strlen(text));
+    cJSON_free(text);
+    return st;
+}
+
+clfit_status clfit_tunedb_list(clfit_tune_entry **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    char path[4200];
+    if (!clfit_tunedb_path(path, sizeof path)) return CLFIT_OK;
+    cJSON *root = db_read(path);
+    if (!root) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries"), *j;
+    int cap = cJSON_GetArraySize(entries);
+    clfit_tune_entry *list = calloc(cap ? (size_t)cap : 1, sizeof *list);
+    if (!list) { cJSON_Delete(root); return clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); }
+    cJSON_ArrayForEach(j, entries) {
+        char why[256];
+        if (entry_from_json(j, &list[*n], why, sizeof why)) (*n)++;
+    }
+    cJSON_Delete(root);
+    *out = list;
+    return CLFIT_OK;
+}
+
+/* ---- timing ---- */
+
+/* What every candidate is timed on: a model, random data on the device. */
+typedef struct {
+    clfit_cl *cl;
+    clfit_model_desc desc;
+    int batch, nbatches;
+    clfit_model *m;
+    clfit_device_data dd;
+} bench;
+
+static void bench_close(bench *b)
+{
+    clfit_device_data_free(&b->dd);
+    clfit_model_free(b->m);
+    memset(b, 0, sizeof *b);
+}
+
+static clfit_status bench_open(bench *b, clfit_cl *cl, const clfit_model_desc *d, int batch)
+{
+    clfit_status st;
+    memset(b, 0, sizeof *b);
+    b->cl = cl;
+    b->desc = *d;
+    b->batch = batch;
+    b->nbatches = 8;
+    int n = batch * b->nbatches;
+    clfit_dataset ds = {.count = n, .rows = 1, .cols = d->input};
+    ds.images = malloc((size_t)n * d->input);
+    ds.labels = malloc((size_t)n);
+    b->m = clfit_model_new(d, 1, &st);
+    if (!ds.images || !ds.labels || !b->m) {
+        if (b->m) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    } else {
+        clfit_rng r;
+        clfit_rng_seed(&r, 1);
+        for (size_t i = 0; i < (size_t)n * d->input; i++) ds.images[i] = (uint8_t)clfit_rng_below(&r, 256);
+        for (int i = 0; i < n; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&r, d->classes);
+        st = clfit_device_data_upload(cl, &ds, &b->dd);
+    }
+    free(ds.images);
+    free(ds.labels);
+    if (st) bench_close(b);
+    return st;
+}
+
+/* Microseconds per step with cl's current parameters: a few warm-up steps (the first
+ * launches may compile), then the best of five runs of at least ~25 ms each. */
+static clfit_status bench_run(bench *b, double *us)
+{
+    clfit_status st;
+    clfit_trainer *t = clfit_trainer_new(b->cl, b->m, b->batch, (clfit_gemm)b->cl->p.v[CLFIT_P_BACKEND], &st);
+    if (!t) return st;
+    int s = 0;
+    for (int i = 0; i < 3 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
+    if (!st) st = clfit_cl_finish(b->cl);
+    double t0 = now();
+    for (int i = 0; i < 5 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
+    if (!st) st = clfit_cl_finish(b->cl);
+    double per = (now() - t0) / 5;
+    int n = per > 0 ? (int)(0.025 / per) : 500;
+    if (n < 5) n = 5;
+    if (n > 500) n = 500;
+    double best = 1e300;
+    for (int r = 0; r < 5 && !st; r++) {
+        t0 = now();
+        for (int i = 0; i < n && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
+        if (!st) st = clfit_cl_finish(b->cl);
+        double u = (now() - t0) * 1e6 / n;
+        if (u < best) best = u;
+    }
+    clfit_trainer_free(t);
+    if (!st) *us = best;
+    return st;
+}
+
+/* ---- the reference check ---- */
+
+typedef struct {
+    char why[256];
+    int failed;
+} check_state;
+
+static void on_row(const clfit_verify_row *r, void *user)
+{
+    check_state *c = user;
+    if (r->pass || c->failed) return;
+    c->failed = 1;
+    snprintf(c->why, sizeof c->why, "%s %s: %s off by %.3g (tolerance %.3g + %.3g rel)%s", r->op, r->sizes,
+             r->what, r->max_abs, r->atol, r->rtol, r->nonfinite ? ", non-finite values" : "");
+}
+
+/* Runs every operation of cl's backend against the reference at the step's shapes (batch
+ * capped at 256: the reference is slow) and at the small awkward ones. *wrong is set, with
+ * the first failure in why, when an output is off; a status is returned only when the
+ * device fails to run it. */
+static clfit_status check_candidate(clfit_cl *cl, const clfit_model_desc *d, int batch,
+                                    int *wrong, char *why, size_t wsize)
+{
+    check_state c = {.failed = 0};
+    int B = batch < 256 ? batch : 256;
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    int nl;
+    size_t np;
+    clfit_status st = clfit_model_layout(d, layer, &nl, &np);
+    if (st) return st;
+    const char *own[] = {"fused_forward", "fused_head", "fused_grad_adam", "fused_backward_data"};
+    const char *clb[] = {"gather", "dense_bias_act", "dense_forward", "dense_backward", "relu_backward", "softmax_xent", "adam"};
+    int is_own = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN;
+    const char **ops = is_own ? own : clb;
+    int nops = is_own ? (nl > 2 ? 4 : 3) : 7;
+    for (int o = 0; o < nops && !st && !c.failed; o++) {
+        int dims[24][3], n = 0;
+        const char *op = ops[o];
+        if (!strcmp(op, "fused_head")) {
+            dims[n][0] = B; dims[n][1] = layer[nl - 1].in; dims[n][2] = layer[nl - 1].out; n++;
+        } else if (!strcmp(op, "softmax_xent")) {
+            dims[n][0] = B; dims[n][1] = d->classes; n++;
+        } else if (!strcmp(op, "adam") || !strcmp(op, "relu_backward")) {
+            dims[n][0] = !strcmp(op, "adam") ? (int)np : B * layer[0].out; n++;
+        } else if (!strcmp(op, "gather")) {
+            dims[n][0] = B + 5; dims[n][1] = d->input; dims[n][2] = B; n++;
+        } else {
+            for (int l = 0; l < nl; l++) {
+                if (is_own && l == nl - 1) break; /* the last layer is fused_head's */
+                if (!strcmp(op, "fused_backward_data") && l == 0) continue;
+                dims[n][0] = B; dims[n][1] = layer[l].in; dims[n][2] = layer[l].out; n++;
+            }
+        }
+        n += clfit_verify_sizes(op, 1, dims + n, 24 - n);
+        for (int k = 0; k < n && !st && !c.failed; k++)
+            st = clfit_verify_run(cl, op, dims[k], 12345 + (uint64_t)k, on_row, &c);
+    }
+    *wrong = c.failed;
+    if (c.failed) snprintf(why, wsize, "%s", c.why);
+    return st;
+}
+
+/* ---- the search ---- */
+
+typedef struct {
+    clfit_params p;
+    double us;      /* < 0: rejected or failed */
+} tried;
+
+typedef struct {
+    clfit_cl *cl;
+    const clfit_model_desc *d;
+    int batch;
+    const clfit_tune_opts *o;
+    bench b;
+    double t0;
+    tried *seen;
+    int nseen, cap;
+    int candidates, rejected;
+    clfit_params best;
+    double best_us;
+    double build_s, check_s, time_s; /* the current candidate's phases */
+} search;
+
+static const tried *find_tried(const search *s, const clfit_params *p)
+{
+    for (int i = 0; i < s->nseen; i++)
+        if (!memcmp(&s->seen[i].p, p, sizeof *p)) return &s->seen[i];
+    return NULL;
+}
+
+static void report(search *s, const char *varied, const clfit_params *p, clfit_cand_outcome out,
+                   double us, const char *why)
+{
+    if (!s->o || !s->o->progress) return;
+    clfit_tune_event ev = {.index = s->nseen, .varied = varied, .params = p, .outcome = out, .us = us,
+                           .best_us = s->best_us, .why = why, .elapsed = now() - s->t0,
+                           .build_s = s->build_s, .check_s = s->check_s, .time_s = s->time_s};
+    s->o->progress(&ev, s->o->user);
+}
+
+/* Builds, checks and times p: its us per step, or -1 if it was wrong or failed (reported).
+ * A status only when something other than the candidate broke (out of memory). */
+static clfit_status try_params(search *s, const char *varied, const clfit_params *p, double *us)
+{
+    *us = -1;
+    const tried *t = find_tried(s, p);
+    if (t) { *us = t->us; return CLFIT_OK; }
+    if (s->nseen == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 64;
+        tried *bigger = realloc(s->seen, (size_t)cap * sizeof *bigger);
+        if (!bigger) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+        s->seen = bigger;
+        s->cap = cap;
+    }
+    s->seen[s->nseen].p = *p;
+    s->seen[s->nseen].us = -1;
+    s->nseen++;
+    char why[512] = "";
+    int wrong = 0;
+    double t0 = now();
+    s->check_s = s->time_s = 0;
+    clfit_status st = clfit_cl_set_params(s->cl, p);
+    s->build_s = now() - t0;
+    if (!st) st = check_candidate(s->cl, s->d, s->batch, &wrong, why, sizeof why);
+    s->check_s = now() - t0 - s->build_s;
+    if (!st && wrong) {
+        s->rejected++;
+        report(s, varied, p, CLFIT_CAND_WRONG, 0, why);
+        return CLFIT_OK;
+    }
+    if (!st) st = bench_run(&s->b, us);
+    s->time_s = now() - t0 - s->build_s - s->check_s;
+    if (st) {
+        if (st == CLFIT_ERR_NOMEM) return st;
+        snprintf(why, sizeof why, "%s", clfit_last_error());
+        *us = -1;
+        report(s, varied, p, CLFIT_CAND_FAILED, 0, why);
+        return CLFIT_OK;
+    }
+    s->candidates++;
+    s->seen[s->nseen - 1].us = *us;
+    if (*us < s->best_us * 0.98) {
+        s->best = *p;
+        s->best_us = *us;
+    }
+    report(s, varied, p, CLFIT_CAND_TIMED, *us, NULL);
+    return CLFIT_OK;
+}
+
+/* The order the coordinates are searched in: the fused kernels' shapes (the forward, then
+ * the gradient), their group sizes, then the small kernels'. The backend comes first on a
+ * GPU, where it matters most, and last on a CPU, where CLBlast's step has always been
+ * several times slower and compiling its kernels alone takes seconds of a short budget. */
+static const int search_order[] = {CLFIT_P_VW, CLFIT_P_RB, CLFIT_P_CB, CLFIT_P_RG, CLFIT_P_CG,
+                                   CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
+enum { NORDER = sizeof search_order / sizeof search_order[0] };
+
+clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
+                        const clfit_tune_opts *o, clfit_tune_entry *result)
+{
+    search s = {.cl = cl, .d = d, .batch = batch, .o = o, .t0 = now(), .best_us = 1e300};
+    clfit_params start;
+    clfit_params_default(cl->cls, &start);
+    if (d->nhidden < 1) start.v[CLFIT_P_BACKEND] = CLFIT_GEMM_CLBLAST; /* own needs a hidden layer */
+    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
+    for (size_t i = 0; i < sizeof wg / sizeof wg[0]; i++)
+        while (cl->info.max_wg && (size_t)start.v[wg[i]] > cl->info.max_wg) start.v[wg[i]] /= 2;
+    clfit_status st = bench_open(&s.b, cl, d, batch);
+    if (st) return st;
+    double default_us;
+    st = try_params(&s, "", &start, &default_us);
+    if (!st && default_us < 0) {
+        char text[256];
+        st = clfit_fail(CLFIT_ERR_ARG, "the %s defaults (%s) fail on %s: nothing to tune from",
+                        clfit_device_class_names[cl->cls], clfit_params_format(&start, text, sizeof text), cl->info.name);
+    }
+    double budget = o && o->budget_s > 0 ? o->budget_s : 120;
+    int improved = 1;
+    for (int pass = 0; pass < 3 && improved && !st; pass++) {
+        improved = 0;
+        int cpu = cl->cls == CLFIT_CLASS_CPU_AVX2 || cl->cls == CLFIT_CLASS_CPU_AVX512;
+        for (int k = 0; k <= NORDER && !st; k++) {
+            int id = cpu ? (k < NORDER ? search_order[k] : CLFIT_P_BACKEND)
+                         : (k == 0 ? CLFIT_P_BACKEND : search_order[k - 1]);
+            if (id == CLFIT_P_BACKEND && d->nhidden < 1) continue;
+            if (!clfit_param_matters(id, s.best.v[CLFIT_P_BACKEND])) continue;
+            int cur = 0;
+            while (cur < clfit_tunables[id].n && clfit_tunables[id].values[cur] != s.best.v[id]) cur++;
+            for (int vi = 0; vi < clfit_tunables[id].n && !st; vi++) {
+                if (now() - s.t0 > budget) goto out;
+                /* a quick search tries each tunable's neighbours only */
+                if (o && o->quick && abs(vi - cur) != 1) continue;
+                clfit_params p = s.best;
+                p.v[id] = clfit_tunables[id].values[vi];
+                if (p.v[id] == s.best.v[id]) continue;
+                int is_wg = id == CLFIT_P_FWGS || id == CLFIT_P_GWGS || id == CLFIT_P_SXE_WGS || id == CLFIT_P_WGS;
+                if (is_wg && cl->info.max_wg && (size_t)p.v[id] > cl->info.max_wg) continue;
+                clfit_params before = s.best;
+                double us;
+                st = try_params(&s, clfit_tunables[id].name, &p, &us);
+                if (memcmp(&before, &s.best, sizeof before) != 0) improved = 1;
+            }
+        }
+    }
+out:
+    if (!st) {
+        /* the winner and the defaults once more, side by side, for the record */
+        double best_us = s.best_us, def_us = default_us;
+        clfit_params best = s.best;
+        if (!(st = clfit_cl_set_params(cl, &start))) st = bench_run(&s.b, &def_us);
+        if (!st && !(st = clfit_cl_set_params(cl, &best))) st = bench_run(&s.b, &best_us);
+        if (!st) {
+            key_of(&cl->info, d, batch, result);
+            result->params = best;
+            result->us_per_step = best_us;
+            result->default_us_per_step = def_us;
+            result->candidates = s.candidates;
+            result->rejected = s.rejected;
+            result->seconds = now() - s.t0;
+            copy(result->kind, sizeof result->kind, o && o->quick ? "quick" : "full");
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(result->date, sizeof result->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+    }
+    free(s.seen);
+    bench_close(&s.b);
+    return st;
+}

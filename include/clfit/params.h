@@ -1,0 +1,86 @@
+/* clfit's tunables: every parameter of the training step that changes its speed but not
+ * its results on a device (which backend runs the step; the fused kernels' vector width,
+ * work-group sizes and register blocks; the small kernels' work-group sizes), listed once
+ * with each one's search space (host/params.c), as CLBlast's tuner lists its kernels'
+ * parameters; and the built-in defaults per device class, used until a device is tuned.
+ * The tuner (clfit/tune.h) searches these; the program is built with them as -D options. */
+#ifndef CLFIT_PARAMS_H
+#define CLFIT_PARAMS_H
+
+#include <stddef.h>
+
+#include "clfit/status.h"
+
+/* How a training step runs on the device:
+ *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, relu.cl,
+ *           softmax_xent.cl, gather.cl) and one Adam kernel over all parameters;
+ *  OWN:     clfit's fused kernels (fused.cl): forward with the gather folded in, one
+ *           work-group for the last layer and the loss, and weight gradients with Adam
+ *           applied in registers. Needs at least one hidden layer. */
+typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN } clfit_gemm;
+extern const char *const clfit_gemm_names[2]; /* "clblast", "own" */
+
+typedef enum {
+    CLFIT_P_BACKEND,    /* clfit_gemm: which backend runs the step */
+    CLFIT_P_VW,         /* fused kernels: float vector width */
+    CLFIT_P_FWGS,       /* fused_forward, fused_backward_data: work-group size */
+    CLFIT_P_RB,         /* fused_forward: rows per work-item */
+    CLFIT_P_CB,         /* fused_forward: VW-column vectors per work-item */
+    CLFIT_P_GWGS,       /* fused_grad_adam: work-group size */
+    CLFIT_P_RG,         /* fused_grad_adam: weight rows per work-item */
+    CLFIT_P_CG,         /* fused_grad_adam: VW-column vectors per work-item */
+    CLFIT_P_SXE_WGS,    /* fused_head, softmax_xent: the one work-group's size (power of 2) */
+    CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
+    CLFIT_P_COUNT
+} clfit_param_id;
+
+typedef struct {
+    int v[CLFIT_P_COUNT];
+} clfit_params;
+
+/* One tunable: its name (the -D name, the key in the tuning database and in $CLFIT_TUNE),
+ * what it shapes, the backend it matters to (-1: both) and its search space. */
+typedef struct {
+    const char *name;
+    const char *what;
+    int backend;
+    int n;
+    int values[12];
+} clfit_tunable;
+extern const clfit_tunable clfit_tunables[CLFIT_P_COUNT];
+
+/* The device classes that have built-in defaults. A CPU is AVX-512 when PoCL names its
+ * target so (pthread-skylake-avx512-...) or, on other implementations, when its native
+ * float vector width is 16; other CPUs (AVX2, and narrower) share the AVX2 defaults. */
+typedef enum {
+    CLFIT_CLASS_CPU_AVX2,
+    CLFIT_CLASS_CPU_AVX512,
+    CLFIT_CLASS_GPU_NVIDIA,
+    CLFIT_CLASS_GPU_OTHER,
+    CLFIT_CLASS_COUNT
+} clfit_device_class;
+extern const char *const clfit_device_class_names[CLFIT_CLASS_COUNT]; /* "cpu-avx2", ... */
+
+/* The built-in defaults of a device class. */
+void clfit_params_default(clfit_device_class c, clfit_params *p);
+
+/* Index of name in clfit_tunables (case-sensitive), or -1. */
+int clfit_param_find(const char *name);
+
+/* Whether value is in tunable id's search space. */
+int clfit_param_allowed(int id, int value);
+
+/* Whether tunable id shapes the step that backend runs. */
+int clfit_param_matters(int id, int backend);
+
+/* Applies "NAME=VALUE,NAME=VALUE" (VALUE a number, or clblast/own for BACKEND) onto *p.
+ * Each name must be a tunable and each value in its search space; on error *p is
+ * unchanged and the message names the bad item. `what` names the source in messages
+ * ("CLFIT_TUNE", "--params"). */
+clfit_status clfit_params_parse(const char *s, const char *what, clfit_params *p);
+
+/* "own VW=8 FWGS=16 RB=4 CB=2 GWGS=16 RG=4 CG=1 SXE_WGS=64": the backend, then the
+ * tunables that matter to it. Returns buf. */
+char *clfit_params_format(const clfit_params *p, char *buf, size_t size);
+
+#endif

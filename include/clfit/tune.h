@@ -1,0 +1,84 @@
+/* clfit's tuner and tuning database: for one device, model shape and batch size, search the
+ * tunables of clfit/params.h (the backend, the fused kernels' vector width, blocks and
+ * work-group sizes), checking every candidate against the CPU reference on the device
+ * before timing it, and keep the fastest in a database that train, bench, evaluate,
+ * predict and verify read. Untuned devices run their class's built-in defaults.
+ *
+ * The database is JSON, tuning.json in the cache directory (clfit/cache.h), one entry per
+ * platform, device, driver, model architecture and batch size. It is a cache a user may
+ * edit or delete: an entry whose tunables are unknown or outside their search space is
+ * reported and not used, an unreadable file is treated as empty. */
+#ifndef CLFIT_TUNE_H
+#define CLFIT_TUNE_H
+
+#include "clfit/cl.h"
+#include "clfit/model.h"
+#include "clfit/params.h"
+
+typedef struct {
+    char platform[128], device[256], driver[128];
+    char arch[128];                 /* "784-128-10" */
+    int batch;
+    clfit_params params;
+    double us_per_step;             /* the chosen parameters' time */
+    double default_us_per_step;     /* the class defaults' time, measured in the same run */
+    int candidates, rejected;       /* timed, and discarded by the reference check */
+    double seconds;                 /* the search's wall time */
+    char kind[8];                   /* "full" (clfit tune) or "quick" (before a first train) */
+    char date[32];                  /* UTC, ISO 8601 */
+} clfit_tune_entry;
+
+/* The database's path (creating the cache directory); 0 if there is no cache directory. */
+int clfit_tunedb_path(char *buf, size_t size);
+
+/* Looks up the entry for the device, the model d and batch. *found is 1 and *e filled
+ * when there is a usable one. An entry that exists but is not usable (a tunable unknown,
+ * missing or outside its space) gives CLFIT_ERR_FORMAT saying what is wrong, *found 0. */
+clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model_desc *d,
+                                 int batch, clfit_tune_entry *e, int *found);
+
+/* Adds e, replacing any entry with the same key. Written atomically. */
+clfit_status clfit_tunedb_store(const clfit_tune_entry *e);
+
+/* Every usable entry of the database (malloc'd array, caller frees); *n may be 0. */
+clfit_status clfit_tunedb_list(clfit_tune_entry **entries, int *n);
+
+/* What happened to one candidate, for the progress callback. */
+typedef enum {
+    CLFIT_CAND_TIMED,       /* checked against the reference and timed: us */
+    CLFIT_CAND_WRONG,       /* built and ran, but an output is outside its tolerance: why */
+    CLFIT_CAND_FAILED,      /* did not build or launch on this device: why */
+} clfit_cand_outcome;
+
+typedef struct {
+    int index;                      /* 1, 2, ... */
+    const char *varied;             /* the tunable this candidate changes ("" for the start) */
+    const clfit_params *params;
+    clfit_cand_outcome outcome;
+    double us;                      /* us per step when timed */
+    double best_us;                 /* the best so far, after this candidate */
+    const char *why;                /* what was wrong, or why it failed */
+    double elapsed;                 /* seconds since the search began */
+    double build_s, check_s, time_s;/* this candidate's build, reference check and timing */
+} clfit_tune_event;
+
+typedef struct {
+    double budget_s;                /* no new candidate starts after this many seconds */
+    int quick;                      /* a short search (train on an untuned device): kind "quick" */
+    void (*progress)(const clfit_tune_event *ev, void *user);
+    void *user;
+} clfit_tune_opts;
+
+/* Searches the tunables for model d at batch on cl, starting from the device class's
+ * defaults: coordinate descent (each tunable in turn over its search space, keeping a
+ * change that is faster by more than 2%), repeated while something improves and the
+ * budget lasts. Each candidate is built, checked against the CPU reference on this device
+ * (clfit_verify_run of every operation the step uses, at the step's shapes and at an
+ * awkward small one), and only then timed (whole steps on random data, best of five
+ * runs). A quick search (o->quick) tries each tunable's neighbouring values only. The
+ * result is in *result (kind, date and times filled in); cl is left built with it.
+ * Fails only when the class defaults themselves fail (then nothing is tuned). */
+clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
+                        const clfit_tune_opts *o, clfit_tune_entry *result);
+
+#endif
