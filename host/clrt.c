@@ -14,6 +14,7 @@ const char *const clfit_kernel_names[CLFIT_K_COUNT] = {
     "scale_images", "gather_batch", "dense_bias_act", "dense_bias_grad",
     "relu_backward", "softmax_xent", "adam_update",
     "fused_forward", "fused_head", "fused_backward_data", "fused_grad_adam",
+    "peak_fma4", "peak_fma8", "peak_fma16",
 };
 
 clfit_status clfit_cl_devices(clfit_device_info **list, int *count)
@@ -136,7 +137,8 @@ static const int kernel_wg_param[CLFIT_K_COUNT] = {
     [CLFIT_K_RELU_BACKWARD] = CLFIT_P_WGS,      [CLFIT_K_SOFTMAX_XENT] = CLFIT_P_SXE_WGS,
     [CLFIT_K_ADAM_UPDATE] = CLFIT_P_WGS,        [CLFIT_K_FUSED_FORWARD] = CLFIT_P_FWGS,
     [CLFIT_K_FUSED_HEAD] = CLFIT_P_SXE_WGS,     [CLFIT_K_FUSED_BACKWARD_DATA] = CLFIT_P_FWGS,
-    [CLFIT_K_FUSED_GRAD_ADAM] = CLFIT_P_GWGS,
+    [CLFIT_K_FUSED_GRAD_ADAM] = CLFIT_P_GWGS,     [CLFIT_K_PEAK_FMA4] = CLFIT_P_WGS,
+    [CLFIT_K_PEAK_FMA8] = CLFIT_P_WGS,          [CLFIT_K_PEAK_FMA16] = CLFIT_P_WGS,
 };
 
 enum { NSRC = sizeof clfit_kernel_sources / sizeof clfit_kernel_sources[0] };
@@ -334,6 +336,24 @@ static int same_program(const clfit_params *a, const clfit_params *b)
     return 1;
 }
 
+/* Makes slot i current. */
+static void use_slot(clfit_cl *cl, int i, const clfit_params *p)
+{
+    clfit_built *b = &cl->built[i];
+    b->used = ++cl->clock;
+    cl->program = b->program;
+    memcpy(cl->kernel, b->kernel, sizeof cl->kernel);
+    cl->p = *p;
+}
+
+static void release_slot(clfit_built *b)
+{
+    for (int k = CLFIT_K_COUNT - 1; k >= 0; k--)
+        if (b->kernel[k]) clReleaseKernel(b->kernel[k]);
+    if (b->program) clReleaseProgram(b->program);
+    memset(b, 0, sizeof *b);
+}
+
 clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
 {
     for (int i = 0; i < CLFIT_P_COUNT; i++)
@@ -344,24 +364,26 @@ clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
         if (cl->info.max_wg && (size_t)p->v[wg[i]] > cl->info.max_wg)
             return clfit_fail(CL_INVALID_WORK_GROUP_SIZE, "%s=%d: %s allows work-groups of at most %zu",
                               clfit_tunables[wg[i]].name, p->v[wg[i]], cl->info.name, cl->info.max_wg);
-    if (cl->program && same_program(&cl->p, p)) {
-        cl->p = *p;
-        return CLFIT_OK;
-    }
-    cl_program prog = NULL;
-    cl_kernel kernels[CLFIT_K_COUNT] = {0};
+    for (int i = 0; i < CLFIT_BUILT_SLOTS; i++)
+        if (cl->built[i].program && same_program(&cl->built[i].p, p)) {
+            use_slot(cl, i, p);
+            return CLFIT_OK;
+        }
+    clfit_built nb = {.p = *p};
     char *log = NULL;
     int cached = 0;
     double t0 = wall();
-    clfit_status st = build_program(cl, p, &prog, kernels, &cached, &log);
+    clfit_status st = build_program(cl, p, &nb.program, nb.kernel, &cached, &log);
     if (st) return st;
-    if (cl->queue) clFinish(cl->queue);
-    for (int k = CLFIT_K_COUNT - 1; k >= 0; k--)
-        if (cl->kernel[k]) clReleaseKernel(cl->kernel[k]);
-    if (cl->program) clReleaseProgram(cl->program);
-    memcpy(cl->kernel, kernels, sizeof kernels);
-    cl->program = prog;
-    cl->p = *p;
+    int victim = 0; /* an empty slot, else the least recently used */
+    for (int i = 1; i < CLFIT_BUILT_SLOTS && cl->built[victim].program; i++)
+        if (!cl->built[i].program || cl->built[i].used < cl->built[victim].used) victim = i;
+    if (cl->built[victim].program) {
+        if (cl->queue) clFinish(cl->queue);
+        release_slot(&cl->built[victim]);
+    }
+    cl->built[victim] = nb;
+    use_slot(cl, victim, p);
     cl->program_cached = cached;
     cl->build_seconds = wall() - t0;
     free(cl->build_log);
@@ -439,9 +461,7 @@ void clfit_cl_close(clfit_cl *cl)
 {
     if (!cl) return;
     if (cl->queue) clFinish(cl->queue);
-    for (int k = CLFIT_K_COUNT - 1; k >= 0; k--)
-        if (cl->kernel[k]) clReleaseKernel(cl->kernel[k]);
-    if (cl->program) clReleaseProgram(cl->program);
+    for (int i = CLFIT_BUILT_SLOTS - 1; i >= 0; i--) release_slot(&cl->built[i]);
     if (cl->queue) clReleaseCommandQueue(cl->queue);
     if (cl->ctx) clReleaseContext(cl->ctx);
     free(cl->build_log);

@@ -65,6 +65,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     clfit_status st;
     clfit_device_data all = {0}, tr = {0}, val = {0};
     int *order = NULL;
+    double setup_t0 = now(), setup = 0;
     int max_batch = o->batch > EVAL_BATCH ? o->batch : EVAL_BATCH;
     clfit_trainer *t = clfit_trainer_new(cl, m, max_batch, o->gemm, &st);
     if (!t) return st;
@@ -77,7 +78,13 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     int steps = (n_train + o->batch - 1) / o->batch;
     for (int e = 1; e <= o->epochs && !st; e++) {
         long epoch = o->initial_epoch + e;
-        clfit_progress p = {.epoch = epoch, .epochs = o->initial_epoch + o->epochs, .steps = steps};
+        if (e == 1) {
+            st = clfit_cl_finish(cl); /* the upload, so that it is not counted in the epoch */
+            setup = now() - setup_t0;
+            if (st) break;
+        }
+        clfit_progress p = {.epoch = epoch, .epochs = o->initial_epoch + o->epochs, .steps = steps,
+                            .setup_seconds = setup};
         char phase[32];
         snprintf(phase, sizeof phase, "epoch %ld", epoch);
         clfit_profiler_phase_begin(cl->prof, phase);

@@ -34,8 +34,8 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
  * tuning covers many GPUs, and small per-item blocks with warp-sized groups). */
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
     /*                        BACKEND          VW FWGS RB CB GWGS RG CG SXE WGS */
-    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 8, 16, 4, 2, 16, 4, 1, 64, 64}},
-    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 1, 64, 64}},
+    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 16, 1, 2, 2, 16, 4, 1, 32, 64}},
+    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 4, 64, 64}},
     [CLFIT_CLASS_GPU_NVIDIA] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 256}},
     [CLFIT_CLASS_GPU_OTHER] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 64}},
 };
@@ -130,5 +130,14 @@ char *clfit_params_format(const clfit_params *p, char *buf, size_t size)
     for (int i = 1; i < CLFIT_P_COUNT && used < size; i++)
         if (clfit_param_matters(i, backend))
             used += (size_t)snprintf(buf + used, size - used, " %s=%d", clfit_tunables[i].name, p->v[i]);
+    return buf;
+}
+
+char *clfit_params_format_all(const clfit_params *p, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 1; i < CLFIT_P_COUNT && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%d", i > 1 ? " " : "", clfit_tunables[i].name, p->v[i]);
     return buf;
 }

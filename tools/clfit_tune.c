@@ -38,7 +38,7 @@ static void progress(const clfit_tune_event *ev, void *user)
     clfit_params_format(ev->params, p, sizeof p);
     printf("%4d %6.1fs  %-8s %-62s ", ev->index, ev->elapsed, *ev->varied ? ev->varied : "start", p);
     if (ev->outcome == CLFIT_CAND_TIMED)
-        printf("%9.1f us/step%s", ev->us, ev->us <= ev->best_us ? "  best" : "");
+        printf("%9.1f us/step%s", ev->us, ev->is_best ? "  best" : "");
     else
         printf("%s: %s", ev->outcome == CLFIT_CAND_WRONG ? "WRONG, discarded" : "failed", ev->why);
     if (cli_verbose()) printf("  (build %.2f s, check %.2f s, timing %.2f s)", ev->build_s, ev->check_s, ev->time_s);

@@ -43,12 +43,16 @@ static void on_row(const clfit_verify_row *r, void *user)
 
 static void verify_help(void)
 {
-    printf("usage: clfit verify [--device SEL] [--all] [--small] [--op NAME] [--seed N]\n\n"
+    printf("usage: clfit verify [--device SEL] [--all] [--small] [--op NAME] [--seed N]\n"
+           "                    [--batch 32] [--hidden 128[,W...]] [--verbose]\n\n"
            "Runs every kernel and CLBlast call the trainer uses on the device against the\n"
            "CPU reference, on fresh random inputs at several sizes, and prints: operation,\n"
            "sizes, output, max absolute error, max relative error, tolerance, pass or fail.\n"
            "Without --all, one row per operation and size: its output closest to failing.\n"
            "Exits 1 if anything fails. Run it on a new GPU or driver.\n"
+           "The kernels are built with the parameters tuned for the model and batch that\n"
+           "--hidden and --batch name (default: the tutorial's, 784-128-10 at batch 32),\n"
+           "else the device class's defaults; $CLFIT_TUNE overrides them.\n"
            "  --op NAME   only this operation (gather, dense_forward, fused_head, ...)\n"
            "  --small     small sizes only\n"
            "  --seed N    repeat a run's inputs (the seed is printed)\n");
@@ -59,10 +63,12 @@ int cmd_verify(int argc, char **argv)
     static const struct option opts[] = {
         {"device", required_argument, 0, 'd'}, {"all", no_argument, 0, 'a'},
         {"small", no_argument, 0, 's'}, {"op", required_argument, 0, 'o'},
-        {"seed", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0}};
+        {"seed", required_argument, 0, 'S'}, {"batch", required_argument, 0, 'b'},
+        {"hidden", required_argument, 0, 'H'}, {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'}, {0}};
     const char *dev = NULL, *only = NULL;
-    int small = 0;
-    long seed = -1;
+    int small = 0, hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1;
+    long seed = -1, batch = 32;
     verify_ui ui = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -72,6 +78,13 @@ int cmd_verify(int argc, char **argv)
         case 's': small = 1; break;
         case 'o': only = optarg; break;
         case 'S': if (!cli_parse_long("--seed", optarg, 0, 2147483647L, &seed)) return 2; break;
+        case 'b': if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; break;
+        case 'H':
+            if ((nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1)) < 0) return 2;
+            for (int i = 0; i < nhidden; i++)
+                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
+            break;
+        case 'v': cli_set_verbose(); break;
         case 'h': verify_help(); return 0;
         default: return cli_usage_error("unknown option");
         }
@@ -84,9 +97,13 @@ int cmd_verify(int argc, char **argv)
     }
     if (seed < 0) seed = (long)(time(NULL) ^ getpid()) & 0x7fffffff;
     clfit_status st;
-    clfit_cl *cl = clfit_cl_open(dev, &st);
-    if (!cl) return cli_fail(st);
-    printf("verify on %s (%s), seed %ld\n\n", cl->info.name, cl->info.platform_name, seed);
+    clfit_model_desc d = {.input = 784, .nhidden = nhidden, .classes = CLFIT_FASHION_CLASSES};
+    memcpy(d.hidden, hidden, sizeof hidden);
+    clfit_cl *cl = cli_open_tuned(dev, &d, (int)batch, -1, CLI_LOOKUP);
+    if (!cl) return 1;
+    char params[256];
+    printf("verify on %s (%s), seed %ld\nkernels built with %s\n\n", cl->info.name, cl->info.platform_name, seed,
+           clfit_params_format_all(&cl->p, params, sizeof params));
     printf("%-20s %-26s %-18s %10s %10s  %-14s %s\n", "operation", "sizes", "output", "max abs",
            "max rel", "tolerance", "result");
     for (int i = 0; i < clfit_verify_nops; i++) {

@@ -33,6 +33,9 @@ enum {
     CLFIT_K_FUSED_HEAD,
     CLFIT_K_FUSED_BACKWARD_DATA,
     CLFIT_K_FUSED_GRAD_ADAM,
+    CLFIT_K_PEAK_FMA4,
+    CLFIT_K_PEAK_FMA8,
+    CLFIT_K_PEAK_FMA16,
     CLFIT_K_COUNT
 };
 extern const char *const clfit_kernel_names[CLFIT_K_COUNT];
@@ -67,14 +70,26 @@ clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char 
 /* The class whose built-in defaults a device starts from (see clfit/params.h). */
 clfit_device_class clfit_cl_device_class(const clfit_device_info *d);
 
+/* A program built with one set of tunables, and its kernels. */
+typedef struct {
+    cl_program program;
+    cl_kernel kernel[CLFIT_K_COUNT];
+    clfit_params p;
+    unsigned long used;         /* when it was last made current (least recent is replaced) */
+} clfit_built;
+#define CLFIT_BUILT_SLOTS 4
+
 typedef struct clfit_cl {
     clfit_device_info info;
     clfit_device_class cls;     /* the device's class (its built-in defaults) */
     cl_context ctx;
     cl_command_queue queue;     /* in-order; CL_QUEUE_PROFILING_ENABLE while prof is set */
     int queue_profiling;
-    cl_program program;
+    cl_program program;         /* the current program and kernels: one of built[] */
     cl_kernel kernel[CLFIT_K_COUNT];
+    clfit_built built[CLFIT_BUILT_SLOTS]; /* the last few programs built (owned), so that the
+                                             tuner can switch between them without a build */
+    unsigned long clock;
     clfit_params p;             /* the tunables the program was built with, and the backend */
     int program_cached;         /* the program came from the binary cache */
     double build_seconds;       /* the last build's wall time */
@@ -93,8 +108,8 @@ clfit_cl *clfit_cl_open(const char *selector, clfit_status *st);
  * overrides them). */
 clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *p, clfit_status *st);
 
-/* Rebuilds the program with p unless it was built with the same kernel tunables (the
- * backend alone needs no build). Each value must be in its search space and every
+/* Makes the program built with p current: one of the last CLFIT_BUILT_SLOTS built if it
+ * has the same kernel tunables (the backend alone needs no build), else a new build. Each value must be in its search space and every
  * work-group size within what the device allows for its kernel; otherwise, or if the
  * build fails, the previous program stays and an error is returned (CLFIT_ERR_ARG, or
  * CL_INVALID_WORK_GROUP_SIZE naming the kernel and tunable). Compiled programs are cached
@@ -202,5 +217,13 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
 clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                 int B, float alpha, const clfit_adam_cfg *cfg);
+
+/* ---- the device's arithmetic peak (kernels/peak.cl) ---- */
+
+/* GFLOP/s of independent fma chains on float4, float8 and float16 vectors (gflops[0..2]),
+ * each run long enough to take ~0.2 s on every compute unit; *best is the fastest and
+ * *width its vector width. Fails (CLFIT_ERR_NUMERIC) if the kernel's output is not what
+ * the chains compute, i.e. if it did not run. */
+clfit_status clfit_peak_gflops(clfit_cl *cl, double gflops[3], double *best, int *width);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct {
     double val_loss, val_accuracy;
     double seconds;             /* since the epoch started */
     int epoch_done;             /* 1 on the call that ends an epoch */
+    double setup_seconds;       /* clfit_fit's time before its first epoch (buffers, upload) */
 } clfit_progress;
 
 /* Called during an epoch (every refresh_seconds, at most) and once at its end. At the

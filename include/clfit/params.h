@@ -82,5 +82,8 @@ clfit_status clfit_params_parse(const char *s, const char *what, clfit_params *p
 /* "own VW=8 FWGS=16 RB=4 CB=2 GWGS=16 RG=4 CG=1 SXE_WGS=64": the backend, then the
  * tunables that matter to it. Returns buf. */
 char *clfit_params_format(const clfit_params *p, char *buf, size_t size);
+/* "VW=8 FWGS=16 ... WGS=64": every kernel tunable, whichever backend (for verify, which
+ * runs the kernels of both). Returns buf. */
+char *clfit_params_format_all(const clfit_params *p, char *buf, size_t size);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct {
     clfit_cand_outcome outcome;
     double us;                      /* us per step when timed */
     double best_us;                 /* the best so far, after this candidate */
+    int is_best;                    /* this candidate became the best */
     const char *why;                /* what was wrong, or why it failed */
     double elapsed;                 /* seconds since the search began */
     double build_s, check_s, time_s;/* this candidate's build, reference check and timing */
@@ -70,12 +71,13 @@ typedef struct {
 } clfit_tune_opts;
 
 /* Searches the tunables for model d at batch on cl, starting from the device class's
- * defaults: coordinate descent (each tunable in turn over its search space, keeping a
- * change that is faster by more than 2%), repeated while something improves and the
- * budget lasts. Each candidate is built, checked against the CPU reference on this device
+ * defaults: coordinate descent (each tunable in turn over its search space, the pairs that
+ * shape one register block jointly, keeping a change that is faster by more than 2%),
+ * repeated while something improves and the budget lasts. Each candidate is built, checked against the CPU reference on this device
  * (clfit_verify_run of every operation the step uses, at the step's shapes and at an
  * awkward small one), and only then timed (whole steps on random data, best of five
- * runs). A quick search (o->quick) tries each tunable's neighbouring values only. The
+ * runs); one that seems faster than the best so far is timed twice more, alternating
+ * with the best, before it replaces it (these machines drift). A quick search (o->quick) tries each coordinate's neighbouring values only. The
  * result is in *result (kind, date and times filled in); cl is left built with it.
  * Fails only when the class defaults themselves fail (then nothing is tuned). */
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
