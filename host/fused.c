@@ -15,27 +15,35 @@ clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order
     return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 11, a, wk);
 }
 
-clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
-                           cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
-                           cl_mem m, cl_mem v, cl_mem wt, const clfit_layer *L,
-                           cl_mem labels, cl_mem order, int start, int B, float alpha,
-                           const clfit_adam_cfg *cfg)
+clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
+                                   cl_mem params, const clfit_layer *L, int B,
+                                   const clfit_head_io *io)
 {
-    int want_grad = dlogits != NULL;
+    int want_grad = io->dlogits != NULL;
     /* in evaluation the gradient buffers are never touched; any valid buffer will do */
-    cl_mem dl = want_grad ? dlogits : logits, d = want_grad ? dh : logits;
-    int w = (int)L->w_off, b = (int)L->b_off;
-    clfit_arg a[] = {CLFIT_ARG(logits), CLFIT_ARG(dl), CLFIT_ARG(d), CLFIT_ARG(loss_acc),
-                     CLFIT_ARG(correct_acc), CLFIT_ARG(h), CLFIT_ARG(params), CLFIT_ARG(m),
-                     CLFIT_ARG(v), CLFIT_ARG(wt), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(labels),
-                     CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(B), CLFIT_ARG(L->in),
-                     CLFIT_ARG(L->out), CLFIT_ARG(want_grad), CLFIT_ARG(alpha),
-                     CLFIT_ARG(cfg->beta1), CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps)};
-    /* logits, and with the gradient: dh, dW (2BHC each), softmax (~8 per logit), Adam */
-    double H = L->in, C = L->out, n = H * C + C;
-    clfit_work wk = {want_grad ? 6.0 * B * H * C + 8.0 * B * C + 12 * n : 2.0 * B * H * C + 3.0 * B * C,
-                     4.0 * (B * H * (want_grad ? 2 : 1) + n * (want_grad ? 7 : 1) + 2.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD, (size_t)CLP(cl, SXE_WGS), (size_t)CLP(cl, SXE_WGS), 23, a, wk);
+    cl_mem dl = want_grad ? io->dlogits : io->logits, d = want_grad ? io->dh : io->logits;
+    int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
+    size_t rb = (size_t)CLP(cl, RB);
+    clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(params),
+                     CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
+                     CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),
+                     CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
+                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad)};
+    /* the hidden layer's product; the logits, and with gradients dh (2BHC each); softmax */
+    double H = L->out, n = (double)L->in * L->out;
+    clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
+                     4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 22,
+                           a, wk);
+}
+
+clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row, int B,
+                                 cl_mem loss_acc, cl_mem correct_acc)
+{
+    clfit_arg a[] = {CLFIT_ARG(loss_row), CLFIT_ARG(right_row), CLFIT_ARG(B), CLFIT_ARG(loss_acc),
+                     CLFIT_ARG(correct_acc)};
+    clfit_work wk = {(double)B, 8.0 * B};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD_STATS, 1, (size_t)CLP(cl, FWGS), 5, a, wk);
 }
 
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
@@ -50,21 +58,30 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
 
 clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
-                                int B, float alpha, const clfit_adam_cfg *cfg)
+                                int B, float alpha, const clfit_adam_cfg *cfg,
+                                const clfit_head_update *head)
 {
-    int w = (int)L->w_off, b = (int)L->b_off;
-    /* (ceil(in/RG) weight row-tiles + 1 bias row-tile) * ceil(out/(VW*CG)) */
-    size_t rg = (size_t)CLP(cl, RG), cols = (size_t)CLP(cl, VW) * CLP(cl, CG);
-    size_t items = ((L->in + rg - 1) / rg + 1) * ((L->out + cols - 1) / cols);
-    clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(inp),
-                     CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w),
-                     CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
-                     CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1), CLFIT_ARG(cfg->beta2),
-                     CLFIT_ARG(cfg->eps)};
+    int w = (int)L->w_off, b = (int)L->b_off, with_head = head != NULL;
+    /* without a head its arguments are unused: any valid buffer will do */
+    cl_mem wt = head ? head->wt : params, h = head ? head->h : params, dl = head ? head->dlogits : params,
+           lr = head ? head->loss_row : params, rr = head ? head->right_row : params,
+           la = head ? head->loss_acc : params, ca = head ? head->correct_acc : params;
+    int w1 = head ? (int)head->layer->w_off : 0, b1 = head ? (int)head->layer->b_off : 0;
+    int H = head ? head->layer->in : 0, C = head ? head->layer->out : 0;
+    /* (ceil(in/RG) weight row-tiles + 1 bias row-tile) * ceil(out/(VW*CG)), then
+     * ceil(H/VW) + 1 for the head */
+    size_t rg = (size_t)CLP(cl, RG), vw = (size_t)CLP(cl, VW), cols = vw * CLP(cl, CG);
+    size_t items = ((L->in + rg - 1) / rg + 1) * ((L->out + cols - 1) / cols) + (head ? (H + vw - 1) / vw + 1 : 0);
+    clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(inp), CLFIT_ARG(order),
+                     CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
+                     CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1),
+                     CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps), CLFIT_ARG(with_head),
+                     CLFIT_ARG(wt), CLFIT_ARG(w1), CLFIT_ARG(b1), CLFIT_ARG(H), CLFIT_ARG(C), CLFIT_ARG(h),
+                     CLFIT_ARG(dl), CLFIT_ARG(lr), CLFIT_ARG(rr), CLFIT_ARG(la), CLFIT_ARG(ca)};
     /* the product, the bias sums and Adam's 12 operations per parameter; p, m, v read and
-     * written, the inputs and output gradients read */
-    double n = (double)L->in * L->out + L->out;
-    clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n,
-                     24 * n + 4.0 * B * (L->in + L->out)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 16, a, wk);
+     * written, the inputs and output gradients read; the head's the same at its size */
+    double n = (double)L->in * L->out + L->out, nh = (double)H * C + C;
+    clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n + 2.0 * B * nh + 12 * nh,
+                     24 * n + 4.0 * B * (L->in + L->out) + 28 * nh + 4.0 * B * (H + C)};
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 28, a, wk);
 }

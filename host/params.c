@@ -15,13 +15,13 @@ const char *const clfit_gemm_names[2] = {"clblast", "own"};
 const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_BACKEND] = {"BACKEND", "the step: CLBlast's SGEMM + small kernels, or the fused kernels", -1, 2, {0, 1}},
     [CLFIT_P_VW] = {"VW", "fused kernels: float vector width", CLFIT_GEMM_OWN, 5, {1, 2, 4, 8, 16}},
-    [CLFIT_P_FWGS] = {"FWGS", "fused_forward, fused_backward_data: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
-    [CLFIT_P_RB] = {"RB", "fused_forward: rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
-    [CLFIT_P_CB] = {"CB", "fused_forward: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_FWGS] = {"FWGS", "fused_forward(_head), fused_backward_data: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
+    [CLFIT_P_RB] = {"RB", "fused_forward(_head): rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
+    [CLFIT_P_CB] = {"CB", "fused_forward(_head): vectors of VW columns per block", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
     [CLFIT_P_GWGS] = {"GWGS", "fused_grad_adam: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
     [CLFIT_P_RG] = {"RG", "fused_grad_adam: weight rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
     [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
-    [CLFIT_P_SXE_WGS] = {"SXE_WGS", "fused_head, softmax_xent: the one work-group's size", -1, 6, {8, 16, 32, 64, 128, 256}},
+    [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, 6, {8, 16, 32, 64, 128, 256}},
     [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, 5, {16, 32, 64, 128, 256}},
 };
 

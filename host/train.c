@@ -19,7 +19,9 @@ struct clfit_trainer {
     long step;
     int max_batch;
     /* all owned: */
-    cl_mem params, grads, m, v;            /* the own backend uses grads as fused_head's scratch */
+    cl_mem params, grads, m, v;            /* grads: the CLBlast backend's only */
+    cl_mem wt;                             /* own: the last layer's weights transposed (C,H) */
+    cl_mem loss_row, right_row;            /* own: each row's loss and correctness (max_batch) */
     cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
@@ -110,8 +112,23 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     t->params = clfit_cl_buffer(cl, pbytes, m->params, &s);
     if (!s) t->m = clfit_cl_buffer(cl, pbytes, m->m, &s);
     if (!s) t->v = clfit_cl_buffer(cl, pbytes, m->v, &s);
-    if (!s) t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
-    if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
+    if (!s && gemm == CLFIT_GEMM_CLBLAST) {
+        t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
+        if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
+    }
+    if (!s && gemm == CLFIT_GEMM_OWN) {
+        /* wt = W^T of the last layer, which the step then keeps up to date */
+        const clfit_layer *last = &m->layer[m->nlayers - 1];
+        float *wt = malloc((size_t)last->in * last->out * sizeof *wt);
+        if (!wt) s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+        for (int j = 0; j < last->in && !s; j++)
+            for (int c = 0; c < last->out; c++)
+                wt[(size_t)c * last->in + j] = m->params[last->w_off + (size_t)j * last->out + c];
+        if (!s) t->wt = clfit_cl_buffer(cl, (size_t)last->in * last->out * sizeof *wt, wt, &s);
+        free(wt);
+        if (!s) t->loss_row = clfit_cl_buffer(cl, (size_t)max_batch * sizeof(float), NULL, &s);
+        if (!s) t->right_row = clfit_cl_buffer(cl, (size_t)max_batch * sizeof(cl_int), NULL, &s);
+    }
     if (!s) t->x = clfit_cl_buffer(cl, (size_t)max_batch * m->desc.input * sizeof(float), NULL, &s);
     if (!s) t->y = clfit_cl_buffer(cl, (size_t)max_batch, NULL, &s);
     for (int l = 0; l < m->nlayers && !s; l++) {
@@ -136,7 +153,8 @@ void clfit_trainer_free(clfit_trainer *t)
 {
     if (!t) return;
     if (t->cl) clFinish(t->cl->queue);
-    cl_mem all[] = {t->correct_acc, t->loss_acc, t->y, t->x, t->grads, t->v, t->m, t->params};
+    cl_mem all[] = {t->correct_acc, t->loss_acc, t->y, t->x, t->right_row, t->loss_row, t->wt,
+                    t->grads, t->v, t->m, t->params};
     for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
         if (t->dact[l]) clReleaseMemObject(t->dact[l]);
         if (t->act[l]) clReleaseMemObject(t->act[l]);
@@ -174,45 +192,50 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
                            t->act[L], t->y, B, t->layer[L - 1].out);
 }
 
-/* The own backend's pass: layer 0 reads the batch's rows from the dataset through the
- * order; fused_head does the last layer and the loss, and with want_grad the gradients
- * that need whole rows and the last layer's update (Adam step size alpha); then the
- * hidden layers' gradients, before any of their weights change. */
+/* The own backend's forward pass: the hidden layers (layer 0 reads the batch's rows from
+ * the dataset through the order), the last of them with the last layer, its loss per row,
+ * and with want_grad dlogits and dh (fused_forward_head). */
 static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start,
-                                int B, int want_grad, float alpha)
+                                int B, int want_grad)
 {
     clfit_cl *cl = t->cl;
     int L = t->nlayers;
-    clfit_status st = fused_forward_cl(cl, t->act[1], dd->x, dd->order, start, t->params,
-                                       &t->layer[0], B, 1);
-    for (int l = 1; l < L - 1 && !st; l++)
-        st = fused_forward_cl(cl, t->act[l + 1], t->act[l], NULL, 0, t->params, &t->layer[l], B, 1);
-    if (!st)
-        st = fused_head_cl(cl, t->act[L], want_grad ? t->dact[L] : NULL, t->dact[L - 1],
-                           t->loss_acc, t->correct_acc, t->act[L - 1], t->params, t->m, t->v,
-                           t->grads, &t->layer[L - 1], dd->labels, dd->order, start, B, alpha,
-                           &t->adam);
-    for (int l = L - 2; l >= 1 && want_grad && !st; l--)
-        st = fused_backward_data_cl(cl, t->dact[l], t->dact[l + 1], t->act[l], t->params,
-                                    &t->layer[l], B);
-    return st;
+    clfit_status st = CLFIT_OK;
+    for (int l = 0; l < L - 2 && !st; l++)
+        st = fused_forward_cl(cl, t->act[l + 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
+                              t->params, &t->layer[l], B, 1);
+    if (st) return st;
+    int l = L - 2; /* the last hidden layer */
+    clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L],
+                        .dlogits = want_grad ? t->dact[L] : NULL, .dh = t->dact[L - 1],
+                        .loss_row = t->loss_row, .right_row = t->right_row, .labels = dd->labels,
+                        .order = dd->order, .start = start};
+    return fused_forward_head_cl(cl, t->act[L - 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
+                                 t->params, &t->layer[l], B, &io);
 }
 
-/* The own backend's step: own_forward (which updates the last layer), then each hidden
- * layer's weight gradient with Adam. */
+/* The own backend's step: own_forward; the hidden layers' input gradients (deep models),
+ * before any weight changes; then each hidden layer's weight gradient with Adam, the
+ * launch for layer 0 also updating the last layer and adding up the batch's loss. */
 static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
 {
     clfit_status st = check_batch(t, dd, start, B);
     if (st) return st;
     t->step++;
     float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    st = own_forward(t, dd, start, B, 1, alpha);
-    for (int l = t->nlayers - 2; l >= 1 && !st; l--)
+    int L = t->nlayers;
+    st = own_forward(t, dd, start, B, 1);
+    for (int l = L - 2; l >= 1 && !st; l--)
+        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B);
+    for (int l = L - 2; l >= 1 && !st; l--)
         st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, t->act[l], NULL, 0, t->dact[l + 1],
-                                &t->layer[l], B, alpha, &t->adam);
+                                &t->layer[l], B, alpha, &t->adam, NULL);
+    clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
+                              .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
+                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
     if (!st)
-        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, dd->x, dd->order, start, t->dact[1],
-                                &t->layer[0], B, alpha, &t->adam);
+        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, dd->x, dd->order, start, t->dact[1], &t->layer[0],
+                                B, alpha, &t->adam, &head);
     return st;
 }
 
@@ -239,7 +262,8 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
 {
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
-        return st ? st : own_forward(t, dd, start, B, 0, 0.0f);
+        if (!st) st = own_forward(t, dd, start, B, 0);
+        return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc);
     }
     return forward(t, dd, start, B, 0);
 }

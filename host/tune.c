@@ -359,16 +359,16 @@ static clfit_status check_candidate(clfit_cl *cl, const clfit_model_desc *d, int
     size_t np;
     clfit_status st = clfit_model_layout(d, layer, &nl, &np);
     if (st) return st;
-    const char *own[] = {"fused_forward", "fused_head", "fused_grad_adam", "fused_backward_data"};
+    const char *own[] = {"fused_forward_head", "fused_grad_adam", "fused_forward", "fused_backward_data"};
     const char *clb[] = {"gather", "dense_bias_act", "dense_forward", "dense_backward", "relu_backward", "softmax_xent", "adam"};
     int is_own = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN;
     const char **ops = is_own ? own : clb;
-    int nops = is_own ? (nl > 2 ? 4 : 3) : 7;
+    int nops = is_own ? (nl > 2 ? 4 : 2) : 7;
     for (int o = 0; o < nops && !st && !c.failed; o++) {
-        int dims[24][3], n = 0;
+        int dims[24][4] = {{0}}, n = 0;
         const char *op = ops[o];
-        if (!strcmp(op, "fused_head")) {
-            dims[n][0] = B; dims[n][1] = layer[nl - 1].in; dims[n][2] = layer[nl - 1].out; n++;
+        if (!strcmp(op, "fused_forward_head")) { /* the last hidden layer with the last layer */
+            dims[n][0] = B; dims[n][1] = layer[nl - 2].in; dims[n][2] = layer[nl - 2].out; dims[n][3] = d->classes; n++;
         } else if (!strcmp(op, "softmax_xent")) {
             dims[n][0] = B; dims[n][1] = d->classes; n++;
         } else if (!strcmp(op, "adam") || !strcmp(op, "relu_backward")) {
@@ -377,9 +377,13 @@ static clfit_status check_candidate(clfit_cl *cl, const clfit_model_desc *d, int
             dims[n][0] = B + 5; dims[n][1] = d->input; dims[n][2] = B; n++;
         } else {
             for (int l = 0; l < nl; l++) {
-                if (is_own && l == nl - 1) break; /* the last layer is fused_head's */
+                if (is_own && l == nl - 1) break; /* the last layer is fused_forward_head's */
                 if (!strcmp(op, "fused_backward_data") && l == 0) continue;
-                dims[n][0] = B; dims[n][1] = layer[l].in; dims[n][2] = layer[l].out; n++;
+                if (!strcmp(op, "fused_forward") && l == nl - 2) continue; /* fused_forward_head's */
+                dims[n][0] = B; dims[n][1] = layer[l].in; dims[n][2] = layer[l].out;
+                /* the launch for layer 0 also updates the last layer */
+                dims[n][3] = !strcmp(op, "fused_grad_adam") && l == 0 ? d->classes : 0;
+                n++;
             }
         }
         n += clfit_verify_sizes(op, 1, dims + n, 24 - n);

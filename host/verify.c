@@ -28,7 +28,7 @@
 
 const char *const clfit_verify_ops[] = {
     "gather", "dense_bias_act", "dense_bias_grad", "dense_forward", "dense_backward",
-    "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_head",
+    "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_forward_head",
     "fused_backward_data", "fused_grad_adam",
 };
 const int clfit_verify_nops = sizeof clfit_verify_ops / sizeof clfit_verify_ops[0];
@@ -455,98 +455,87 @@ static void v_fused_forward(vcase *c, int B, int IN, int OUT)
     }
 }
 
-static void v_fused_head(vcase *c, int B, int H, int C)
+/* The last hidden layer and the last layer (fused_forward_head), checked stage by stage,
+ * each against the reference applied to the device's own input to that stage, so that no
+ * error counts twice and no near-tie flips a decision between the two: h against x, the
+ * logits against the device's h, the row's loss, correctness and dlogits against the
+ * device's logits, dh against the device's dlogits masked by the device's h. */
+static void v_fused_forward_head(vcase *c, int B, int IN, int H, int C)
 {
-    sizes(c, "B=%d H=%d C=%d", B, H, C);
-    clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
-    size_t np, nh = (size_t)B * H, nz = (size_t)B * C;
-    int N = B + 3;
-    clfit_layer L = layer_at(H, C, &np);
-    float *h = hf(c, nh), *params = hf(c, np), *m = hf(c, np), *v = hf(c, np);
-    float *z = hf(c, nz), *dz = hf(c, nz), *dh = hf(c, nh), *g = hf(c, np);
-    float *got_z = hf(c, nz), *got_dz = hf(c, nz), *got_dh = hf(c, nh), *got_p = hf(c, np),
-          *got_m = hf(c, np), *got_v = hf(c, np);
+    size_t np0, nh = (size_t)B * H, nz = (size_t)B * C;
+    int N = B + 5;
+    clfit_layer L0 = layer_at(IN, H, &np0), L1 = {.in = H, .out = C, .w_off = np0 + 7};
+    L1.b_off = L1.w_off + (size_t)H * C + 1;
+    size_t np = L1.b_off + C + 3;
+    float *data = hf(c, (size_t)N * IN), *x = hf(c, (size_t)B * IN), *params = hf(c, np), *wt = hf(c, (size_t)H * C),
+          *h = hf(c, nh), *z = hf(c, nz), *dz = hf(c, nz), *dh = hf(c, nh), *dw = hf(c, (size_t)H * C), *db = hf(c, C),
+          *lrow = hf(c, B), *rrow = hf(c, B), *got_h = hf(c, nh), *got_z = hf(c, nz), *got_dz = hf(c, nz),
+          *got_dh = hf(c, nh), *got_l = hf(c, B), *got_r = hf(c, B);
+    int *order = hi(c, N), *got_ri = hi(c, B);
     uint8_t *labels = hb(c, N), *y = hb(c, B);
-    int *order = hi(c, N);
     if (c->st) return;
-    rnd(c, h, nh, -1, 1);
-    relu_forward_ref(h, h, (int)nh); /* a ReLU's output: about half exact zeros */
     rnd(c, params, np, -0.5f, 0.5f);
-    rnd(c, m, np, -1e-3f, 1e-3f);
-    rnd(c, v, np, 0, 1e-5f);
+    const float *W1 = params + L1.w_off, *b1 = params + L1.b_off;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < C; k++) wt[(size_t)k * H + j] = W1[(size_t)j * C + k];
     for (int i = 0; i < N; i++) labels[i] = (uint8_t)clfit_rng_below(&c->rng, C);
-    shuffled(c, order, N);
-    int start = N - B;
-    for (int b = 0; b < B; b++) y[b] = labels[order[start + b]];
-    float alpha = adam_alpha(cfg.lr, cfg.beta1, cfg.beta2, 3);
-    /* reference: logits, loss, dlogits, dh (masked), and the layer's own gradient */
-    const float *W = params + L.w_off;
-    dense_forward_ref(z, h, W, params + L.b_off, B, H, C);
-    float loss;
-    int correct;
-    softmax_xent_ref(dz, &loss, &correct, z, y, B, C);
-    dense_backward_ref(dh, g + L.w_off, g + L.b_off, dz, h, W, B, H, C);
-    relu_backward_ref(dh, dh, h, (int)nh);
-    /* bounds, each carrying the one before it */
-    double ztol = gemm_bound(h, W, params + L.b_off, B, C, H, 0, 0);
-    double dztol = (sxe_grad_tol(B, C) * B + 2 * ztol) / B; /* softmax is 1-Lipschitz per logit, x2 */
-    double wsum = 0, hmax = max_abs(h, nh);
-    for (int j = 0; j < H; j++) {
-        double s = 0;
-        for (int k = 0; k < C; k++) s += fabs(W[(size_t)j * C + k]);
-        if (s > wsum) wsum = s;
-    }
-    double dhtol = gemm_bound(dz, W, NULL, B, H, C, 0, 1) + dztol * wsum;
-    double gtol = gemm_bound(h, dz, NULL, H, C, B, 1, 0) + B * hmax * dztol + B * dztol;
-    double ltol = sxe_loss_tol(B, C, max_abs(z, nz), loss) + 2 * B * ztol;
-    /* rows whose top two logits are closer than the logits' bound may flip */
-    int ambiguous = 0;
-    for (int b = 0; b < B; b++) {
-        float top = -INFINITY, second = -INFINITY;
-        for (int k = 0; k < C; k++) {
-            float zz = z[(size_t)b * C + k];
-            if (zz > top) { second = top; top = zz; } else if (zz > second) second = zz;
+    for (int with_order = 0; with_order <= 1; with_order++) {
+        int start;
+        sizes(c, "B=%d IN=%d H=%d C=%d%s", B, IN, H, C, with_order ? " order" : "");
+        rnd(c, data, (size_t)N * IN, 0, 1);
+        memcpy(x, data, (size_t)B * IN * 4);
+        rows_through_order(c, data, order, N, B, IN, x, with_order, &start);
+        if (!with_order) for (int i = 0; i < N; i++) order[i] = i; /* the labels' order */
+        for (int b = 0; b < B; b++) y[b] = labels[order[start + b]];
+        dense_forward_ref(h, x, params + L0.w_off, params + L0.b_off, B, IN, H);
+        relu_forward_ref(h, h, (int)nh);
+        cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int)),
+               dp = dev(c, params, np * 4), dwt = dev(c, wt, (size_t)H * C * 4), dl = dev(c, labels, N),
+               dhb = dev(c, NULL, nh * 4), dzb = dev(c, NULL, nz * 4), ddz = dev(c, NULL, nz * 4),
+               ddh = dev(c, NULL, nh * 4), dlr = dev(c, NULL, (size_t)B * 4), drr = dev(c, NULL, (size_t)B * 4);
+        if (c->st) return;
+        for (int train = 0; train <= 1; train++) {
+            clfit_head_io io = {.layer = &L1, .wt = dwt, .logits = dzb, .dlogits = train ? ddz : NULL, .dh = ddh,
+                                .loss_row = dlr, .right_row = drr, .labels = dl, .order = dord, .start = start};
+            run(c, fused_forward_head_cl(c->cl, dhb, dd, with_order ? dord : NULL, start, dp, &L0, B, &io));
+            get(c, dhb, got_h, nh * 4);
+            get(c, dzb, got_z, nz * 4);
+            get(c, dlr, got_l, (size_t)B * 4);
+            get(c, drr, got_ri, (size_t)B * 4);
+            if (c->st) return;
+            cmp(c, train ? "h" : "h (eval)", got_h, h, nh,
+                gemm_bound(x, params + L0.w_off, params + L0.b_off, B, H, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
+            /* the logits from the device's h */
+            dense_forward_ref(z, got_h, W1, b1, B, H, C);
+            cmp(c, train ? "logits" : "logits (eval)", got_z, z, nz, gemm_bound(got_h, W1, b1, B, C, H, 0, 0), 0,
+                "2 gamma_K sum|a||b|");
+            /* each row's loss and correctness from the device's logits */
+            double ltol = 0;
+            for (int b = 0; b < B; b++) {
+                float l;
+                int right;
+                softmax_xent_ref(NULL, &l, &right, got_z + (size_t)b * C, y + b, 1, C);
+                lrow[b] = l;
+                rrow[b] = (float)right;
+                got_r[b] = (float)got_ri[b];
+                double t = sxe_loss_tol(1, C, max_abs(got_z + (size_t)b * C, C), l);
+                if (t > ltol) ltol = t;
+            }
+            cmp(c, train ? "row loss" : "row loss (eval)", got_l, lrow, B, ltol, 0, "exp/log 3 ulp");
+            cmp(c, train ? "row right" : "row right (eval)", got_r, rrow, B, 0, 0, "exact: the same argmax");
+            if (!train) continue;
+            float loss;
+            int correct;
+            softmax_xent_ref(dz, &loss, &correct, got_z, y, B, C);
+            get(c, ddz, got_dz, nz * 4);
+            get(c, ddh, got_dh, nh * 4);
+            if (c->st) return;
+            cmp(c, "dlogits", got_dz, dz, nz, sxe_grad_tol(B, C), 0, "(C+8) u / B");
+            /* dh from the device's dlogits, masked by the device's h */
+            dense_backward_ref(dh, dw, db, got_dz, got_h, W1, B, H, C);
+            relu_backward_ref(dh, dh, got_h, (int)nh);
+            cmp(c, "dh", got_dh, dh, nh, gemm_bound(got_dz, W1, NULL, B, H, C, 0, 1), 0, "2 gamma_K sum|a||b|");
         }
-        ambiguous += top - second <= 2 * ztol;
-    }
-    cl_mem dh_in = dev(c, h, nh * 4), dp = dev(c, params, np * 4), dm = dev(c, m, np * 4),
-           dv = dev(c, v, np * 4), dwt = dev(c, NULL, (size_t)H * C * 4), dl = dev(c, labels, N),
-           dord = dev(c, order, N * sizeof(int)), dzb = dev(c, NULL, nz * 4), ddz = dev(c, NULL, nz * 4),
-           ddh = dev(c, NULL, nh * 4), dloss = dev(c, (float[2]){0, 0}, 8), dcor = dev(c, (int[1]){0}, 4);
-    if (c->st) return;
-    for (int train = 0; train <= 1; train++) {
-        /* evaluation first (no gradient, no update), then a training call */
-        run(c, clfit_cl_zero(c->cl, dloss, 0, 8));
-        run(c, clfit_cl_zero(c->cl, dcor, 0, 4));
-        run(c, fused_head_cl(c->cl, dzb, train ? ddz : NULL, ddh, dloss, dcor, dh_in, dp, dm, dv, dwt,
-                             &L, dl, dord, start, B, alpha, &cfg));
-        float acc[2], f[2], w[2] = {loss, (float)correct};
-        int cor;
-        get(c, dloss, acc, 8);
-        get(c, dcor, &cor, 4);
-        get(c, dzb, got_z, nz * 4);
-        f[0] = (float)((double)acc[0] - acc[1]);
-        f[1] = (float)cor;
-        cmp(c, train ? "logits" : "logits (eval)", got_z, z, nz, ztol, 0, "2 gamma_K sum|a||b|");
-        cmp(c, train ? "loss sum" : "loss sum (eval)", &f[0], &w[0], 1, ltol, 0, "softmax + logits bound");
-        cmp(c, train ? "correct" : "correct (eval)", &f[1], &w[1], 1, ambiguous, 0, "rows with near-ties");
-        get(c, dp, got_p, np * 4);
-        if (!train) {
-            cmp(c, "params kept (eval)", got_p, params, np, 0, 0, "exact");
-            continue;
-        }
-        get(c, ddz, got_dz, nz * 4);
-        get(c, ddh, got_dh, nh * 4);
-        get(c, dm, got_m, np * 4);
-        get(c, dv, got_v, np * 4);
-        cmp(c, "dlogits", got_dz, dz, nz, dztol, 0, "softmax + logits bound");
-        cmp(c, "dh", got_dh, dh, nh, dhtol, 0, "gemm + dlogits bound");
-        size_t nw = (size_t)H * C;
-        check_fused_adam(c, "W", params + L.w_off, m + L.w_off, v + L.w_off, g + L.w_off, gtol, nw,
-                         got_p + L.w_off, got_m + L.w_off, got_v + L.w_off, alpha, &cfg);
-        check_fused_adam(c, "b", params + L.b_off, m + L.b_off, v + L.b_off, g + L.b_off,
-                         B * 2 * U * max_abs(dz, nz) * B + B * dztol, C, got_p + L.b_off,
-                         got_m + L.b_off, got_v + L.b_off, alpha, &cfg);
     }
 }
 
@@ -573,12 +562,72 @@ static void v_fused_backward_data(vcase *c, int B, int IN, int OUT)
         "2 gamma_K sum|a||b|");
 }
 
-static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT)
+/* The last layer's update in the same launch as layer L's gradient (fused_grad_adam with a
+ * head): W1 (OUT,C), b1 from h (B,OUT) and dlogits (B,C), wt rewritten with the new W1,
+ * and the rows' losses added to the accumulators. */
+static void check_head_update(vcase *c, int B, int H, int C, const clfit_layer *L, cl_mem dp, cl_mem dd,
+                              cl_mem dord, int start, cl_mem ddo, float *params, float *m, float *v, size_t np,
+                              float alpha, const clfit_adam_cfg *cfg)
+{
+    clfit_layer L1 = {.in = H, .out = C, .w_off = L->b_off + L->out + 11};
+    L1.b_off = L1.w_off + (size_t)H * C + 2;
+    if (L1.b_off + C > np) { c->st = clfit_fail(CLFIT_ERR_ARG, "verify: no room for the head"); return; }
+    size_t nhc = (size_t)H * C;
+    float *h = hf(c, (size_t)B * H), *dz = hf(c, (size_t)B * C), *lrow = hf(c, B), *g = hf(c, nhc + C),
+          *got_p = hf(c, np), *got_m = hf(c, np), *got_v = hf(c, np), *got_wt = hf(c, nhc), *want_wt = hf(c, nhc);
+    int *rrow = hi(c, B);
+    if (c->st) return;
+    rnd(c, h, (size_t)B * H, -1, 1);
+    relu_forward_ref(h, h, B * H);
+    rnd(c, dz, (size_t)B * C, -0.1f, 0.1f);
+    rnd(c, lrow, B, 0, 3);
+    int correct = 0;
+    for (int b = 0; b < B; b++) correct += rrow[b] = (int)clfit_rng_below(&c->rng, 2);
+    dense_backward_ref(NULL, g, g + nhc, dz, h, params + L1.w_off, B, H, C);
+    cl_mem dp2 = dev(c, params, np * 4), dm2 = dev(c, m, np * 4), dv2 = dev(c, v, np * 4),
+           dwt = dev(c, NULL, nhc * 4), dh = dev(c, h, (size_t)B * H * 4), ddz = dev(c, dz, (size_t)B * C * 4),
+           dlr = dev(c, lrow, (size_t)B * 4), drr = dev(c, rrow, (size_t)B * 4),
+           dla = dev(c, (float[2]){1.5f, 0}, 8), dca = dev(c, (int[1]){3}, 4);
+    if (c->st) return;
+    clfit_head_update head = {.layer = &L1, .wt = dwt, .h = dh, .dlogits = ddz, .loss_row = dlr, .right_row = drr,
+                              .loss_acc = dla, .correct_acc = dca};
+    run(c, fused_grad_adam_cl(c->cl, dp2, dm2, dv2, dd, dord, start, ddo, L, B, alpha, cfg, &head));
+    get(c, dp2, got_p, np * 4);
+    get(c, dm2, got_m, np * 4);
+    get(c, dv2, got_v, np * 4);
+    get(c, dwt, got_wt, nhc * 4);
+    float acc[2];
+    int cor;
+    get(c, dla, acc, 8);
+    get(c, dca, &cor, 4);
+    if (c->st) return;
+    check_fused_adam(c, "W1", params + L1.w_off, m + L1.w_off, v + L1.w_off, g, gemm_bound(h, dz, NULL, H, C, B, 1, 0),
+                     nhc, got_p + L1.w_off, got_m + L1.w_off, got_v + L1.w_off, alpha, cfg);
+    check_fused_adam(c, "b1", params + L1.b_off, m + L1.b_off, v + L1.b_off, g + nhc,
+                     2 * gamma_k(B) * B * max_abs(dz, (size_t)B * C), C, got_p + L1.b_off, got_m + L1.b_off,
+                     got_v + L1.b_off, alpha, cfg);
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < C; k++) want_wt[(size_t)k * H + j] = got_p[L1.w_off + (size_t)j * C + k];
+    cmp(c, "wt", got_wt, want_wt, nhc, 0, 0, "exact: the new W1, transposed");
+    double sum = 0, asum = 0;
+    for (int b = 0; b < B; b++) { sum += lrow[b]; asum += fabs(lrow[b]); }
+    float f[2] = {(float)((double)acc[0] - acc[1]), (float)cor}, w[2] = {(float)(1.5 + sum), (float)(3 + correct)};
+    cmp(c, "loss sum", &f[0], &w[0], 1, (B + 2) * 2 * U * (asum + 1.5), 0, "a sum of B floats");
+    cmp(c, "correct", &f[1], &w[1], 1, 0, 0, "exact");
+    /* the layer's own update is as without the head (dp: that run's result) */
+    float *again = hf(c, np);
+    get(c, dp, again, np * 4);
+    if (c->st) return;
+    cmp(c, "W with head", got_p + L->w_off, again + L->w_off, (size_t)L->in * L->out, 0, 0, "exact: the same code");
+}
+
+static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT, int C)
 {
     clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
-    size_t np, nout = (size_t)B * OUT;
+    size_t np0, nout = (size_t)B * OUT;
     int N = B + 5;
-    clfit_layer L = layer_at(IN, OUT, &np);
+    clfit_layer L = layer_at(IN, OUT, &np0);
+    size_t np = np0 + 16 + (size_t)OUT * C + C; /* room for a head after the layer */
     float *data = hf(c, (size_t)N * IN), *x = hf(c, (size_t)B * IN), *dout = hf(c, nout),
           *params = hf(c, np), *m = hf(c, np), *v = hf(c, np), *g = hf(c, np), *got_p = hf(c, np),
           *got_m = hf(c, np), *got_v = hf(c, np);
@@ -601,7 +650,7 @@ static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT)
                dv = dev(c, v, np * 4);
         if (c->st) return;
         run(c, fused_grad_adam_cl(c->cl, dp, dm, dv, dd, with_order ? dord : NULL, start, ddo, &L, B,
-                                  alpha, &cfg));
+                                  alpha, &cfg, NULL));
         get(c, dp, got_p, np * 4);
         get(c, dm, got_m, np * 4);
         get(c, dv, got_v, np * 4);
@@ -615,10 +664,15 @@ static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT)
         float edges[4] = {got_p[0], got_p[L.w_off - 1], got_p[L.b_off - 1], got_p[np - 1]};
         float want_e[4] = {params[0], params[L.w_off - 1], params[L.b_off - 1], params[np - 1]};
         cmp(c, "untouched", edges, want_e, 4, 0, 0, "exact");
+        if (C > 0) {
+            sizes(c, "B=%d IN=%d OUT=%d C=%d%s", B, IN, OUT, C, with_order ? " order" : "");
+            check_head_update(c, B, OUT, C, &L, dp, dd, with_order ? dord : NULL, start, ddo, params, m, v, np,
+                              alpha, &cfg);
+        }
     }
 }
 
-clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[3], uint64_t seed,
+clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint64_t seed,
                               clfit_verify_report report, void *user)
 {
     vcase c = {.cl = cl, .op = op, .report = report, .user = user};
@@ -632,35 +686,36 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[3], uint
     else if (!strcmp(op, "softmax_xent")) v_softmax_xent(&c, d[0], d[1]);
     else if (!strcmp(op, "adam")) v_adam(&c, d[0]);
     else if (!strcmp(op, "fused_forward")) v_fused_forward(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "fused_head")) v_fused_head(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "fused_forward_head")) v_fused_forward_head(&c, d[0], d[1], d[2], d[3]);
     else if (!strcmp(op, "fused_backward_data")) v_fused_backward_data(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2]);
+    else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2], d[3]);
     else return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
     clfit_status st = finish(&c);
     if (!st) st = clfit_cl_finish(cl);
     return st;
 }
 
-int clfit_verify_sizes(const char *op, int small, int dims[][3], int max)
+int clfit_verify_sizes(const char *op, int small, int dims[][4], int max)
 {
-    /* batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000 */
-    static const int layers[][3] = {{1, 784, 128}, {7, 33, 10}, {32, 784, 128}, {93, 1000, 33},
-                                    {32, 128, 10}, {7, 1, 1}, {93, 10, 1000}, {1, 128, 10}};
-    static const int layers_small[][3] = {{1, 7, 3}, {7, 33, 10}, {3, 1, 5}};
-    static const int gather[][3] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
-    static const int gather_small[][3] = {{20, 33, 7}, {5, 1, 1}};
-    static const int head[][3] = {{32, 128, 10}, {1, 128, 10}, {7, 33, 10}, {93, 1000, 33}, {93, 7, 2},
-                                  {1000, 128, 10}};
-    static const int head_small[][3] = {{7, 33, 10}, {1, 5, 2}, {3, 16, 3}};
-    static const int vec[][3] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
-    static const int vec_small[][3] = {{1}, {7}, {93}};
-    static const int sxe[][3] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
-    static const int sxe_small[][3] = {{1, 2}, {7, 10}, {93, 10}};
-    const int (*src)[3];
+    /* batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000; for fused_grad_adam the 4th
+     * is the classes of a head updated in the same launch (0: none) */
+    static const int layers[][4] = {{1, 784, 128, 10}, {7, 33, 10, 10}, {32, 784, 128, 10}, {93, 1000, 33, 33},
+                                    {32, 128, 10, 0}, {7, 1, 1, 2}, {93, 10, 1000, 0}, {1, 128, 10, 10}};
+    static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}};
+    static const int gather[][4] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
+    static const int gather_small[][4] = {{20, 33, 7}, {5, 1, 1}};
+    static const int head[][4] = {{32, 784, 128, 10}, {1, 784, 128, 10}, {7, 33, 10, 10}, {93, 1000, 33, 33},
+                                  {93, 7, 100, 2}, {1000, 20, 128, 10}, {5, 3, 1, 1}};
+    static const int head_small[][4] = {{7, 33, 10, 10}, {1, 5, 7, 2}, {3, 16, 17, 3}};
+    static const int vec[][4] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
+    static const int vec_small[][4] = {{1}, {7}, {93}};
+    static const int sxe[][4] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
+    static const int sxe_small[][4] = {{1, 2}, {7, 10}, {93, 10}};
+    const int (*src)[4];
     int n;
 #define PICK(full, sm) (src = small ? sm : full, n = small ? (int)(sizeof sm / sizeof *sm) : (int)(sizeof full / sizeof *full))
     if (!strcmp(op, "gather")) PICK(gather, gather_small);
-    else if (!strcmp(op, "fused_head")) PICK(head, head_small);
+    else if (!strcmp(op, "fused_forward_head")) PICK(head, head_small);
     else if (!strcmp(op, "relu_backward") || !strcmp(op, "adam")) PICK(vec, vec_small);
     else if (!strcmp(op, "softmax_xent")) PICK(sxe, sxe_small);
     else PICK(layers, layers_small);

@@ -1,26 +1,33 @@
 /* fused.cl: clfit's own training step (backend "own"): dense layers computed with float
  * vectors of VW lanes and a block of rows x columns per work-item, with the small
- * operations fused into the products:
- *   fused_forward        out = act(in W + b); layer 0 reads its rows straight from the
- *                        dataset through the epoch order (no gather pass)
- *   fused_head           last layer + softmax cross-entropy + its gradient + the gradient
- *                        of the last hidden layer + the last layer's Adam update, in one
- *                        work-group
- *   fused_backward_data  the gradient of a hidden layer from the one above (deep MLPs)
+ * operations fused into the products. A step of a one-hidden-layer model is two launches:
+ *   fused_forward_head   h = relu(in W + b) for whole rows, then per row the last layer's
+ *                        logits, the softmax cross-entropy loss and its gradient dlogits,
+ *                        and dh (the gradient at the hidden layer's ReLU); layer 0 reads
+ *                        its rows straight from the dataset through the epoch order
  *   fused_grad_adam      dW = in^T dout, db = colsum(dout), and Adam applied to W and b in
- *                        registers: the gradient never goes to memory
+ *                        registers (the gradient never goes to memory); in the launch for
+ *                        layer 0 also the last layer's own update and the batch's loss
+ * and for deeper models, per extra hidden layer:
+ *   fused_forward        out = act(in W + b)
+ *   fused_backward_data  the gradient of a hidden layer from the one above
+ * In evaluation, fused_head_stats adds the rows' losses up instead of fused_grad_adam.
  * References: dense_forward_ref, relu_*_ref, softmax_xent_ref, dense_backward_ref,
  * adam_ref (host/ref.c). Launchers: host/fused.c. Test: tests/check_fused.c.
- * Needs softmax_xent.cl (softmax_xent_row, softmax_xent_accumulate) and adam.cl (adam_one)
- * earlier in the program (CMakeLists.txt lists the order).
+ * Needs softmax_xent.cl (softmax_xent_row) and adam.cl (adam_one) earlier in the program
+ * (CMakeLists.txt lists the order).
  *
- * Tunables (-D; their search spaces are listed once, in host/tune.c): VW the vector width;
+ * Tunables (-D; their search spaces are listed once, in host/params.c): VW the vector width;
  * FWGS the forward's work-group size and RB x CB its block (rows x VW-column vectors) per
  * work-item; GWGS the gradient's work-group size and RG x CG its block (weight rows x
- * VW-column vectors); SXE_WGS fused_head's one work-group. None of them changes a result:
- * every output is one sequential sum in a fixed order, each step an explicit fma, and the
- * head's sums along H use 16 partial sums combined by one fixed tree whatever VW is. So
- * any tuning gives the same bits on a device, and the tuner only chooses speed. */
+ * VW-column vectors). None of them changes a result: every output is one sequential sum in
+ * a fixed order, each step an explicit fma, and the sums along H of the last layer use 16
+ * partial sums combined by one fixed tree whatever VW is. So any tuning gives the same bits
+ * on a device, and the tuner only chooses speed.
+ *
+ * The last layer's weights W1 (H,C) are also kept transposed in wt (C,H), so that its
+ * products run along H in vectors: the host fills wt when a trainer is made, and the
+ * launch that updates W1 rewrites it. */
 #ifndef VW
 #define VW 16
 #endif
@@ -106,20 +113,13 @@ inline __global const float *input_row(__global const float *in, __global const 
 
 /* ---- forward ---- */
 
-/* out (B,OUT) = act(in (B,IN) . W (IN,OUT) + b). One work-item: rows r0 .. r0+RB-1 (loads
- * clamped to row B-1) and columns c0 .. c0+VW*CB-1. Global size:
- * ceil(B/RB) * ceil(OUT/(VW*CB)), rounded up to FWGS. order may be NULL. Each output is
- * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + b. */
-__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
-void fused_forward(__global float *out, __global const float *in, __global const int *order,
-                   int start, __global const float *params, int w_off, int b_off, int B,
-                   int IN, int OUT, int relu)
+/* Rows r0 .. r0+RB-1 (loads clamped to row B-1, stores only below B) and columns
+ * c0 .. c0+VW*CB-1 of out (B,OUT) = act(in (B,IN) . W (IN,OUT) + bias). Each output is
+ * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + bias, then the ReLU if relu. */
+inline void forward_block(__global float *out, __global const float *in, __global const int *order,
+                          int start, __global const float *W, __global const float *bias, int r0,
+                          int c0, int B, int IN, int OUT, int relu)
 {
-    int cgroups = (OUT + VW * CB - 1) / (VW * CB);
-    int gid = get_global_id(0);
-    int r0 = (gid / cgroups) * RB, c0 = (gid % cgroups) * VW * CB;
-    if (r0 >= B) return;
-    __global const float *W = params + w_off;
     __global const float *x[RB];
     floatv acc[RB][CB];
 #pragma unroll
@@ -157,29 +157,31 @@ void fused_forward(__global float *out, __global const float *in, __global const
     for (int j = 0; j < CB; j++) {
         int c = c0 + VW * j;
         if (c >= OUT) break;
-        floatv bias = loadv(params + b_off, c, OUT);
+        floatv b = loadv(bias, c, OUT);
 #pragma unroll
         for (int r = 0; r < RB; r++) {
             if (r0 + r >= B) break;
-            floatv z = acc[r][j] + bias;
+            floatv z = acc[r][j] + b;
             if (relu) z = select((floatv)0.0f, z, z > 0.0f); /* NaN -> 0, as relu_forward_ref */
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
     }
 }
 
-/* ---- the last layer: loss, gradients that need whole rows, and its update ---- */
-
-/* Adam (Keras; see adam.cl) on lanes 0 .. min(VW, n-c0)-1 of p, m, v at [c0 ..). */
-inline void adamv(__global float *p, __global float *m, __global float *v, int c0, int n,
-                  floatv g, float alpha, float beta1, float beta2, float eps)
+/* out (B,OUT) = act(in (B,IN) . W (IN,OUT) + b): a hidden layer that does not feed the
+ * last one (deep models). One work-item: forward_block at rows (gid / cgroups) * RB and
+ * columns (gid % cgroups) * VW * CB. Global size ceil(B/RB) * ceil(OUT/(VW*CB)), rounded up
+ * to FWGS. order may be NULL (then row r is in[r]). */
+__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+void fused_forward(__global float *out, __global const float *in, __global const int *order,
+                   int start, __global const float *params, int w_off, int b_off, int B,
+                   int IN, int OUT, int relu)
 {
-    floatv mi = fma((floatv)beta1, loadv(m, c0, n), (1.0f - beta1) * g);
-    floatv vi = fma((floatv)beta2, loadv(v, c0, n), (1.0f - beta2) * g * g);
-    floatv pi = loadv(p, c0, n) - alpha * mi / (sqrt(vi) + eps);
-    storev(m, c0, n, mi);
-    storev(v, c0, n, vi);
-    storev(p, c0, n, pi);
+    int cgroups = (OUT + VW * CB - 1) / (VW * CB);
+    int gid = get_global_id(0);
+    int r0 = (gid / cgroups) * RB, c0 = (gid % cgroups) * VW * CB;
+    if (r0 >= B) return;
+    forward_block(out, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, OUT, relu);
 }
 
 /* 16 / VW vectors: 16 partial sums along H, whatever VW is */
@@ -204,45 +206,39 @@ inline float dot16(__global const float *a, __global const float *b, int H)
     return sumv(part[0]);
 }
 
-/* h (B,H) is the last hidden layer's output; W (H,C), b (C) the last layer.
- *   logits (B,C) = h W + b
- *   the batch's loss sum and correct count go to the accumulators (as softmax_xent)
+/* The last hidden layer and the last layer, row by row. h (B,H) = relu(in W + b) as
+ * fused_forward computes it, but one work-item owns RB whole rows (rows gid * RB ..), going
+ * along H in VW*CB-column blocks. Then, for each of its rows b, with the last layer's
+ * W1 (H,C) read as wt (C,H) and its bias b1 at params[b1_off]:
+ *   logits[b] (C) = b1 + h[b] W1             (dot16 along H)
+ *   loss_row[b], right_row[b]: the row's softmax cross-entropy and whether its first argmax
+ *   is the label labels[lorder[lstart + b]] (fused_grad_adam or fused_head_stats add them)
  * and when want_grad:
- *   dlogits (B,C) = (softmax - onehot) / B
- *   dh (B,H) = (dlogits W^T) where h > 0, else 0  (the gradient at the ReLU's input)
- *   then, W being no longer needed, dW = h^T dlogits and db = colsum(dlogits) are applied
- *   to W and b by Adam (step size alpha).
- * Labels are read through the epoch order: labels[order[start + b]].
- * wt (C,H) is scratch: W transposed first, so that every product runs along H in vectors.
- * ONE work-group of SXE_WGS items: item t takes rows t, t+SXE_WGS, ..., then (class,
- * VW-column) pieces of dW. Needs adam.cl (adam_one) earlier in the program. */
-__kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
-void fused_head(__global float *logits, __global float *dlogits, __global float *dh,
-                __global float *loss_acc, __global int *correct_acc,
-                __global const float *h, __global float *params, __global float *m,
-                __global float *v, __global float *wt, int w_off, int b_off,
-                __global const uchar *labels, __global const int *order, int start, int B,
-                int H, int C, int want_grad, float alpha, float beta1, float beta2, float eps)
+ *   dlogits[b] (C) = (softmax - onehot) / B
+ *   dh[b] (H) = dlogits[b] W1^T where h[b] > 0, else 0 (the gradient at the ReLU's input)
+ * Global size ceil(B/RB), rounded up to FWGS. order may be NULL (then row r is in[r]). */
+__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+void fused_forward_head(__global float *h, __global const float *in, __global const int *order,
+                        int start, __global const float *params, int w_off, int b_off, int B,
+                        int IN, int H, __global const float *wt, int b1_off, int C,
+                        __global float *logits, __global float *dlogits, __global float *dh,
+                        __global float *loss_row, __global int *right_row,
+                        __global const uchar *labels, __global const int *lorder, int lstart,
+                        int want_grad)
 {
-    __local float lsum[SXE_WGS];
-    __local int lcorrect[SXE_WGS];
-    int t = get_local_id(0);
-    __global float *W = params + w_off;
-    for (int i = t; i < H * C; i += SXE_WGS) {
-        int j = i / C, c = i - j * C;
-        wt[c * H + j] = W[i];
-    }
-    barrier(CLK_GLOBAL_MEM_FENCE);
-    float my_loss = 0.0f;
-    int my_correct = 0;
-    for (int b = t; b < B; b += SXE_WGS) {
+    int r0 = get_global_id(0) * RB;
+    if (r0 >= B) return;
+    for (int c0 = 0; c0 < H; c0 += VW * CB)
+        forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, 1);
+    /* the rows just written are this work-item's own: read back in program order */
+    for (int r = 0; r < RB && r0 + r < B; r++) {
+        int b = r0 + r;
         __global const float *hb = h + (size_t)b * H;
-        for (int c = 0; c < C; c++)
-            logits[b * C + c] = params[b_off + c] + dot16(hb, wt + c * H, H);
+        for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
         int right;
-        my_loss += softmax_xent_row(logits + b * C, labels[order[start + b]], C,
-                                    want_grad ? dlogits + b * C : 0, (float)B, &right);
-        my_correct += right;
+        loss_row[b] = softmax_xent_row(logits + b * C, labels[lorder[lstart + b]], C,
+                                       want_grad ? dlogits + b * C : 0, (float)B, &right);
+        right_row[b] = right;
         if (!want_grad) continue;
         __global const float *dz = dlogits + b * C;
         for (int j0 = 0; j0 < H; j0 += VW) {
@@ -251,28 +247,6 @@ void fused_head(__global float *logits, __global float *dlogits, __global float 
             floatv hv = loadv(hb, j0, H);
             storev(dh + (size_t)b * H, j0, H, select((floatv)0.0f, s, hv > 0.0f));
         }
-    }
-    lsum[t] = my_loss;
-    lcorrect[t] = my_correct;
-    softmax_xent_accumulate(lsum, lcorrect, loss_acc, correct_acc);
-    if (!want_grad) return;
-    barrier(CLK_GLOBAL_MEM_FENCE); /* every row's dlogits and dh done: W may change now */
-    int jtiles = (H + VW - 1) / VW;
-    for (int u = t; u < C * jtiles; u += SXE_WGS) {
-        int c = u / jtiles, j0 = (u - c * jtiles) * VW;
-        floatv g = 0.0f;
-        for (int b = 0; b < B; b++) g = fma((floatv)dlogits[b * C + c], loadv(h + (size_t)b * H, j0, H), g);
-        float gl[VW];
-        VSTORE(g, gl);
-        for (int k = 0; k < VW && j0 + k < H; k++) {
-            int i = (j0 + k) * C + c;
-            adam_one(W + i, m + w_off + i, v + w_off + i, gl[k], alpha, beta1, beta2, eps);
-        }
-    }
-    for (int c = t; c < C; c += SXE_WGS) {
-        float g = 0.0f;
-        for (int b = 0; b < B; b++) g += dlogits[b * C + c];
-        adam_one(params + b_off + c, m + b_off + c, v + b_off + c, g, alpha, beta1, beta2, eps);
     }
 }
 
@@ -295,24 +269,113 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
     dinp[gid] = s;
 }
 
+/* ---- the batch's loss, and the last layer's update ---- */
+
+/* Adds the B rows' losses (in row order) and right counts to the accumulators: loss_acc[0]
+ * the running sum, loss_acc[1] its Kahan compensation, correct_acc[0] the count. One
+ * work-item, a fixed order: bit-reproducible. */
+inline void add_stats(__global const float *loss_row, __global const int *right_row, int B,
+                      __global float *loss_acc, __global int *correct_acc)
+{
+    float sum = 0.0f;
+    int right = 0;
+    for (int b = 0; b < B; b++) {
+        sum += loss_row[b];
+        right += right_row[b];
+    }
+    float y = sum - loss_acc[1];
+    float t = loss_acc[0] + y;
+    loss_acc[1] = (t - loss_acc[0]) - y;
+    loss_acc[0] = t;
+    correct_acc[0] += right;
+}
+
+/* The last layer's update from h (B,H) and dlogits (B,C), by work-item t of
+ * ceil(H/VW) + 1: t < ceil(H/VW) applies Adam to rows j0 = t*VW .. j0+VW-1 of W1 (dW1[j][c]
+ * = sum over b of dlogits[b][c] h[b][j], fma in row order, VW rows at once) and copies them
+ * into wt's columns j0 ..; the last applies Adam to b1 (db1[c] = sum over b of
+ * dlogits[b][c]) and adds the batch's loss. */
+inline void head_update(int t, __global float *params, __global float *m, __global float *v,
+                        __global float *wt, int w1_off, int b1_off, int H, int C, int B,
+                        __global const float *h, __global const float *dlogits,
+                        __global const float *loss_row, __global const int *right_row,
+                        __global float *loss_acc, __global int *correct_acc, float alpha,
+                        float beta1, float beta2, float eps)
+{
+    int jtiles = (H + VW - 1) / VW;
+    if (t < jtiles) {
+        int j0 = t * VW;
+        for (int c = 0; c < C; c++) {
+            floatv g = 0.0f;
+            for (int b = 0; b < B; b++) g = fma((floatv)dlogits[b * C + c], loadv(h + (size_t)b * H, j0, H), g);
+            float gl[VW];
+            VSTORE(g, gl);
+            for (int k = 0; k < VW && j0 + k < H; k++) {
+                int i = w1_off + (j0 + k) * C + c;
+                adam_one(params + i, m + i, v + i, gl[k], alpha, beta1, beta2, eps);
+                wt[c * H + j0 + k] = params[i];
+            }
+        }
+    } else if (t == jtiles) {
+        for (int c = 0; c < C; c++) {
+            float g = 0.0f;
+            for (int b = 0; b < B; b++) g += dlogits[b * C + c];
+            int i = b1_off + c;
+            adam_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps);
+        }
+        add_stats(loss_row, right_row, B, loss_acc, correct_acc);
+    }
+}
+
+/* Evaluation's end of a batch: the rows' losses added up (add_stats). One work-item. */
+__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+void fused_head_stats(__global const float *loss_row, __global const int *right_row, int B,
+                      __global float *loss_acc, __global int *correct_acc)
+{
+    if (get_global_id(0) == 0) add_stats(loss_row, right_row, B, loss_acc, correct_acc);
+}
+
 /* ---- weight gradients with Adam applied in place ---- */
+
+/* Adam (Keras; see adam.cl) on lanes 0 .. min(VW, n-c0)-1 of p, m, v at [c0 ..). */
+inline void adamv(__global float *p, __global float *m, __global float *v, int c0, int n,
+                  floatv g, float alpha, float beta1, float beta2, float eps)
+{
+    floatv mi = fma((floatv)beta1, loadv(m, c0, n), (1.0f - beta1) * g);
+    floatv vi = fma((floatv)beta2, loadv(v, c0, n), (1.0f - beta2) * g * g);
+    floatv pi = loadv(p, c0, n) - alpha * mi / (sqrt(vi) + eps);
+    storev(m, c0, n, mi);
+    storev(v, c0, n, vi);
+    storev(p, c0, n, pi);
+}
 
 /* dW (IN,OUT) = in^T (IN,B) . dout (B,OUT), then Adam on those weights. One work-item:
  * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1. The work-items of the extra last
  * row-tile compute db = column sums of dout instead and update the bias. in's rows go
- * through order when it is not NULL. Global size:
- * (ceil(IN/RG) + 1) * ceil(OUT/(VW*CG)), rounded up to GWGS. Each dW is
- * fma(x_b, dout_b, acc) for b = 0 .. B-1 in order; each db a plain sum in that order. */
+ * through order when it is not NULL. Each dW is fma(x_b, dout_b, acc) for b = 0 .. B-1 in
+ * order; each db a plain sum in that order. With head, ceil(H/VW) + 1 more work-items
+ * after those do head_update for the last layer (its weights at w1_off, bias at b1_off).
+ * Global size: (ceil(IN/RG) + 1) * ceil(OUT/(VW*CG)) (+ ceil(H/VW) + 1 with head), rounded
+ * up to GWGS. */
 __kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
 void fused_grad_adam(__global float *params, __global float *m, __global float *v,
                      __global const float *in, __global const int *order, int start,
                      __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
-                     float alpha, float beta1, float beta2, float eps)
+                     float alpha, float beta1, float beta2, float eps, int head,
+                     __global float *wt, int w1_off, int b1_off, int H, int C,
+                     __global const float *h, __global const float *dlogits,
+                     __global const float *loss_row, __global const int *right_row,
+                     __global float *loss_acc, __global int *correct_acc)
 {
     int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
     int gid = get_global_id(0);
     int rt = gid / ctiles, c0 = (gid % ctiles) * VW * CG;
-    if (rt > rtiles) return;
+    if (rt > rtiles) {
+        if (head)
+            head_update(gid - (rtiles + 1) * ctiles, params, m, v, wt, w1_off, b1_off, H, C, B, h, dlogits,
+                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps);
+        return;
+    }
     if (rt == rtiles) { /* the bias */
         for (int j = 0; j < CG; j++) {
             int c = c0 + VW * j;

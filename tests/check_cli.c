@@ -209,7 +209,7 @@ START_TEST(test_verify_and_profile)
     snprintf(path, sizeof path, "%s/p.csv", test_dir);
     slurp(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "kernel,calls,total_ms,mean_us,min_us,max_us,share,gflops,gbs\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "\"fused_head\","));
+    ck_assert_ptr_nonnull(strstr(buf, "\"fused_forward_head\","));
     snprintf(path, sizeof path, "%s/t.json", test_dir);
     slurp(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "{\"traceEvents\":["));

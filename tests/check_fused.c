@@ -8,7 +8,7 @@ int main(void)
 {
     static const verify_case cases[] = {
         {"forward", "fused_forward", NULL},
-        {"head", "fused_head", NULL},
+        {"forward_head", "fused_forward_head", NULL},
         {"backward_data", "fused_backward_data", NULL},
         {"grad_adam", "fused_grad_adam", NULL},
     };

@@ -145,7 +145,7 @@ static void assert_row(const clfit_verify_row *r, void *user)
 
 void verify_op(const char *op)
 {
-    int dims[16][3];
+    int dims[16][4];
     int n = clfit_verify_sizes(op, test_small(), dims, 16);
     ck_assert_int_gt(n, 0);
     for (int i = 0; i < n; i++)

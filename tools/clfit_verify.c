@@ -25,7 +25,7 @@ static void print_row(const clfit_verify_row *r)
     else if (r->rtol == 0) snprintf(tol, sizeof tol, "abs %.2g", r->atol);
     else if (r->atol == 0) snprintf(tol, sizeof tol, "rel %.2g", r->rtol);
     else snprintf(tol, sizeof tol, "%.2g+%.2g rel", r->atol, r->rtol);
-    printf("%-20s %-26s %-18s %10.3g %10.3g  %-14s %s\n", r->op, r->sizes, r->what, r->max_abs,
+    printf("%-20s %-32s %-18s %10.3g %10.3g  %-14s %s\n", r->op, r->sizes, r->what, r->max_abs,
            r->max_rel, tol, r->pass ? "pass" : "FAIL");
 }
 
@@ -53,7 +53,7 @@ static void verify_help(void)
            "The kernels are built with the parameters tuned for the model and batch that\n"
            "--hidden and --batch name (default: the tutorial's, 784-128-10 at batch 32),\n"
            "else the device class's defaults; $CLFIT_TUNE overrides them.\n"
-           "  --op NAME   only this operation (gather, dense_forward, fused_head, ...)\n"
+           "  --op NAME   only this operation (gather, dense_forward, fused_grad_adam, ...)\n"
            "  --small     small sizes only\n"
            "  --seed N    repeat a run's inputs (the seed is printed)\n");
 }
@@ -104,11 +104,11 @@ int cmd_verify(int argc, char **argv)
     char params[256];
     printf("verify on %s (%s), seed %ld\nkernels built with %s\n\n", cl->info.name, cl->info.platform_name, seed,
            clfit_params_format_all(&cl->p, params, sizeof params));
-    printf("%-20s %-26s %-18s %10s %10s  %-14s %s\n", "operation", "sizes", "output", "max abs",
+    printf("%-20s %-32s %-18s %10s %10s  %-14s %s\n", "operation", "sizes", "output", "max abs",
            "max rel", "tolerance", "result");
     for (int i = 0; i < clfit_verify_nops; i++) {
         if (only && strcmp(only, clfit_verify_ops[i])) continue;
-        int dims[16][3];
+        int dims[16][4];
         int n = clfit_verify_sizes(clfit_verify_ops[i], small, dims, 16);
         for (int k = 0; k < n; k++) {
             ui.case_rows = ui.case_failed = 0;

@@ -30,7 +30,8 @@ enum {
     CLFIT_K_SOFTMAX_XENT,
     CLFIT_K_ADAM_UPDATE,
     CLFIT_K_FUSED_FORWARD,
-    CLFIT_K_FUSED_HEAD,
+    CLFIT_K_FUSED_FORWARD_HEAD,
+    CLFIT_K_FUSED_HEAD_STATS,
     CLFIT_K_FUSED_BACKWARD_DATA,
     CLFIT_K_FUSED_GRAD_ADAM,
     CLFIT_K_PEAK_FMA4,
@@ -198,25 +199,54 @@ clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad
  * from the dataset), else inp[b]. */
 clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
                               cl_mem params, const clfit_layer *L, int B, int relu);
-/* Last layer L (H -> C) on h (B,H): logits (B,C); loss and correct count added to the
- * accumulators; unless dlogits is NULL (evaluation): dlogits (B,C), dh (B,H) the gradient
- * at the input of the ReLU that produced h, and then layer L's own gradient applied by
- * Adam (step size alpha) to params, m and v. Labels are labels[order[start+b]]. wt is
- * scratch of H*C floats. */
-clfit_status fused_head_cl(clfit_cl *cl, cl_mem logits, cl_mem dlogits, cl_mem dh,
-                           cl_mem loss_acc, cl_mem correct_acc, cl_mem h, cl_mem params,
-                           cl_mem m, cl_mem v, cl_mem wt, const clfit_layer *L, cl_mem labels,
-                           cl_mem order, int start, int B, float alpha,
-                           const clfit_adam_cfg *cfg);
+
+/* The last layer's inputs and outputs, per row, for fused_forward_head_cl. */
+typedef struct {
+    const clfit_layer *layer;       /* the last layer (H -> C) */
+    cl_mem wt;                      /* its weights transposed, (C,H) floats */
+    cl_mem logits;                  /* (B,C) */
+    cl_mem dlogits;                 /* (B,C), or NULL in evaluation (no gradients) */
+    cl_mem dh;                      /* (B,H): the gradient at the hidden layer's ReLU input */
+    cl_mem loss_row, right_row;     /* (B) floats, (B) ints: each row's loss and correctness */
+    cl_mem labels, order;           /* row b's label: labels[order[start + b]] */
+    int start;
+} clfit_head_io;
+
+/* The last hidden layer L (inp (B,L->in) -> h (B,L->out), ReLU; rows through order as in
+ * fused_forward_cl) and then, row by row, the last layer: logits, each row's softmax
+ * cross-entropy and correctness, and unless io->dlogits is NULL the gradients dlogits and
+ * dh (dense_forward_ref, relu_forward_ref, softmax_xent_ref, dense_backward_ref,
+ * relu_backward_ref). Reads the last layer's weights from io->wt. */
+clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
+                                   cl_mem params, const clfit_layer *L, int B,
+                                   const clfit_head_io *io);
+
+/* Adds the B rows' losses (in row order) and right counts to the accumulators (loss_acc:
+ * 2 floats, sum and Kahan compensation; correct_acc: 1 int), as fused_grad_adam_cl does
+ * with a head; for evaluation. */
+clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row, int B,
+                                 cl_mem loss_acc, cl_mem correct_acc);
+
 /* dinp (B,L->in) = (dout (B,L->out) . W^T) where inp > 0, else 0. */
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
                                     cl_mem params, const clfit_layer *L, int B);
+
+/* What fused_grad_adam_cl does besides layer L when head is not NULL: the last layer's own
+ * update from h and dlogits (dense_backward_ref + adam_ref; wt rewritten with the new
+ * weights) and the batch's loss added to the accumulators. */
+typedef struct {
+    const clfit_layer *layer;       /* the last layer (H -> C) */
+    cl_mem wt, h, dlogits, loss_row, right_row, loss_acc, correct_acc;
+} clfit_head_update;
+
 /* The gradient of layer L's W and b from inp (B,in) and dout (B,out), applied at once by
  * Adam with step size alpha to params, m and v (dense_backward_ref + adam_ref). inp's rows
- * go through order as in fused_forward_cl. */
+ * go through order as in fused_forward_cl. With head, in the same launch, the last layer's
+ * update and the batch's loss (see clfit_head_update). */
 clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
-                                int B, float alpha, const clfit_adam_cfg *cfg);
+                                int B, float alpha, const clfit_adam_cfg *cfg,
+                                const clfit_head_update *head);
 
 /* ---- the device's arithmetic peak (kernels/peak.cl) ---- */
 

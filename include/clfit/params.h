@@ -23,13 +23,13 @@ extern const char *const clfit_gemm_names[2]; /* "clblast", "own" */
 typedef enum {
     CLFIT_P_BACKEND,    /* clfit_gemm: which backend runs the step */
     CLFIT_P_VW,         /* fused kernels: float vector width */
-    CLFIT_P_FWGS,       /* fused_forward, fused_backward_data: work-group size */
-    CLFIT_P_RB,         /* fused_forward: rows per work-item */
-    CLFIT_P_CB,         /* fused_forward: VW-column vectors per work-item */
+    CLFIT_P_FWGS,       /* fused_forward(_head), fused_backward_data: work-group size */
+    CLFIT_P_RB,         /* fused_forward(_head): rows per work-item */
+    CLFIT_P_CB,         /* fused_forward(_head): VW-column vectors per block */
     CLFIT_P_GWGS,       /* fused_grad_adam: work-group size */
     CLFIT_P_RG,         /* fused_grad_adam: weight rows per work-item */
     CLFIT_P_CG,         /* fused_grad_adam: VW-column vectors per work-item */
-    CLFIT_P_SXE_WGS,    /* fused_head, softmax_xent: the one work-group's size (power of 2) */
+    CLFIT_P_SXE_WGS,    /* softmax_xent: its one work-group's size (power of 2) */
     CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
     CLFIT_P_COUNT
 } clfit_param_id;

@@ -25,20 +25,23 @@ typedef void (*clfit_verify_report)(const clfit_verify_row *row, void *user);
 
 /* The operations, in the order clfit verify runs them:
  * gather, dense_bias_act, dense_bias_grad, dense_forward, dense_backward, relu_backward,
- * softmax_xent, adam, fused_forward, fused_head, fused_backward_data, fused_grad_adam. */
+ * softmax_xent, adam, fused_forward, fused_forward_head, fused_backward_data,
+ * fused_grad_adam. */
 extern const char *const clfit_verify_ops[];
 extern const int clfit_verify_nops;
 
 /* Runs op once at dims (see clfit_verify_sizes for their meaning) with inputs drawn from
  * seed, and reports one row per output compared. Returns a status only when the run
  * itself fails (an OpenCL error); a wrong result is a row with pass == 0. */
-clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int dims[3], uint64_t seed,
+clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int dims[4], uint64_t seed,
                               clfit_verify_report report, void *user);
 
 /* The sizes clfit verify and the suites use for op, up to max of them, into dims; small
  * selects a few small ones (for Oclgrind). Returns how many. dims are (N, D, B) for
- * gather; (B, IN, OUT) for the dense and fused layers (IN unused by dense_bias_*;
- * (B, H, C) for fused_head); (n) for relu_backward and adam; (B, C) for softmax_xent. */
-int clfit_verify_sizes(const char *op, int small, int dims[][3], int max);
+ * gather; (B, IN, OUT) for the dense and fused layers (IN unused by dense_bias_*), and
+ * for fused_grad_adam a 4th, C: the classes of a last layer (OUT -> C) updated in the same
+ * launch, 0 for none; (B, IN, H, C) for fused_forward_head; (n) for relu_backward and
+ * adam; (B, C) for softmax_xent. */
+int clfit_verify_sizes(const char *op, int small, int dims[][4], int max);
 
 #endif
