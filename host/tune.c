@@ -550,7 +550,9 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
             p.v[c.a] = clfit_tunables[c.a].values[ia];
             if (c.b >= 0) p.v[c.b] = clfit_tunables[c.b].values[ib];
             if (!fits_device(s->cl, c.a, p.v[c.a]) || (c.b >= 0 && !fits_device(s->cl, c.b, p.v[c.b]))) continue;
-            if (now() - s->t0 > budget) { *out_of_time = 1; return CLFIT_OK; }
+            /* no candidate starts that would likely end past the budget */
+            double per = s->nseen ? (now() - s->t0) / s->nseen : 0;
+            if (now() - s->t0 + per > budget) { *out_of_time = 1; return CLFIT_OK; }
             clfit_params before = s->best;
             double us;
             clfit_status st = try_params(s, name, &p, &us);
@@ -589,6 +591,9 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
             coord c = cpu ? (k < NORDER ? search_order[k] : (coord){CLFIT_P_BACKEND, -1})
                           : (k == 0 ? (coord){CLFIT_P_BACKEND, -1} : search_order[k - 1]);
             if (c.a == CLFIT_P_BACKEND && d->nhidden < 1) continue;
+            /* a short tune on a CPU keeps the backend: compiling CLBlast's kernels alone
+             * can take longer than its whole budget, and its step has always lost there */
+            if (c.a == CLFIT_P_BACKEND && cpu && o && o->quick) continue;
             if (!clfit_param_matters(c.a, s.best.v[CLFIT_P_BACKEND])) continue;
             st = search_coord(&s, c, o && o->quick, budget, &improved, &out_of_time);
         }

@@ -73,13 +73,16 @@ typedef struct {
 /* Searches the tunables for model d at batch on cl, starting from the device class's
  * defaults: coordinate descent (each tunable in turn over its search space, the pairs that
  * shape one register block jointly, keeping a change that is faster by more than 2%),
- * repeated while something improves and the budget lasts. Each candidate is built, checked against the CPU reference on this device
- * (clfit_verify_run of every operation the step uses, at the step's shapes and at an
- * awkward small one), and only then timed (whole steps on random data, best of five
- * runs); one that seems faster than the best so far is timed twice more, alternating
- * with the best, before it replaces it (these machines drift). A quick search (o->quick) tries each coordinate's neighbouring values only. The
- * result is in *result (kind, date and times filled in); cl is left built with it.
- * Fails only when the class defaults themselves fail (then nothing is tuned). */
+ * repeated while something improves and the budget lasts (no candidate starts that would
+ * likely end past it). Each candidate is built, checked against the CPU reference on this
+ * device (clfit_verify_run of every operation the step uses, at the step's shapes and at
+ * awkward small ones), and only then timed (whole steps on random data read through a
+ * shuffled order, best of five runs); one that seems faster than the best so far is timed
+ * twice more, alternating with the best, before it replaces it (these machines drift). A
+ * quick search (o->quick) tries each coordinate's neighbouring values only, and on a CPU
+ * keeps the backend. The result is in *result (kind, date and times filled in); cl is left
+ * built with it. Fails only when the class defaults themselves fail (then nothing is
+ * tuned). */
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
                         const clfit_tune_opts *o, clfit_tune_entry *result);
 
