@@ -86,6 +86,19 @@ int cli_parse_list(const char *opt, const char *s, int *out, int max)
     return n;
 }
 
+int cli_parse_hidden(const char *s, int *hidden, int *n)
+{
+    int k = cli_parse_list("--hidden", s, hidden, CLFIT_MAX_LAYERS - 1);
+    if (k < 0) return 0;
+    for (int i = 0; i < k; i++)
+        if (hidden[i] < 1 || hidden[i] > 65536) {
+            cli_usage_error("--hidden: widths must be in 1..65536, got %d", hidden[i]);
+            return 0;
+        }
+    *n = k;
+    return 1;
+}
+
 const char *cli_class_name(int c, int classes, char *buf, size_t size)
 {
     if (classes == CLFIT_FASHION_CLASSES) return clfit_fashion_classes[c];

@@ -68,11 +68,7 @@ int cmd_bench(int argc, char **argv)
         switch (c) {
         case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; break;
         case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000, &epochs)) return 2; break;
-        case O_HIDDEN:
-            if ((nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1)) < 0) return 2;
-            for (int i = 0; i < nhidden; i++)
-                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
-            break;
+        case O_HIDDEN: if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2; break;
         case O_GEMM: if (!cli_parse_gemm(optarg, &gemm_choice)) return 2; break;
         case O_DEV: dev = optarg; break;
         case O_DATA: dir = optarg; break;

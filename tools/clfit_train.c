@@ -145,10 +145,7 @@ int cmd_train(int argc, char **argv)
         case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; have_batch = 1; break;
         case O_LR: if (!cli_parse_double("--lr", optarg, 1e-30, 3e38, &lr)) return 2; have_lr = 1; break;
         case O_HIDDEN:
-            nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1);
-            if (nhidden < 0) return 2;
-            for (int i = 0; i < nhidden; i++)
-                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
+            if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2;
             have_hidden = 1;
             break;
         case O_SEED: if (!cli_parse_long("--seed", optarg, 0, 2147483647L, &seed)) return 2; have_seed = 1; break;

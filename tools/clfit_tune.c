@@ -93,11 +93,7 @@ int cmd_tune(int argc, char **argv)
             for (int i = 0; i < nbatch; i++)
                 if (batches[i] < 1 || batches[i] > 65536) return cli_usage_error("--batch: sizes must be in 1..65536");
             break;
-        case O_HIDDEN:
-            if ((nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1)) < 0) return 2;
-            for (int i = 0; i < nhidden; i++)
-                if (hidden[i] < 1 || hidden[i] > 65536) return cli_usage_error("--hidden: widths must be in 1..65536");
-            break;
+        case O_HIDDEN: if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2; break;
         case O_INPUT: if (!cli_parse_long("--input", optarg, 1, 1 << 20, &input)) return 2; break;
         case O_CLASSES: if (!cli_parse_long("--classes", optarg, 2, 256, &classes)) return 2; break;
         case O_BUDGET: if (!cli_parse_double("--budget", optarg, 1, 86400, &budget)) return 2; break;

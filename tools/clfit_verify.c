@@ -79,11 +79,7 @@ int cmd_verify(int argc, char **argv)
         case 'o': only = optarg; break;
         case 'S': if (!cli_parse_long("--seed", optarg, 0, 2147483647L, &seed)) return 2; break;
         case 'b': if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; break;
-        case 'H':
-            if ((nhidden = cli_parse_list("--hidden", optarg, hidden, CLFIT_MAX_LAYERS - 1)) < 0) return 2;
-            for (int i = 0; i < nhidden; i++)
-                if (hidden[i] < 1) return cli_usage_error("--hidden: widths must be >= 1");
-            break;
+        case 'H': if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2; break;
         case 'v': cli_set_verbose(); break;
         case 'h': verify_help(); return 0;
         default: return cli_usage_error("unknown option");

@@ -23,6 +23,9 @@ int cli_fail(clfit_status st);
 int cli_parse_long(const char *opt, const char *s, long min, long max, long *out);
 int cli_parse_double(const char *opt, const char *s, double min, double max, double *out);
 int cli_parse_list(const char *opt, const char *s, int *out, int max);
+/* --hidden W[,W...]: up to CLFIT_MAX_LAYERS - 1 widths, each in 1..65536, into hidden and
+ * *n. Prints a usage error and returns 0 if bad. */
+int cli_parse_hidden(const char *s, int *hidden, int *n);
 /* Fashion-MNIST's name for a class when there are 10, else "class N". */
 const char *cli_class_name(int c, int classes, char *buf, size_t size);
 /* Loads split "train" or "test" from dir (NULL: default); prints the error, returns 1. */
