@@ -21,8 +21,8 @@ const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_GWGS] = {"GWGS", "fused_grad_adam: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
     [CLFIT_P_RG] = {"RG", "fused_grad_adam: weight rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
     [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
-    [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, 6, {8, 16, 32, 64, 128, 256}},
-    [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, 5, {16, 32, 64, 128, 256}},
+    [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
+    [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
 };
 
 const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {

@@ -122,6 +122,36 @@ START_TEST(test_kernel_dir_is_read)
 }
 END_TEST
 
+/* A device that allows smaller work-groups than the class defaults (PoCL told so by
+ * POCL_MAX_WORK_GROUP_SIZE): opening shrinks them to fit and the kernels run; asking for a
+ * larger one is a clear error naming the tunable. Checked where the device is PoCL. */
+START_TEST(test_work_group_limit)
+{
+    setenv("POCL_MAX_WORK_GROUP_SIZE", "8", 1); /* before PoCL starts, in this test's process */
+    clfit_status st;
+    clfit_cl *cl = clfit_cl_open(NULL, &st);
+    ck_assert_msg(cl != NULL, "%s", clfit_last_error());
+    if (cl->info.max_wg != 8) { /* not PoCL: nothing to check here */
+        clfit_cl_close(cl);
+        return;
+    }
+    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
+    for (int i = 0; i < 4; i++) ck_assert_int_le(cl->p.v[wg[i]], 8);
+    tcl = cl;
+    verify_op("fused_forward_head"); /* the shrunk kernels run and are right */
+    verify_op("softmax_xent");
+    tcl = NULL;
+    clfit_params p = cl->p;
+    int before = p.v[CLFIT_P_FWGS];
+    p.v[CLFIT_P_FWGS] = 16;
+    ck_assert_int_eq(clfit_cl_set_params(cl, &p), CL_INVALID_WORK_GROUP_SIZE);
+    ck_assert_msg(strstr(clfit_last_error(), "FWGS=16") && strstr(clfit_last_error(), "at most 8"), "%s",
+                  clfit_last_error());
+    ck_assert_int_eq(cl->p.v[CLFIT_P_FWGS], before); /* the program it had stays */
+    clfit_cl_close(cl);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clrt");
@@ -132,6 +162,7 @@ int main(void)
     tcase_add_test(tc, test_devices_and_open);
     tcase_add_test(tc, test_build_failure_shows_log);
     tcase_add_test(tc, test_kernel_dir_is_read);
+    tcase_add_test(tc, test_work_group_limit);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
