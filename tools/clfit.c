@@ -360,7 +360,9 @@ static void main_help(FILE *f)
             "  tune       search the kernels' parameters for this device, keep the fastest\n"
             "  plot       the tutorial's pictures, a history and a confusion matrix (PNG)\n\n"
             "'clfit COMMAND --help' describes each. Environment: CLFIT_DATA (data directory),\n"
-            "CLFIT_DEVICE (device index or name), CLFIT_KERNEL_DIR (read kernels from disk).\n");
+            "CLFIT_DEVICE (device index or name), CLFIT_CACHE_DIR (tuning database),\n"
+            "CLFIT_QUICK_TUNE (seconds of the short tune before a first train), CLFIT_TUNE\n"
+            "(tunables to force), CLFIT_VERBOSE, CLFIT_KERNEL_DIR (read kernels from disk).\n");
 }
 
 int main(int argc, char **argv)
