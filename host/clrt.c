@@ -182,13 +182,6 @@ static int verbose(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The program cache entry for these options and sources: its file name into path and the
  * key that must open the file (platform, device, driver, options, a hash of the sources),
  * which guards against a stale or foreign file under the same name. 0 if no cache. */
@@ -259,7 +252,8 @@ static void program_to_cache(clfit_cl *cl, cl_program prog, const char *path, co
 /* Builds the program with p's tunables into *prog and its kernels into kernels; on failure
  * nothing is left allocated. */
 static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_program *prog_out,
-                                  cl_kernel *kernels, int *cached, char **log_out)
+                                  cl_kernel *kernels, int *cached, char **log_out, int *limited,
+                                  size_t *limit)
 {
     sources src;
     clfit_status st = sources_load(&src);
@@ -311,10 +305,13 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
         size_t kmax = 0;
         int wg = p->v[kernel_wg_param[k]];
         if (clGetKernelWorkGroupInfo(kernels[k], cl->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax,
-                                     NULL) == CL_SUCCESS && kmax > 0 && (size_t)wg > kmax)
+                                     NULL) == CL_SUCCESS && kmax > 0 && (size_t)wg > kmax) {
+            *limited = kernel_wg_param[k];
+            *limit = kmax;
             st = clfit_fail(CL_INVALID_WORK_GROUP_SIZE,
                             "%s: work-group size %d (%s) is more than %s allows for this kernel (%zu)",
                             clfit_kernel_names[k], wg, clfit_tunables[kernel_wg_param[k]].name, cl->info.name, kmax);
+        }
     }
     if (st) {
         for (int k = 0; k < CLFIT_K_COUNT; k++) {
@@ -355,16 +352,18 @@ static void release_slot(clfit_built *b)
     memset(b, 0, sizeof *b);
 }
 
-clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
+/* clfit_cl_set_params; when a kernel cannot run one of p's work-group sizes, *limited is
+ * that tunable and *limit the kernel's largest (else *limited is -1). */
+static clfit_status set_params(clfit_cl *cl, const clfit_params *p, int *limited, size_t *limit)
 {
-    for (int i = 0; i < CLFIT_P_COUNT; i++)
+    *limited = -1;
+    for (int i = 0; i < CLFIT_P_COUNT; i++) {
         if (!clfit_param_allowed(i, p->v[i]))
             return clfit_fail(CLFIT_ERR_ARG, "%s=%d is outside its search space", clfit_tunables[i].name, p->v[i]);
-    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
-    for (size_t i = 0; i < sizeof wg / sizeof wg[0]; i++)
-        if (cl->info.max_wg && (size_t)p->v[wg[i]] > cl->info.max_wg)
+        if (clfit_param_is_wg(i) && cl->info.max_wg && (size_t)p->v[i] > cl->info.max_wg)
             return clfit_fail(CL_INVALID_WORK_GROUP_SIZE, "%s=%d: %s allows work-groups of at most %zu",
-                              clfit_tunables[wg[i]].name, p->v[wg[i]], cl->info.name, cl->info.max_wg);
+                              clfit_tunables[i].name, p->v[i], cl->info.name, cl->info.max_wg);
+    }
     for (int i = 0; i < CLFIT_BUILT_SLOTS; i++)
         if (cl->built[i].program && same_program(&cl->built[i].p, p)) {
             use_slot(cl, i, p);
@@ -373,8 +372,8 @@ clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
     clfit_built nb = {.p = *p};
     char *log = NULL;
     int cached = 0;
-    double t0 = wall();
-    clfit_status st = build_program(cl, p, &nb.program, nb.kernel, &cached, &log);
+    double t0 = clfit_now();
+    clfit_status st = build_program(cl, p, &nb.program, nb.kernel, &cached, &log, limited, limit);
     if (st) return st;
     int victim = 0; /* an empty slot, else the least recently used */
     for (int i = 1; i < CLFIT_BUILT_SLOTS && cl->built[victim].program; i++)
@@ -386,19 +385,17 @@ clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
     cl->built[victim] = nb;
     use_slot(cl, victim, p);
     cl->program_cached = cached;
-    cl->build_seconds = wall() - t0;
+    cl->build_seconds = clfit_now() - t0;
     free(cl->build_log);
     cl->build_log = log;
     return CLFIT_OK;
 }
 
-/* The next smaller value of a work-group tunable's search space; 0 if none. */
-static int smaller(int id, int v)
+clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
 {
-    int best = 0;
-    for (int i = 0; i < clfit_tunables[id].n; i++)
-        if (clfit_tunables[id].values[i] < v && clfit_tunables[id].values[i] > best) best = clfit_tunables[id].values[i];
-    return best;
+    int limited;
+    size_t limit;
+    return set_params(cl, p, &limited, &limit);
 }
 
 clfit_cl *clfit_cl_open(const char *selector, clfit_status *st)
@@ -424,28 +421,23 @@ clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *want, c
     else clfit_params_default(cl->cls, &p);
     const char *tune = getenv("CLFIT_TUNE");
     if (tune && *tune && (s = clfit_params_parse(tune, "CLFIT_TUNE", &p))) goto fail;
-    /* the defaults' work-group sizes within the device's maximum */
-    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
-    for (size_t i = 0; i < sizeof wg / sizeof wg[0] && !want && cl->info.max_wg; i++)
-        while ((size_t)p.v[wg[i]] > cl->info.max_wg && smaller(wg[i], p.v[wg[i]]))
-            p.v[wg[i]] = smaller(wg[i], p.v[wg[i]]);
+    if (!want) clfit_params_fit_wg(&p, cl->info.max_wg); /* the defaults within the device's maximum */
     cl_int e;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->info.platform, 0};
     cl->ctx = clCreateContext(props, 1, &cl->info.device, NULL, NULL, &e);
     if (e != CL_SUCCESS) { s = clfit_fail(e, "clCreateContext: %s", clfit_status_name(e)); goto fail; }
     cl->queue = clCreateCommandQueue(cl->ctx, cl->info.device, 0, &e);
     if (e != CL_SUCCESS) { s = clfit_fail(e, "clCreateCommandQueue: %s", clfit_status_name(e)); goto fail; }
-    s = clfit_cl_set_params(cl, &p);
-    /* a kernel limited below a default work-group size: halve that size and retry */
-    for (int tries = 0; s == CL_INVALID_WORK_GROUP_SIZE && !want && tries < 16; tries++) {
-        int shrunk = 0;
-        for (size_t i = 0; i < sizeof wg / sizeof wg[0] && !shrunk; i++)
-            if (strstr(clfit_last_error(), clfit_tunables[wg[i]].name) && smaller(wg[i], p.v[wg[i]])) {
-                p.v[wg[i]] = smaller(wg[i], p.v[wg[i]]);
-                shrunk = 1;
-            }
-        if (!shrunk) break;
-        s = clfit_cl_set_params(cl, &p);
+    int limited;
+    size_t limit;
+    s = set_params(cl, &p, &limited, &limit);
+    /* a kernel limited below a default work-group size: lower that size to fit and retry
+     * (each retry lowers one tunable, so this ends) */
+    while (s == CL_INVALID_WORK_GROUP_SIZE && !want && limited >= 0) {
+        int v = clfit_param_fit(limited, p.v[limited], limit);
+        if (!v || v == p.v[limited]) break;
+        p.v[limited] = v;
+        s = set_params(cl, &p, &limited, &limit);
     }
     if (s) goto fail;
     free(list);

@@ -10,16 +10,10 @@
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 #include "clfit/train.h"
+#include "internal.h"
 
 /* Evaluation batches: larger than training ones (fewer launches), same numbers. */
 #define EVAL_BATCH 1000
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n)
 {
@@ -65,7 +59,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     clfit_status st;
     clfit_device_data all = {0}, tr = {0}, val = {0};
     int *order = NULL;
-    double setup_t0 = now(), setup = 0;
+    double setup_t0 = clfit_now(), setup = 0;
     int max_batch = o->batch > EVAL_BATCH ? o->batch : EVAL_BATCH;
     clfit_trainer *t = clfit_trainer_new(cl, m, max_batch, o->gemm, &st);
     if (!t) return st;
@@ -80,7 +74,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         long epoch = o->initial_epoch + e;
         if (e == 1) {
             st = clfit_cl_finish(cl); /* the upload, so that it is not counted in the epoch */
-            setup = now() - setup_t0;
+            setup = clfit_now() - setup_t0;
             if (st) break;
         }
         clfit_progress p = {.epoch = epoch, .epochs = o->initial_epoch + o->epochs, .steps = steps,
@@ -88,7 +82,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         char phase[32];
         snprintf(phase, sizeof phase, "epoch %ld", epoch);
         clfit_profiler_phase_begin(cl->prof, phase);
-        double t0 = now(), last = t0;
+        double t0 = clfit_now(), last = t0;
         if (o->shuffle) clfit_epoch_order(o->seed, epoch, order, n_train);
         else for (int i = 0; i < n_train; i++) order[i] = i;
         st = clfit_device_data_set_order(cl, &tr, order);
@@ -102,7 +96,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             /* During the epoch, on a terminal: sync every 64 steps (keeps the host from
              * running an epoch ahead of the device), redraw when refresh_seconds passed. */
             if (st || (!last_step && (o->refresh_seconds <= 0 || (s + 1) % 64 != 0))) continue;
-            double tn = now();
+            double tn = clfit_now();
             if (!last_step && tn - last < o->refresh_seconds) {
                 st = clfit_cl_finish(cl);
                 continue;
@@ -111,7 +105,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             long correct;
             st = clfit_trainer_read_stats(t, &sum, &correct);
             if (st) break;
-            last = now();
+            last = clfit_now();
             p.step = s + 1;
             p.loss = sum / seen;
             p.accuracy = (double)correct / seen;
@@ -124,7 +118,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             if (!last_step && o->progress) st = o->progress(&p, NULL, o->user);
         }
         if (st) break;
-        p.seconds = now() - t0; /* the epoch's training time: validation is its own phase */
+        p.seconds = clfit_now() - t0; /* the epoch's training time: validation is its own phase */
         if (n_val > 0) {
             clfit_profiler_phase_begin(cl->prof, "validation");
             st = eval_view(t, &val, max_batch, &p.val_loss, &p.val_accuracy);

@@ -2,6 +2,8 @@
 #ifndef CLFIT_INTERNAL_H
 #define CLFIT_INTERNAL_H
 
+#include <time.h>
+
 #include "clfit/cl.h"
 
 /* Calls an OpenCL function returning cl_int; on failure records "fn: CL_NAME" and
@@ -12,6 +14,14 @@
         if (e_ != CL_SUCCESS)                                                          \
             return clfit_fail(e_, "%s: %s", #fn, clfit_status_name(e_));               \
     } while (0)
+
+/* Seconds on the monotonic clock (for the host's own timings). */
+static inline double clfit_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 /* The value of tunable NAME (clfit/params.h) that cl's program was built with. */
 #define CLP(cl, NAME) ((cl)->p.v[CLFIT_P_##NAME])

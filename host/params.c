@@ -66,6 +66,29 @@ int clfit_param_matters(int id, int backend)
     return clfit_tunables[id].backend < 0 || clfit_tunables[id].backend == backend;
 }
 
+int clfit_param_is_wg(int id)
+{
+    return id == CLFIT_P_FWGS || id == CLFIT_P_GWGS || id == CLFIT_P_SXE_WGS || id == CLFIT_P_WGS;
+}
+
+int clfit_param_fit(int id, int v, size_t limit)
+{
+    if (!limit || (size_t)v <= limit) return v;
+    int best = 0;
+    for (int i = 0; i < clfit_tunables[id].n; i++)
+        if ((size_t)clfit_tunables[id].values[i] <= limit && clfit_tunables[id].values[i] > best)
+            best = clfit_tunables[id].values[i];
+    return best;
+}
+
+void clfit_params_fit_wg(clfit_params *p, size_t limit)
+{
+    for (int i = 0; i < CLFIT_P_COUNT; i++) {
+        int v = clfit_param_is_wg(i) ? clfit_param_fit(i, p->v[i], limit) : 0;
+        if (v) p->v[i] = v;
+    }
+}
+
 /* The allowed values of tunable id as text, e.g. "1, 2, 4, 8, 16". */
 static void space_text(int id, char *buf, size_t size)
 {

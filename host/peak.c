@@ -7,13 +7,6 @@
 
 #include "internal.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Runs peak_fma<width> over n work-items for iters iterations; its seconds in *sec. */
 static clfit_status run(clfit_cl *cl, int k, cl_mem out, size_t n, int iters, double *sec)
 {
@@ -21,10 +14,10 @@ static clfit_status run(clfit_cl *cl, int k, cl_mem out, size_t n, int iters, do
     clfit_arg args[] = {CLFIT_ARG(out), CLFIT_ARG(iters), CLFIT_ARG(a), CLFIT_ARG(b)};
     clfit_work w = {0, 0};
     clfit_status st = clfit_cl_finish(cl);
-    double t0 = now();
+    double t0 = clfit_now();
     if (!st) st = clfit_cl_launch(cl, k, n, (size_t)CLP(cl, WGS), 4, args, w);
     if (!st) st = clfit_cl_finish(cl);
-    *sec = now() - t0;
+    *sec = clfit_now() - t0;
     return st;
 }
 
@@ -45,7 +38,7 @@ clfit_status clfit_peak_gflops(clfit_cl *cl, double gflops[3], double *best, int
         double sec = 0;
         /* grow the loop until one launch takes ~0.2 s (the first also compiles) */
         while (!st && (st = run(cl, kernels[i], out, n, iters, &sec)) == CLFIT_OK && sec < 0.1 && iters < (1 << 24))
-            iters *= sec > 0.001 ? (int)ceil(0.2 / sec) : 8;
+            iters = (int)fmin(iters * (sec > 0.001 ? ceil(0.2 / sec) : 8.0), 1 << 26);
         if (!st) st = run(cl, kernels[i], out, n, iters, &sec);
         if (!st) st = clfit_cl_read(cl, out, 0, n * sizeof(float), host);
         /* each output: 4 lanes of sum_c (gid + c) = 4 (8 gid + 28) */

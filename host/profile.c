@@ -53,13 +53,6 @@ void clfit_profiler_set_timestamp_reader(clfit_profiler *p, clfit_timestamp_fn f
     p->read_ts = fn ? fn : read_timestamp;
 }
 
-static double host_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Grows *buf (of *cap elements of size sz) to hold n; returns 0 on failure. */
 static int grow(void **buf, size_t *cap, size_t n, size_t sz)
 {
@@ -163,7 +156,7 @@ clfit_status clfit_cl_set_profiler(clfit_cl *cl, clfit_profiler *p)
     if (!p || p->have_offset) return CLFIT_OK;
     cl_ulong end = device_now(cl, p);
     /* without a device time, the trace's device track starts at the host's origin */
-    p->clock_offset_s = end ? host_now() - end * 1e-9 : 0;
+    p->clock_offset_s = end ? clfit_now() - end * 1e-9 : 0;
     p->have_offset = end != 0;
     return CLFIT_OK;
 }
@@ -206,7 +199,7 @@ void clfit_profiler_phase_begin(clfit_profiler *p, const char *name)
     if (p->open_phase >= 0) clfit_profiler_phase_end(p);
     if (!grow((void **)&p->ph, &p->capph, p->nph + 1, sizeof *p->ph)) return;
     snprintf(p->ph[p->nph].name, sizeof p->ph[0].name, "%s", name);
-    p->ph[p->nph].t0 = host_now();
+    p->ph[p->nph].t0 = clfit_now();
     p->ph[p->nph].t1 = 0;
     p->open_phase = (long)p->nph++;
 }
@@ -214,7 +207,7 @@ void clfit_profiler_phase_begin(clfit_profiler *p, const char *name)
 void clfit_profiler_phase_end(clfit_profiler *p)
 {
     if (!p || p->open_phase < 0) return;
-    p->ph[p->open_phase].t1 = host_now();
+    p->ph[p->open_phase].t1 = clfit_now();
     p->open_phase = -1;
 }
 
@@ -383,7 +376,7 @@ clfit_status clfit_profiler_write_trace(const clfit_profiler *p, const char *pat
         cJSON_AddItemToArray(ev, trace_event(p->names[r->name], "kernel", ts, (r->end - r->start) * 1e-3, 1));
     }
     for (size_t i = 0; i < p->nph; i++) {
-        double t1 = p->ph[i].t1 > 0 ? p->ph[i].t1 : host_now();
+        double t1 = p->ph[i].t1 > 0 ? p->ph[i].t1 : clfit_now();
         cJSON_AddItemToArray(ev, trace_event(p->ph[i].name, "host", (p->ph[i].t0 - t0) * 1e6,
                                              (t1 - p->ph[i].t0) * 1e6, 2));
     }

@@ -5,13 +5,7 @@
 
 #include "clfit/rng.h"
 #include "clfit/train.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "internal.h"
 
 clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, clfit_gemm gemm,
                               int warmup, int steps, double *us_per_step)
@@ -37,10 +31,10 @@ clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, cl
     st = clfit_device_data_upload(cl, &ds, &dd);
     for (int s = 0; s < warmup && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
     if (!st) st = clfit_cl_finish(cl);
-    double t0 = now();
+    double t0 = clfit_now();
     for (int s = 0; s < steps && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
     if (!st) st = clfit_cl_finish(cl);
-    if (!st) *us_per_step = (now() - t0) * 1e6 / steps;
+    if (!st) *us_per_step = (clfit_now() - t0) * 1e6 / steps;
 done:
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);

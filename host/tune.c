@@ -15,16 +15,10 @@
 #include "clfit/rng.h"
 #include "clfit/train.h"
 #include "clfit/verify.h"
+#include "internal.h"
 
 #define DB_FORMAT "clfit tuning 1"
 #define DB_MAX_BYTES (16u << 20)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- the database ---- */
 
@@ -160,6 +154,16 @@ static void key_of(const clfit_device_info *dev, const clfit_model_desc *d, int 
     k->batch = batch;
 }
 
+/* Whether the JSON entry j has k's key (platform, device, driver, model, batch), whether
+ * or not the rest of it is usable. */
+static int has_key(const cJSON *j, const clfit_tune_entry *k)
+{
+    const char *plat = jstr(j, "platform"), *dev = jstr(j, "device"), *drv = jstr(j, "driver"),
+               *arch = jstr(j, "model");
+    return plat && dev && drv && arch && !strcmp(plat, k->platform) && !strcmp(dev, k->device) &&
+           !strcmp(drv, k->driver) && !strcmp(arch, k->arch) && jnum(j, "batch", -1) == k->batch;
+}
+
 clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model_desc *d, int batch,
                                  clfit_tune_entry *e, int *found)
 {
@@ -173,11 +177,7 @@ clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model
     clfit_status st = CLFIT_OK;
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries"), *j;
     cJSON_ArrayForEach(j, entries) {
-        const char *plat = jstr(j, "platform"), *dev = jstr(j, "device"), *drv = jstr(j, "driver"),
-                   *arch = jstr(j, "model");
-        if (!plat || !dev || !drv || !arch || strcmp(plat, want.platform) || strcmp(dev, want.device) ||
-            strcmp(drv, want.driver) || strcmp(arch, want.arch) || jnum(j, "batch", -1) != batch)
-            continue;
+        if (!has_key(j, &want)) continue;
         char why[256];
         if (entry_from_json(j, e, why, sizeof why)) *found = 1;
         else st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s: not used", path, why);
@@ -202,10 +202,7 @@ clfit_status clfit_tunedb_store(const clfit_tune_entry *e)
     }
     int i = 0;
     for (cJSON *j = entries->child; j; j = j->next, i++) {
-        /* the same key (whether or not its entry was usable) is replaced */
-        if (jstr(j, "platform") && !strcmp(jstr(j, "platform"), e->platform) && jstr(j, "device") &&
-            !strcmp(jstr(j, "device"), e->device) && jstr(j, "driver") && !strcmp(jstr(j, "driver"), e->driver) &&
-            jstr(j, "model") && !strcmp(jstr(j, "model"), e->arch) && jnum(j, "batch", -1) == e->batch) {
+        if (has_key(j, e)) { /* replaced, whether or not it was usable */
             cJSON_DeleteItemFromArray(entries, i);
             break;
         }
@@ -309,19 +306,19 @@ static clfit_status bench_run(bench *b, double *us)
     int s = 0;
     for (int i = 0; i < 3 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
     if (!st) st = clfit_cl_finish(b->cl);
-    double t0 = now();
+    double t0 = clfit_now();
     for (int i = 0; i < 5 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
     if (!st) st = clfit_cl_finish(b->cl);
-    double per = (now() - t0) / 5;
+    double per = (clfit_now() - t0) / 5;
     int n = per > 0 ? (int)(0.025 / per) : 500;
     if (n < 5) n = 5;
     if (n > 500) n = 500;
     double best = 1e300;
     for (int r = 0; r < 5 && !st; r++) {
-        t0 = now();
+        t0 = clfit_now();
         for (int i = 0; i < n && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
         if (!st) st = clfit_cl_finish(b->cl);
-        double u = (now() - t0) * 1e6 / n;
+        double u = (clfit_now() - t0) * 1e6 / n;
         if (u < best) best = u;
     }
     clfit_trainer_free(t);
@@ -429,7 +426,7 @@ static void report(search *s, const char *varied, const clfit_params *p, clfit_c
 {
     if (!s->o || !s->o->progress) return;
     clfit_tune_event ev = {.index = s->nseen, .varied = varied, .params = p, .outcome = out, .us = us,
-                           .best_us = s->best_us, .why = why, .elapsed = now() - s->t0,
+                           .best_us = s->best_us, .why = why, .elapsed = clfit_now() - s->t0,
                            .is_best = out == CLFIT_CAND_TIMED && !memcmp(p, &s->best, sizeof *p),
                            .build_s = s->build_s, .check_s = s->check_s, .time_s = s->time_s};
     s->o->progress(&ev, s->o->user);
@@ -454,19 +451,19 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
     s->nseen++;
     char why[512] = "";
     int wrong = 0;
-    double t0 = now();
+    double t0 = clfit_now();
     s->check_s = s->time_s = 0;
     clfit_status st = clfit_cl_set_params(s->cl, p);
-    s->build_s = now() - t0;
+    s->build_s = clfit_now() - t0;
     if (!st) st = check_candidate(s->cl, s->d, s->batch, &wrong, why, sizeof why);
-    s->check_s = now() - t0 - s->build_s;
+    s->check_s = clfit_now() - t0 - s->build_s;
     if (!st && wrong) {
         s->rejected++;
         report(s, varied, p, CLFIT_CAND_WRONG, 0, why);
         return CLFIT_OK;
     }
     if (!st) st = bench_run(&s->b, us);
-    s->time_s = now() - t0 - s->build_s - s->check_s;
+    s->time_s = clfit_now() - t0 - s->build_s - s->check_s;
     if (st) {
         if (st == CLFIT_ERR_NOMEM) return st;
         snprintf(why, sizeof why, "%s", clfit_last_error());
@@ -491,7 +488,7 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
         for (int i = 0; i < s->nseen; i++)
             if (!memcmp(&s->seen[i].p, &best, sizeof best)) s->seen[i].us = best_us;
     }
-    s->time_s = now() - t0 - s->build_s - s->check_s;
+    s->time_s = clfit_now() - t0 - s->build_s - s->check_s;
     s->seen[s->nseen - 1].us = *us;
     if (*us < s->best_us * 0.98) {
         s->best = *p;
@@ -526,8 +523,7 @@ static int value_index(int id, int v)
 
 static int fits_device(const clfit_cl *cl, int id, int v)
 {
-    int is_wg = id == CLFIT_P_FWGS || id == CLFIT_P_GWGS || id == CLFIT_P_SXE_WGS || id == CLFIT_P_WGS;
-    return !is_wg || !cl->info.max_wg || (size_t)v <= cl->info.max_wg;
+    return !clfit_param_is_wg(id) || !cl->info.max_wg || (size_t)v <= cl->info.max_wg;
 }
 
 /* Tries every value (pair of values) of coordinate c around s->best, or with quick only
@@ -551,8 +547,8 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
             if (c.b >= 0) p.v[c.b] = clfit_tunables[c.b].values[ib];
             if (!fits_device(s->cl, c.a, p.v[c.a]) || (c.b >= 0 && !fits_device(s->cl, c.b, p.v[c.b]))) continue;
             /* no candidate starts that would likely end past the budget */
-            double per = s->nseen ? (now() - s->t0) / s->nseen : 0;
-            if (now() - s->t0 + per > budget) { *out_of_time = 1; return CLFIT_OK; }
+            double per = s->nseen ? (clfit_now() - s->t0) / s->nseen : 0;
+            if (clfit_now() - s->t0 + per > budget) { *out_of_time = 1; return CLFIT_OK; }
             clfit_params before = s->best;
             double us;
             clfit_status st = try_params(s, name, &p, &us);
@@ -565,14 +561,12 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
                         const clfit_tune_opts *o, clfit_tune_entry *result)
 {
-    search s = {.cl = cl, .d = d, .batch = batch, .o = o, .t0 = now(), .best_us = 1e300};
+    search s = {.cl = cl, .d = d, .batch = batch, .o = o, .t0 = clfit_now(), .best_us = 1e300};
     if (batch < 1) return clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", batch);
     clfit_params start;
     clfit_params_default(cl->cls, &start);
     if (d->nhidden < 1) start.v[CLFIT_P_BACKEND] = CLFIT_GEMM_CLBLAST; /* own needs a hidden layer */
-    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
-    for (size_t i = 0; i < sizeof wg / sizeof wg[0]; i++)
-        while (cl->info.max_wg && (size_t)start.v[wg[i]] > cl->info.max_wg) start.v[wg[i]] /= 2;
+    clfit_params_fit_wg(&start, cl->info.max_wg);
     clfit_status st = bench_open(&s.b, cl, d, batch);
     if (st) return st;
     double default_us;
@@ -611,7 +605,7 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
             result->default_us_per_step = def_us;
             result->candidates = s.candidates;
             result->rejected = s.rejected;
-            result->seconds = now() - s.t0;
+            result->seconds = clfit_now() - s.t0;
             copy(result->kind, sizeof result->kind, o && o->quick ? "quick" : "full");
             time_t t = time(NULL);
             struct tm tm;

@@ -135,8 +135,8 @@ START_TEST(test_work_group_limit)
         clfit_cl_close(cl);
         return;
     }
-    static const int wg[] = {CLFIT_P_FWGS, CLFIT_P_GWGS, CLFIT_P_SXE_WGS, CLFIT_P_WGS};
-    for (int i = 0; i < 4; i++) ck_assert_int_le(cl->p.v[wg[i]], 8);
+    for (int i = 0; i < CLFIT_P_COUNT; i++)
+        if (clfit_param_is_wg(i)) ck_assert_int_le(cl->p.v[i], 8);
     tcl = cl;
     verify_op("fused_forward_head"); /* the shrunk kernels run and are right */
     verify_op("softmax_xent");

@@ -73,6 +73,17 @@ int clfit_param_allowed(int id, int value);
 /* Whether tunable id shapes the step that backend runs. */
 int clfit_param_matters(int id, int backend);
 
+/* Whether tunable id is a work-group size (FWGS, GWGS, SXE_WGS, WGS). */
+int clfit_param_is_wg(int id);
+
+/* The largest value of tunable id's search space that is at most limit (limit 0: no
+ * limit, the value v itself); 0 if none is. */
+int clfit_param_fit(int id, int v, size_t limit);
+
+/* Lowers each work-group size of p that is above limit (a device's largest work-group;
+ * 0: none) to the largest value of its space within it. */
+void clfit_params_fit_wg(clfit_params *p, size_t limit);
+
 /* Applies "NAME=VALUE,NAME=VALUE" (VALUE a number, or clblast/own for BACKEND) onto *p.
  * Each name must be a tunable and each value in its search space; on error *p is
  * unchanged and the message names the bad item. `what` names the source in messages
