@@ -14,6 +14,7 @@ const char *const clfit_kernel_names[CLFIT_K_COUNT] = {
     "scale_images", "gather_batch", "dense_bias_act", "dense_bias_grad",
     "relu_backward", "softmax_xent", "adam_update",
     "fused_forward", "fused_forward_head", "fused_head_stats", "fused_backward_data", "fused_grad_adam",
+    "slice_step",
     "peak_fma4", "peak_fma8", "peak_fma16",
 };
 
@@ -138,7 +139,7 @@ static const int kernel_wg_param[CLFIT_K_COUNT] = {
     [CLFIT_K_ADAM_UPDATE] = CLFIT_P_WGS,        [CLFIT_K_FUSED_FORWARD] = CLFIT_P_FWGS,
     [CLFIT_K_FUSED_FORWARD_HEAD] = CLFIT_P_FWGS, [CLFIT_K_FUSED_HEAD_STATS] = CLFIT_P_FWGS,
     [CLFIT_K_FUSED_BACKWARD_DATA] = CLFIT_P_FWGS,
-    [CLFIT_K_FUSED_GRAD_ADAM] = CLFIT_P_GWGS,     [CLFIT_K_PEAK_FMA4] = CLFIT_P_WGS,
+    [CLFIT_K_FUSED_GRAD_ADAM] = CLFIT_P_GWGS,     [CLFIT_K_SLICE_STEP] = CLFIT_P_SWGS,     [CLFIT_K_PEAK_FMA4] = CLFIT_P_WGS,
     [CLFIT_K_PEAK_FMA8] = CLFIT_P_WGS,          [CLFIT_K_PEAK_FMA16] = CLFIT_P_WGS,
 };
 

@@ -8,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const clfit_gemm_names[2] = {"clblast", "own"};
+const char *const clfit_gemm_names[CLFIT_GEMM_COUNT] = {"clblast", "own", "slice"};
+
+int clfit_gemm_fits(int g, int nhidden)
+{
+    return g == CLFIT_GEMM_CLBLAST || (g == CLFIT_GEMM_OWN && nhidden >= 1) || (g == CLFIT_GEMM_SLICE && nhidden == 1);
+}
 
 #define WGS_SPACE 9, {1, 2, 4, 8, 16, 32, 64, 128, 256}
 
 const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
-    [CLFIT_P_BACKEND] = {"BACKEND", "the step: CLBlast's SGEMM + small kernels, or the fused kernels", -1, 2, {0, 1}},
+    [CLFIT_P_BACKEND] = {"BACKEND", "the step: CLBlast's SGEMM + small kernels, the fused kernels, or one launch", -1, 3, {0, 1, 2}},
     [CLFIT_P_VW] = {"VW", "fused kernels: float vector width", CLFIT_GEMM_OWN, 5, {1, 2, 4, 8, 16}},
     [CLFIT_P_FWGS] = {"FWGS", "fused_forward(_head), fused_backward_data: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
     [CLFIT_P_RB] = {"RB", "fused_forward(_head): rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
@@ -23,6 +28,9 @@ const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
     [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
     [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
+    [CLFIT_P_HS] = {"HS", "slice_step: hidden units per work-group", CLFIT_GEMM_SLICE, 7, {1, 2, 4, 8, 16, 32, 64}},
+    [CLFIT_P_SWGS] = {"SWGS", "slice_step: work-group size", CLFIT_GEMM_SLICE, WGS_SPACE},
+    [CLFIT_P_KS] = {"KS", "slice_step: work-items per sum of the forward pass", CLFIT_GEMM_SLICE, 6, {1, 2, 4, 8, 16, 32}},
 };
 
 const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
@@ -30,14 +38,16 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
 };
 
 /* Measured on the machines named in PERFORMANCE.md (the CPU classes), or chosen by
- * reasoning where no such machine was at hand (the GPU classes: CLBlast, whose own
- * tuning covers many GPUs, and small per-item blocks with warp-sized groups). */
+ * reasoning where no such machine was at hand (the GPU classes: the one-launch step with
+ * 64 groups of 256 for the tutorial's 128 hidden units, 4 work-items per sum of the
+ * forward so that its chains are 196 long, not 784; small per-item blocks with warp-sized
+ * groups for the fused kernels). */
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
-    /*                        BACKEND          VW FWGS RB CB GWGS RG CG SXE WGS */
-    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 16, 1, 2, 2, 16, 4, 1, 32, 64}},
-    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 4, 64, 64}},
-    [CLFIT_CLASS_GPU_NVIDIA] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 256}},
-    [CLFIT_CLASS_GPU_OTHER] = {{CLFIT_GEMM_CLBLAST, 4, 64, 1, 1, 64, 1, 1, 256, 64}},
+    /*                        BACKEND            VW FWGS RB CB GWGS RG CG SXE WGS HS SWGS KS */
+    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 16, 1, 2, 2, 16, 4, 1, 32, 64, 16, 16, 1}},
+    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 4, 64, 64, 16, 16, 1}},
+    [CLFIT_CLASS_GPU_NVIDIA] = {{CLFIT_GEMM_SLICE, 4, 64, 1, 1, 64, 1, 1, 256, 256, 2, 256, 4}},
+    [CLFIT_CLASS_GPU_OTHER] = {{CLFIT_GEMM_SLICE, 4, 64, 1, 1, 64, 1, 1, 256, 64, 2, 256, 4}},
 };
 
 void clfit_params_default(clfit_device_class c, clfit_params *p)
@@ -68,7 +78,8 @@ int clfit_param_matters(int id, int backend)
 
 int clfit_param_is_wg(int id)
 {
-    return id == CLFIT_P_FWGS || id == CLFIT_P_GWGS || id == CLFIT_P_SXE_WGS || id == CLFIT_P_WGS;
+    return id == CLFIT_P_FWGS || id == CLFIT_P_GWGS || id == CLFIT_P_SXE_WGS || id == CLFIT_P_WGS ||
+           id == CLFIT_P_SWGS;
 }
 
 int clfit_param_fit(int id, int v, size_t limit)
@@ -126,9 +137,9 @@ clfit_status clfit_params_parse(const char *s, const char *what, clfit_params *p
             return clfit_fail(CLFIT_ERR_ARG, "%s: unknown tunable %s (the tunables: %s)", what, name, names);
         }
         int v = -1;
-        if (id == CLFIT_P_BACKEND && (!strcmp(val, "clblast") || !strcmp(val, "own"))) {
-            v = strcmp(val, "own") == 0 ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
-        } else {
+        for (int g = 0; id == CLFIT_P_BACKEND && g < CLFIT_GEMM_COUNT; g++)
+            if (!strcmp(val, clfit_gemm_names[g])) v = g;
+        if (v < 0) {
             char *num_end;
             errno = 0;
             long l = strtol(val, &num_end, 10);
@@ -148,7 +159,7 @@ clfit_status clfit_params_parse(const char *s, const char *what, clfit_params *p
 
 char *clfit_params_format(const clfit_params *p, char *buf, size_t size)
 {
-    int backend = p->v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+    int backend = p->v[CLFIT_P_BACKEND] >= 0 && p->v[CLFIT_P_BACKEND] < CLFIT_GEMM_COUNT ? p->v[CLFIT_P_BACKEND] : 0;
     size_t used = (size_t)snprintf(buf, size, "%s", clfit_gemm_names[backend]);
     for (int i = 1; i < CLFIT_P_COUNT && used < size; i++)
         if (clfit_param_matters(i, backend))

@@ -21,7 +21,13 @@ struct clfit_trainer {
     /* all owned: */
     cl_mem params, grads, m, v;            /* grads: the CLBlast backend's only */
     cl_mem wt;                             /* own: the last layer's weights transposed (C,H) */
-    cl_mem loss_row, right_row;            /* own: each row's loss and correctness (max_batch) */
+    cl_mem loss_row, right_row;            /* own, slice: each row's loss and correctness (max_batch) */
+    cl_mem rows, part, dl;                 /* slice: see clfit_slice_io */
+    int groups;                            /* slice: G, the work-groups of its launch */
+    /* slice: the step whose forward pass has run and whose end (loss, and with grad its
+     * update) the next launch does; pend_x and pend_labels are retained */
+    int pend_B, pend_grad, cur;
+    cl_mem pend_x, pend_labels;
     cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
@@ -75,7 +81,7 @@ clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, 
 
 clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order)
 {
-    CL_CHECK(clEnqueueWriteBuffer, cl->queue, dd->order, CL_FALSE, 0,
+    CL_CHECK(clEnqueueWriteBuffer, cl->queue, dd->order, CL_TRUE, 0,
              (size_t)dd->n * sizeof(int), order, 0, NULL, NULL);
     return CLFIT_OK;
 }
@@ -97,6 +103,10 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     if (max_batch < 1) { s = clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", max_batch); goto fail; }
     if (gemm == CLFIT_GEMM_OWN && m->nlayers < 2) {
         s = clfit_fail(CLFIT_ERR_ARG, "the own GEMM backend needs a hidden layer; use --gemm clblast");
+        goto fail;
+    }
+    if (gemm == CLFIT_GEMM_SLICE && m->nlayers != 2) {
+        s = clfit_fail(CLFIT_ERR_ARG, "the slice backend needs exactly one hidden layer; use --gemm own");
         goto fail;
     }
     t->cl = cl;
@@ -126,8 +136,17 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
                 wt[(size_t)c * last->in + j] = m->params[last->w_off + (size_t)j * last->out + c];
         if (!s) t->wt = clfit_cl_buffer(cl, (size_t)last->in * last->out * sizeof *wt, wt, &s);
         free(wt);
-        if (!s) t->loss_row = clfit_cl_buffer(cl, (size_t)max_batch * sizeof(float), NULL, &s);
+    }
+    if (!s && (gemm == CLFIT_GEMM_OWN || gemm == CLFIT_GEMM_SLICE)) {
+        t->loss_row = clfit_cl_buffer(cl, (size_t)max_batch * sizeof(float), NULL, &s);
         if (!s) t->right_row = clfit_cl_buffer(cl, (size_t)max_batch * sizeof(cl_int), NULL, &s);
+    }
+    if (!s && gemm == CLFIT_GEMM_SLICE) {
+        t->groups = slice_groups(cl, m->layer[0].out);
+        size_t logits = (size_t)t->groups * max_batch * m->layer[1].out * sizeof(float);
+        t->rows = clfit_cl_buffer(cl, 2 * (size_t)max_batch * sizeof(cl_int), NULL, &s);
+        if (!s) t->part = clfit_cl_buffer(cl, 2 * logits, NULL, &s);
+        if (!s) t->dl = clfit_cl_buffer(cl, logits, NULL, &s);
     }
     if (!s) t->x = clfit_cl_buffer(cl, (size_t)max_batch * m->desc.input * sizeof(float), NULL, &s);
     if (!s) t->y = clfit_cl_buffer(cl, (size_t)max_batch, NULL, &s);
@@ -153,8 +172,8 @@ void clfit_trainer_free(clfit_trainer *t)
 {
     if (!t) return;
     if (t->cl) clFinish(t->cl->queue);
-    cl_mem all[] = {t->correct_acc, t->loss_acc, t->y, t->x, t->right_row, t->loss_row, t->wt,
-                    t->grads, t->v, t->m, t->params};
+    cl_mem all[] = {t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
+                    t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params};
     for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
         if (t->dact[l]) clReleaseMemObject(t->dact[l]);
         if (t->act[l]) clReleaseMemObject(t->act[l]);
@@ -239,10 +258,64 @@ static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int 
     return st;
 }
 
+/* The slice backend's launch: ends the pending step (if any) and runs the forward pass of
+ * rows [start, start+B) of x's dataset (if B > 0), which becomes the pending step. */
+static clfit_status slice_launch(clfit_trainer *t, cl_mem x, cl_mem labels, cl_mem order, int start, int B,
+                                 int want_grad)
+{
+    float alpha = 0.0f;
+    if (t->pend_B && t->pend_grad) {
+        t->step++;
+        alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+    }
+    clfit_slice_io io = {.l0 = &t->layer[0], .l1 = &t->layer[1], .params = t->params, .m = t->m, .v = t->v,
+                         .x = x, .labels = labels, .rows = t->rows, .h = t->act[1], .dh = t->dact[1],
+                         .part = t->part, .dl = t->dl, .loss_row = t->loss_row, .right_row = t->right_row,
+                         .loss_acc = t->loss_acc, .correct_acc = t->correct_acc, .maxB = t->max_batch};
+    clfit_status st = slice_step_cl(t->cl, &io, order, start, B, t->cur, t->pend_B, t->pend_grad, alpha, &t->adam);
+    if (st) return st;
+    if (t->pend_B) {
+        clReleaseMemObject(t->pend_x);
+        clReleaseMemObject(t->pend_labels);
+        t->pend_x = t->pend_labels = NULL;
+        t->pend_B = 0;
+    }
+    if (B > 0) {
+        clRetainMemObject(x);
+        clRetainMemObject(labels);
+        t->pend_x = x;
+        t->pend_labels = labels;
+        t->pend_B = B;
+        t->pend_grad = want_grad;
+        t->cur ^= 1;
+    }
+    return CLFIT_OK;
+}
+
+/* Ends the slice backend's pending step, so that the stats, logits and weights are whole. */
+static clfit_status slice_flush(clfit_trainer *t)
+{
+    if (t->gemm != CLFIT_GEMM_SLICE || !t->pend_B) return CLFIT_OK;
+    return slice_launch(t, t->pend_x, t->pend_labels, NULL, 0, 0, 0);
+}
+
+/* The slice backend's step or evaluation batch: one launch, which also ends the step
+ * before when it read the same data in the same mode. */
+static clfit_status slice_batch(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int want_grad)
+{
+    clfit_status st = check_batch(t, dd, start, B);
+    if (!st && t->groups != slice_groups(t->cl, t->layer[0].out))
+        st = clfit_fail(CLFIT_ERR_ARG, "the program's HS changed after the trainer was made");
+    if (!st && t->pend_B && (t->pend_x != dd->x || t->pend_labels != dd->labels || t->pend_grad != want_grad))
+        st = slice_flush(t);
+    return st ? st : slice_launch(t, dd->x, dd->labels, dd->order, start, B, want_grad);
+}
+
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B)
 {
     if (t->gemm == CLFIT_GEMM_OWN) return own_step(t, dd, start, B);
+    if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 1);
     clfit_status st = forward(t, dd, start, B, 1);
     for (int l = t->nlayers - 1; l >= 0 && !st; l--) {
         const clfit_layer *ly = &t->layer[l];
@@ -260,6 +333,7 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
 clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B)
 {
+    if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 0);
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
         if (!st) st = own_forward(t, dd, start, B, 0);
@@ -270,7 +344,8 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
 
 clfit_status clfit_trainer_reset_stats(clfit_trainer *t)
 {
-    clfit_status st = clfit_cl_zero(t->cl, t->loss_acc, 0, 2 * sizeof(float));
+    clfit_status st = slice_flush(t);
+    if (!st) st = clfit_cl_zero(t->cl, t->loss_acc, 0, 2 * sizeof(float));
     return st ? st : clfit_cl_zero(t->cl, t->correct_acc, 0, sizeof(cl_int));
 }
 
@@ -278,7 +353,8 @@ clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *
 {
     float acc[2];
     cl_int c;
-    clfit_status st = clfit_cl_read(t->cl, t->loss_acc, 0, sizeof acc, acc);
+    clfit_status st = slice_flush(t);
+    if (!st) st = clfit_cl_read(t->cl, t->loss_acc, 0, sizeof acc, acc);
     if (!st) st = clfit_cl_read(t->cl, t->correct_acc, 0, sizeof c, &c);
     if (st) return st;
     *loss_sum = (double)acc[0] - (double)acc[1];
@@ -289,8 +365,11 @@ clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *
 clfit_status clfit_trainer_read_logits(clfit_trainer *t, float *logits, int B)
 {
     int L = t->nlayers;
-    return clfit_cl_read(t->cl, t->act[L], 0, (size_t)B * t->layer[L - 1].out * sizeof(float),
-                         logits);
+    clfit_status st = slice_flush(t);
+    if (st) return st;
+    /* the slice backend leaves the logits in group 0's rows of dl */
+    return clfit_cl_read(t->cl, t->gemm == CLFIT_GEMM_SLICE ? t->dl : t->act[L], 0,
+                         (size_t)B * t->layer[L - 1].out * sizeof(float), logits);
 }
 
 clfit_status clfit_trainer_download(clfit_trainer *t, clfit_model *m)
@@ -299,7 +378,8 @@ clfit_status clfit_trainer_download(clfit_trainer *t, clfit_model *m)
         return clfit_fail(CLFIT_ERR_ARG, "model has %zu parameters, trainer %zu", m->nparams,
                           t->nparams);
     size_t bytes = t->nparams * sizeof(float);
-    clfit_status st = clfit_cl_read(t->cl, t->params, 0, bytes, m->params);
+    clfit_status st = slice_flush(t);
+    if (!st) st = clfit_cl_read(t->cl, t->params, 0, bytes, m->params);
     if (!st) st = clfit_cl_read(t->cl, t->m, 0, bytes, m->m);
     if (!st) st = clfit_cl_read(t->cl, t->v, 0, bytes, m->v);
     if (!st) m->step = t->step;

@@ -68,7 +68,8 @@ static void copy(char *dst, size_t size, const char *src)
 
 /* One JSON entry into e. 0 and a reason in why if it is not usable. Every tunable must be
  * present, known and within its space: the file may have been edited by hand. */
-static int entry_from_json(const cJSON *j, clfit_tune_entry *e, char *why, size_t wsize)
+static int entry_from_json(const cJSON *j, const clfit_params *defaults, clfit_tune_entry *e, char *why,
+                           size_t wsize)
 {
     memset(e, 0, sizeof *e);
     const char *plat = jstr(j, "platform"), *dev = jstr(j, "device"), *drv = jstr(j, "driver"),
@@ -92,9 +93,10 @@ static int entry_from_json(const cJSON *j, clfit_tune_entry *e, char *why, size_
     for (const cJSON *p = params->child; p; p = p->next) {
         int id = p->string ? clfit_param_find(p->string) : -1;
         int v = -1;
-        if (id == CLFIT_P_BACKEND && cJSON_IsString(p))
-            v = !strcmp(p->valuestring, "own") ? CLFIT_GEMM_OWN : !strcmp(p->valuestring, "clblast") ? CLFIT_GEMM_CLBLAST : -1;
-        else if (cJSON_IsNumber(p) && p->valuedouble == floor(p->valuedouble) && fabs(p->valuedouble) < 1e6)
+        if (id == CLFIT_P_BACKEND && cJSON_IsString(p)) {
+            for (int g = 0; g < CLFIT_GEMM_COUNT; g++)
+                if (!strcmp(p->valuestring, clfit_gemm_names[g])) v = g;
+        } else if (cJSON_IsNumber(p) && p->valuedouble == floor(p->valuedouble) && fabs(p->valuedouble) < 1e6)
             v = (int)p->valuedouble;
         if (id < 0 || !clfit_param_allowed(id, v)) {
             snprintf(why, wsize, "the entry for %s at batch %d has %s %s", arch, e->batch,
@@ -104,11 +106,19 @@ static int entry_from_json(const cJSON *j, clfit_tune_entry *e, char *why, size_
         e->params.v[id] = v;
         seen[id] = 1;
     }
-    for (int i = 0; i < CLFIT_P_COUNT; i++)
+    for (int i = 0; i < CLFIT_P_COUNT; i++) {
+        /* an entry written before a tunable existed: fine if it does not shape the
+         * entry's backend (then the class default stands in; with no defaults, the
+         * first value of its space) */
+        if (!seen[i] && seen[CLFIT_P_BACKEND] && !clfit_param_matters(i, e->params.v[CLFIT_P_BACKEND])) {
+            e->params.v[i] = defaults ? defaults->v[i] : clfit_tunables[i].values[0];
+            continue;
+        }
         if (!seen[i]) {
             snprintf(why, wsize, "the entry for %s at batch %d lacks %s", arch, e->batch, clfit_tunables[i].name);
             return 0;
         }
+    }
     e->us_per_step = jnum(j, "us_per_step", 0);
     e->default_us_per_step = jnum(j, "default_us_per_step", 0);
     e->candidates = (int)jnum(j, "candidates", 0);
@@ -129,7 +139,7 @@ static cJSON *entry_to_json(const clfit_tune_entry *e)
     cJSON_AddStringToObject(j, "model", e->arch);
     cJSON_AddNumberToObject(j, "batch", e->batch);
     for (int i = 0; i < CLFIT_P_COUNT; i++) {
-        if (i == CLFIT_P_BACKEND) cJSON_AddStringToObject(p, clfit_tunables[i].name, clfit_gemm_names[e->params.v[i] == CLFIT_GEMM_OWN]);
+        if (i == CLFIT_P_BACKEND) cJSON_AddStringToObject(p, clfit_tunables[i].name, clfit_gemm_names[e->params.v[i]]);
         else cJSON_AddNumberToObject(p, clfit_tunables[i].name, e->params.v[i]);
     }
     cJSON_AddItemToObject(j, "params", p);
@@ -179,7 +189,9 @@ clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model
     cJSON_ArrayForEach(j, entries) {
         if (!has_key(j, &want)) continue;
         char why[256];
-        if (entry_from_json(j, e, why, sizeof why)) *found = 1;
+        clfit_params defaults;
+        clfit_params_default(clfit_cl_device_class(dev), &defaults);
+        if (entry_from_json(j, &defaults, e, why, sizeof why)) *found = 1;
         else st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s: not used", path, why);
         break;
     }
@@ -230,7 +242,7 @@ clfit_status clfit_tunedb_list(clfit_tune_entry **out, int *n)
     if (!list) { cJSON_Delete(root); return clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); }
     cJSON_ArrayForEach(j, entries) {
         char why[256];
-        if (entry_from_json(j, &list[*n], why, sizeof why)) (*n)++;
+        if (entry_from_json(j, NULL, &list[*n], why, sizeof why)) (*n)++;
     }
     cJSON_Delete(root);
     *out = list;
@@ -358,13 +370,14 @@ static clfit_status check_candidate(clfit_cl *cl, const clfit_model_desc *d, int
     if (st) return st;
     const char *own[] = {"fused_forward_head", "fused_grad_adam", "fused_forward", "fused_backward_data"};
     const char *clb[] = {"gather", "dense_bias_act", "dense_forward", "dense_backward", "relu_backward", "softmax_xent", "adam"};
-    int is_own = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN;
-    const char **ops = is_own ? own : clb;
-    int nops = is_own ? (nl > 2 ? 4 : 2) : 7;
+    const char *slice[] = {"slice_step"};
+    int is_own = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN, is_slice = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE;
+    const char **ops = is_own ? own : is_slice ? slice : clb;
+    int nops = is_own ? (nl > 2 ? 4 : 2) : is_slice ? 1 : 7;
     for (int o = 0; o < nops && !st && !c.failed; o++) {
         int dims[24][4] = {{0}}, n = 0;
         const char *op = ops[o];
-        if (!strcmp(op, "fused_forward_head")) { /* the last hidden layer with the last layer */
+        if (!strcmp(op, "fused_forward_head") || !strcmp(op, "slice_step")) { /* the last hidden layer with the last layer */
             dims[n][0] = B; dims[n][1] = layer[nl - 2].in; dims[n][2] = layer[nl - 2].out; dims[n][3] = d->classes; n++;
         } else if (!strcmp(op, "softmax_xent")) {
             dims[n][0] = B; dims[n][1] = d->classes; n++;
@@ -501,7 +514,9 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
 /* The coordinates, searched in this order: the fused kernels' vector width, the forward's
  * block and the gradient's block (each pair searched jointly: rows and columns per
  * work-item trade against each other through the registers, so one alone at a time gets
- * stuck, e.g. RB=8 spills with CB=4 but wins with CB=2), then the work-group sizes. The
+ * stuck, e.g. RB=8 spills with CB=4 but wins with CB=2), then the work-group sizes, then
+ * the one-launch step's slice width and work-group size (jointly: together they set how
+ * many rows each work-item takes) and its split of the forward's sums. The
  * backend comes first on a GPU, where it matters most, and last on a CPU, where CLBlast's
  * step has always been several times slower and compiling its kernels alone takes seconds
  * of a short budget. */
@@ -510,7 +525,8 @@ typedef struct {
 } coord;
 static const coord search_order[] = {
     {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_RG, CLFIT_P_CG}, {CLFIT_P_FWGS, -1},
-    {CLFIT_P_GWGS, -1}, {CLFIT_P_SXE_WGS, -1},    {CLFIT_P_WGS, -1},
+    {CLFIT_P_GWGS, -1}, {CLFIT_P_SXE_WGS, -1},    {CLFIT_P_WGS, -1},      {CLFIT_P_HS, CLFIT_P_SWGS},
+    {CLFIT_P_KS, -1},
 };
 enum { NORDER = sizeof search_order / sizeof search_order[0] };
 
@@ -546,6 +562,7 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
             p.v[c.a] = clfit_tunables[c.a].values[ia];
             if (c.b >= 0) p.v[c.b] = clfit_tunables[c.b].values[ib];
             if (!fits_device(s->cl, c.a, p.v[c.a]) || (c.b >= 0 && !fits_device(s->cl, c.b, p.v[c.b]))) continue;
+            if (c.a == CLFIT_P_BACKEND && !clfit_gemm_fits(p.v[c.a], s->d->nhidden)) continue;
             /* no candidate starts that would likely end past the budget */
             double per = s->nseen ? (clfit_now() - s->t0) / s->nseen : 0;
             if (clfit_now() - s->t0 + per > budget) { *out_of_time = 1; return CLFIT_OK; }
@@ -565,7 +582,8 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
     if (batch < 1) return clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", batch);
     clfit_params start;
     clfit_params_default(cl->cls, &start);
-    if (d->nhidden < 1) start.v[CLFIT_P_BACKEND] = CLFIT_GEMM_CLBLAST; /* own needs a hidden layer */
+    if (!clfit_gemm_fits(start.v[CLFIT_P_BACKEND], d->nhidden)) /* own needs a hidden layer, slice one */
+        start.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d->nhidden) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
     clfit_params_fit_wg(&start, cl->info.max_wg);
     clfit_status st = bench_open(&s.b, cl, d, batch);
     if (st) return st;
@@ -589,6 +607,7 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
              * can take longer than its whole budget, and its step has always lost there */
             if (c.a == CLFIT_P_BACKEND && cpu && o && o->quick) continue;
             if (!clfit_param_matters(c.a, s.best.v[CLFIT_P_BACKEND])) continue;
+            if (o && o->only && !(o->only >> c.a & 1u) && !(c.b >= 0 && o->only >> c.b & 1u)) continue;
             st = search_coord(&s, c, o && o->quick, budget, &improved, &out_of_time);
         }
     }

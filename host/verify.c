@@ -29,7 +29,7 @@
 const char *const clfit_verify_ops[] = {
     "gather", "dense_bias_act", "dense_bias_grad", "dense_forward", "dense_backward",
     "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_forward_head",
-    "fused_backward_data", "fused_grad_adam",
+    "fused_backward_data", "fused_grad_adam", "slice_step",
 };
 const int clfit_verify_nops = sizeof clfit_verify_ops / sizeof clfit_verify_ops[0];
 
@@ -672,6 +672,164 @@ static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT, int C)
     }
 }
 
+/* The groups' partial logits (G, maxB, C) of B rows summed as slice_step sums them: in
+ * group order, as float. */
+static void slice_logits(float *z, const float *part, int G, int maxB, int B, int C)
+{
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < C; k++) {
+            float s = part[(size_t)b * C + k];
+            for (int q = 1; q < G; q++) s += part[((size_t)q * maxB + b) * C + k];
+            z[(size_t)b * C + k] = s;
+        }
+}
+
+/* The one-launch step (slice_step), three launches as a trainer makes them: the forward
+ * pass of batch 1 (B rows); batch 1's end (loss, dlogits, dh, gradients, Adam) with batch
+ * 2's forward pass (B2 = B - 2 rows, the short last batch of an epoch); batch 2's end in
+ * evaluation mode (loss only, no update). Checked stage by stage against the reference
+ * applied to the device's own input to that stage, as for fused_forward_head: h against
+ * x; the logits (the partials summed here in the kernel's order) against the device's h;
+ * the loss, dlogits and every group's copy of them against those logits; dh against the
+ * device's dlogits and h; each gradient from the device's dh, h and dlogits; batch 2's h
+ * against the device's new weights. */
+static void v_slice_step(vcase *c, int B, int IN, int H, int C)
+{
+    clfit_adam_cfg cfg = CLFIT_ADAM_KERAS;
+    int B2 = B > 2 ? B - 2 : B, N = B + B2 + 5, maxB = B + 3, G = slice_groups(c->cl, H);
+    sizes(c, "B=%d,%d IN=%d H=%d C=%d G=%d", B, B2, IN, H, C, G);
+    size_t np0, nh = (size_t)maxB * H, nz = (size_t)maxB * C, npart = (size_t)G * nz;
+    clfit_layer L0 = layer_at(IN, H, &np0), L1 = {.in = H, .out = C, .w_off = np0 + 3};
+    L1.b_off = L1.w_off + (size_t)H * C + 2;
+    size_t np = L1.b_off + C + 1;
+    float *data = hf(c, (size_t)N * IN), *x1 = hf(c, (size_t)B * IN), *x2 = hf(c, (size_t)B2 * IN),
+          *params = hf(c, np), *m = hf(c, np), *v = hf(c, np), *g = hf(c, np), *h = hf(c, nh), *z = hf(c, nz),
+          *z2 = hf(c, nz), *dz = hf(c, nz), *dh = hf(c, nh), *got_h = hf(c, nh), *got_h2 = hf(c, nh),
+          *got_part = hf(c, 2 * npart), *got_dl = hf(c, npart), *got_dh = hf(c, nh), *got_p = hf(c, np),
+          *got_m = hf(c, np), *got_v = hf(c, np), *again = hf(c, np);
+    int *order = hi(c, N);
+    uint8_t *labels = hb(c, N), *y1 = hb(c, B), *y2 = hb(c, B2);
+    if (c->st) return;
+    rnd(c, data, (size_t)N * IN, 0, 1);
+    rnd(c, params, np, -0.5f, 0.5f);
+    rnd(c, m, np, -1e-3f, 1e-3f);
+    rnd(c, v, np, 0, 1e-5f);
+    for (int i = 0; i < N; i++) labels[i] = (uint8_t)clfit_rng_below(&c->rng, C);
+    shuffled(c, order, N);
+    int start1 = 2, start2 = 2 + B; /* rows order[start1 ..), then order[start2 ..) */
+    for (int b = 0; b < B; b++) {
+        memcpy(x1 + (size_t)b * IN, data + (size_t)order[start1 + b] * IN, (size_t)IN * 4);
+        y1[b] = labels[order[start1 + b]];
+    }
+    for (int b = 0; b < B2; b++) {
+        memcpy(x2 + (size_t)b * IN, data + (size_t)order[start2 + b] * IN, (size_t)IN * 4);
+        y2[b] = labels[order[start2 + b]];
+    }
+    cl_mem dd = dev(c, data, (size_t)N * IN * 4), dlab = dev(c, labels, N), dord = dev(c, order, N * sizeof(int)),
+           dp = dev(c, params, np * 4), dm = dev(c, m, np * 4), dv = dev(c, v, np * 4),
+           drows = dev(c, NULL, 2 * (size_t)maxB * sizeof(int)), dh_ = dev(c, NULL, nh * 4), ddh = dev(c, NULL, nh * 4),
+           dpart = dev(c, NULL, 2 * npart * 4), ddl = dev(c, NULL, npart * 4), dlr = dev(c, NULL, (size_t)maxB * 4),
+           drr = dev(c, NULL, (size_t)maxB * 4), dla = dev(c, (float[2]){1.5f, 0}, 8), dca = dev(c, (int[1]){3}, 4);
+    if (c->st) return;
+    clfit_slice_io io = {.l0 = &L0, .l1 = &L1, .params = dp, .m = dm, .v = dv, .x = dd, .labels = dlab, .rows = drows,
+                         .h = dh_, .dh = ddh, .part = dpart, .dl = ddl, .loss_row = dlr, .right_row = drr,
+                         .loss_acc = dla, .correct_acc = dca, .maxB = maxB};
+    const float *W0 = params + L0.w_off, *b0 = params + L0.b_off, *W1 = params + L1.w_off;
+    float alpha = adam_alpha(cfg.lr, cfg.beta1, cfg.beta2, 5);
+
+    /* launch 1: batch 1's forward pass */
+    run(c, slice_step_cl(c->cl, &io, dord, start1, B, 0, 0, 1, 0.0f, &cfg));
+    get(c, dh_, got_h, nh * 4);
+    get(c, dpart, got_part, 2 * npart * 4);
+    if (c->st) return;
+    dense_forward_ref(h, x1, W0, b0, B, IN, H);
+    relu_forward_ref(h, h, B * H);
+    cmp(c, "h", got_h, h, (size_t)B * H, gemm_bound(x1, W0, b0, B, H, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
+    slice_logits(z, got_part, G, maxB, B, C);
+    float *zref = hf(c, nz);
+    if (c->st) return;
+    dense_forward_ref(zref, got_h, W1, params + L1.b_off, B, H, C);
+    cmp(c, "logits", z, zref, (size_t)B * C, gemm_bound(got_h, W1, params + L1.b_off, B, C, H, 0, 0), 0,
+        "2 gamma_K sum|a||b|");
+
+    /* launch 2: batch 1's end with Adam, batch 2's forward pass */
+    run(c, slice_step_cl(c->cl, &io, dord, start2, B2, 1, B, 1, alpha, &cfg));
+    float acc[2];
+    int cor;
+    get(c, ddl, got_dl, npart * 4);
+    get(c, ddh, got_dh, nh * 4);
+    get(c, dp, got_p, np * 4);
+    get(c, dm, got_m, np * 4);
+    get(c, dv, got_v, np * 4);
+    get(c, dh_, got_h2, nh * 4);
+    get(c, dla, acc, 8);
+    get(c, dca, &cor, 4);
+    if (c->st) return;
+    float loss;
+    int correct;
+    softmax_xent_ref(dz, &loss, &correct, z, y1, B, C);
+    cmp(c, "dlogits", got_dl, dz, (size_t)B * C, sxe_grad_tol(B, C), 0, "(C+8) u / B");
+    for (int q = 1; q < G; q++)
+        cmp(c, "dlogits copies", got_dl + (size_t)q * nz, got_dl, (size_t)B * C, 0, 0, "exact: the same code");
+    float f[2] = {(float)((double)acc[0] - acc[1]), (float)cor}, w[2] = {1.5f + loss, (float)(3 + correct)};
+    cmp(c, "loss sum", &f[0], &w[0], 1, sxe_loss_tol(B, C, max_abs(z, (size_t)B * C), loss) + 4 * U * 1.5, 0,
+        "exp/log 3 ulp, sum order");
+    cmp(c, "correct", &f[1], &w[1], 1, 0, 0, "exact");
+    /* dh from the device's dlogits, masked by the device's h */
+    float *scratch = hf(c, (size_t)H * C + C);
+    if (c->st) return;
+    dense_backward_ref(dh, scratch, scratch + (size_t)H * C, got_dl, got_h, W1, B, H, C);
+    relu_backward_ref(dh, dh, got_h, B * H);
+    cmp(c, "dh", got_dh, dh, (size_t)B * H, gemm_bound(got_dl, W1, NULL, B, H, C, 0, 1), 0, "2 gamma_K sum|a||b|");
+    /* the gradients from the device's dh, h and dlogits, and Adam */
+    dense_backward_ref(NULL, g + L0.w_off, g + L0.b_off, got_dh, x1, W0, B, IN, H);
+    dense_backward_ref(NULL, g + L1.w_off, g + L1.b_off, got_dl, got_h, W1, B, H, C);
+    check_fused_adam(c, "W0", params + L0.w_off, m + L0.w_off, v + L0.w_off, g + L0.w_off,
+                     gemm_bound(x1, got_dh, NULL, IN, H, B, 1, 0), (size_t)IN * H, got_p + L0.w_off,
+                     got_m + L0.w_off, got_v + L0.w_off, alpha, &cfg);
+    check_fused_adam(c, "b0", params + L0.b_off, m + L0.b_off, v + L0.b_off, g + L0.b_off,
+                     2 * gamma_k(B) * B * max_abs(got_dh, (size_t)B * H), H, got_p + L0.b_off, got_m + L0.b_off,
+                     got_v + L0.b_off, alpha, &cfg);
+    check_fused_adam(c, "W1", params + L1.w_off, m + L1.w_off, v + L1.w_off, g + L1.w_off,
+                     gemm_bound(got_h, got_dl, NULL, H, C, B, 1, 0), (size_t)H * C, got_p + L1.w_off,
+                     got_m + L1.w_off, got_v + L1.w_off, alpha, &cfg);
+    check_fused_adam(c, "b1", params + L1.b_off, m + L1.b_off, v + L1.b_off, g + L1.b_off,
+                     2 * gamma_k(B) * B * max_abs(got_dl, (size_t)B * C), C, got_p + L1.b_off, got_m + L1.b_off,
+                     got_v + L1.b_off, alpha, &cfg);
+    float edges[4] = {got_p[0], got_p[L0.w_off - 1], got_p[L1.w_off - 1], got_p[np - 1]};
+    float want_e[4] = {params[0], params[L0.w_off - 1], params[L1.w_off - 1], params[np - 1]};
+    cmp(c, "untouched", edges, want_e, 4, 0, 0, "exact");
+    /* batch 2's forward pass ran with the new weights */
+    const float *nW0 = got_p + L0.w_off, *nb0 = got_p + L0.b_off, *nW1 = got_p + L1.w_off, *nb1 = got_p + L1.b_off;
+    dense_forward_ref(h, x2, nW0, nb0, B2, IN, H);
+    relu_forward_ref(h, h, B2 * H);
+    cmp(c, "h batch 2", got_h2, h, (size_t)B2 * H, gemm_bound(x2, nW0, nb0, B2, H, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
+
+    /* launch 3: batch 2's end in evaluation mode: its loss, its logits in dl, no update */
+    get(c, dpart, got_part, 2 * npart * 4);
+    run(c, slice_step_cl(c->cl, &io, NULL, 0, 0, 0, B2, 0, 0.0f, &cfg));
+    get(c, ddl, got_dl, npart * 4);
+    get(c, dp, again, np * 4);
+    get(c, dla, acc, 8);
+    get(c, dca, &cor, 4);
+    if (c->st) return;
+    slice_logits(z2, got_part + npart, G, maxB, B2, C);
+    dense_forward_ref(zref, got_h2, nW1, nb1, B2, H, C);
+    cmp(c, "logits batch 2", z2, zref, (size_t)B2 * C, gemm_bound(got_h2, nW1, nb1, B2, C, H, 0, 0), 0,
+        "2 gamma_K sum|a||b|");
+    cmp(c, "logits (eval)", got_dl, z2, (size_t)B2 * C, 0, 0, "exact: the same sums");
+    cmp(c, "params (eval)", again, got_p, np, 0, 0, "exact: no update");
+    float loss2;
+    int correct2;
+    softmax_xent_ref(NULL, &loss2, &correct2, z2, y2, B2, C);
+    float f2[2] = {(float)((double)acc[0] - acc[1]), (float)cor},
+          w2[2] = {1.5f + loss + loss2, (float)(3 + correct + correct2)};
+    cmp(c, "loss sum (eval)", &f2[0], &w2[0], 1,
+        sxe_loss_tol(B, C, max_abs(z, (size_t)B * C), loss) + sxe_loss_tol(B2, C, max_abs(z2, (size_t)B2 * C), loss2) +
+            8 * U * (1.5 + fabs(loss) + fabs(loss2)), 0, "exp/log 3 ulp, sum order");
+    cmp(c, "correct (eval)", &f2[1], &w2[1], 1, 0, 0, "exact");
+}
+
 clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint64_t seed,
                               clfit_verify_report report, void *user)
 {
@@ -689,6 +847,7 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint
     else if (!strcmp(op, "fused_forward_head")) v_fused_forward_head(&c, d[0], d[1], d[2], d[3]);
     else if (!strcmp(op, "fused_backward_data")) v_fused_backward_data(&c, d[0], d[1], d[2]);
     else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2], d[3]);
+    else if (!strcmp(op, "slice_step")) v_slice_step(&c, d[0], d[1], d[2], d[3]);
     else return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
     clfit_status st = finish(&c);
     if (!st) st = clfit_cl_finish(cl);
@@ -715,7 +874,7 @@ int clfit_verify_sizes(const char *op, int small, int dims[][4], int max)
     int n;
 #define PICK(full, sm) (src = small ? sm : full, n = small ? (int)(sizeof sm / sizeof *sm) : (int)(sizeof full / sizeof *full))
     if (!strcmp(op, "gather")) PICK(gather, gather_small);
-    else if (!strcmp(op, "fused_forward_head")) PICK(head, head_small);
+    else if (!strcmp(op, "fused_forward_head") || !strcmp(op, "slice_step")) PICK(head, head_small);
     else if (!strcmp(op, "relu_backward") || !strcmp(op, "adam")) PICK(vec, vec_small);
     else if (!strcmp(op, "softmax_xent")) PICK(sxe, sxe_small);
     else PICK(layers, layers_small);

@@ -77,7 +77,7 @@ START_TEST(test_usage_errors)
     EXPECT("evaluate", 2, err, "--model FILE is required");
     EXPECT("predict --model m.safetensors", 2, err, "--index I[,J...] is required");
     EXPECT("predict --model m.safetensors --index 1 --set validation", 2, err, "--set: expected test or train");
-    EXPECT("train --gemm fast", 2, err, "--gemm: expected clblast, own or auto");
+    EXPECT("train --gemm fast", 2, err, "--gemm: expected clblast, own, slice or auto");
     EXPECT("verify --op nonsense", 2, err, "--op: no operation 'nonsense'");
     /* every message is one line */
     clfit("train --epochs 0");
@@ -272,6 +272,14 @@ START_TEST(test_tune_and_train)
     EXPECT("tune --show", 0, out, "0 entries");
     EXPECT("tune --batch 0", 2, err, "--batch: sizes must be in 1..65536");
     EXPECT("tune --budget 0", 2, err, "--budget");
+    EXPECT("tune --only TURBO", 2, err, "--only: 'TURBO' is not a tunable");
+    EXPECT("tune --only HS,", 2, err, "--only: '' is not a tunable");
+    /* the one-launch step trains (its step ends in the next launch: the epoch's figures
+     * are whole); a deeper model than it takes runs the own backend and says why */
+    EXPECT(TRAIN "--epochs 1 --gemm slice", 0, err, "clfit: slice HS=");
+    EXPECT(TRAIN "--epochs 1 --gemm slice", 0, out, "Trained 1 epoch in ");
+    EXPECT(TRAIN "--epochs 1 --gemm slice --hidden 8,8", 0, err, "clfit: own VW=");
+    ck_assert_ptr_nonnull(strstr(err, "slice needs exactly one hidden layer"));
     /* a short tune for the data's shape, which train then uses and says so */
     EXPECT("tune --input 20 --hidden 24 --batch 16 --budget 3", 0, out, "saved in ./tuning.json");
     ck_assert_ptr_nonnull(strstr(out, "   1 "));

@@ -39,7 +39,13 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
     uint8_t *y = malloc(B);
     double prev_loss = 0;
     long prev_correct = 0;
+    float ref_loss_since = 0; /* the reference's since the device's stats were last read */
+    int ref_correct_since = 0;
     for (int e = 0; e < epochs; e++) {
+        /* the slice backend ends a step in the next one's launch, unless the stats are read
+         * in between: read them after every step of the first epoch, and in later epochs
+         * only at the end, so that its pending step crosses epochs (and their new order) */
+        int read_each = gemm != CLFIT_GEMM_SLICE || e == 0, last_epoch = e == epochs - 1;
         for (int i = 0; i < N; i++) order[i] = i;
         clfit_rng_shuffle(&rng, order, N);
         ASSERT_OK(clfit_device_data_set_order(tcl, &dd, order));
@@ -50,16 +56,21 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
             int ref_correct;
             ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, &ref_loss, &ref_correct));
             ASSERT_OK(clfit_trainer_step(t, &dd, start, b));
+            ref_loss_since += ref_loss;
+            ref_correct_since += ref_correct;
+            if (!read_each && !(last_epoch && start + B >= N)) continue;
             double sum;
             long correct;
             ASSERT_OK(clfit_trainer_read_stats(t, &sum, &correct));
             float dev_loss = (float)(sum - prev_loss);
             prev_loss = sum;
             char what[96];
-            snprintf(what, sizeof what, "loss of epoch %d step at %d (B=%d)", e, start, b);
-            ASSERT_CLOSE(what, &dev_loss, &ref_loss, 1, 1e-6, 1e-5);
-            ck_assert_int_eq(correct - prev_correct, ref_correct);
+            snprintf(what, sizeof what, "loss of epoch %d %s at %d (B=%d)", e, read_each ? "step" : "up to the step", start, b);
+            ASSERT_CLOSE(what, &dev_loss, &ref_loss_since, 1, 1e-6, 1e-5);
+            ck_assert_int_eq(correct - prev_correct, ref_correct_since);
             prev_correct = correct;
+            ref_loss_since = 0;
+            ref_correct_since = 0;
         }
     }
     ASSERT_OK(clfit_trainer_download(t, dev));
@@ -109,6 +120,7 @@ START_TEST(test_small_mlp)
     clfit_model_desc d = {.input = 33, .nhidden = 1, .hidden = {16}, .classes = 5};
     compare_paths(&d, 61, 7, 2, CLFIT_GEMM_CLBLAST);
     compare_paths(&d, 61, 7, 2, CLFIT_GEMM_OWN);
+    compare_paths(&d, 61, 7, 3, CLFIT_GEMM_SLICE);
 }
 END_TEST
 
@@ -125,6 +137,7 @@ START_TEST(test_tutorial_shape)
     clfit_model_desc d = {.input = 784, .nhidden = 1, .hidden = {128}, .classes = 10};
     compare_paths(&d, 160, 32, 1, CLFIT_GEMM_CLBLAST);
     compare_paths(&d, 160, 32, 1, CLFIT_GEMM_OWN);
+    compare_paths(&d, 160, 32, 3, CLFIT_GEMM_SLICE);
 }
 END_TEST
 
@@ -142,7 +155,7 @@ static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d,
     for (int i = 0; i < N; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&rng, d->classes);
     clfit_status st;
     clfit_model *m = clfit_model_new(d, 5, &st);
-    clfit_trainer *t = clfit_trainer_new(tcl, m, B, CLFIT_GEMM_OWN, &st);
+    clfit_trainer *t = clfit_trainer_new(tcl, m, B, (clfit_gemm)p->v[CLFIT_P_BACKEND], &st);
     ck_assert_msg(t != NULL, "%s", clfit_last_error());
     clfit_device_data dd;
     ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
@@ -179,6 +192,36 @@ START_TEST(test_tunables_keep_results)
 }
 END_TEST
 
+/* slice.cl's claim: its work-group size changes speed, never results (with the same KS
+ * below it: KS splits sums); and the backend
+ * refuses a model it cannot train (it needs exactly one hidden layer). */
+START_TEST(test_slice_work_group_keeps_results)
+{
+    clfit_model_desc d = {.input = 53, .nhidden = 1, .hidden = {40}, .classes = 10};
+    clfit_params a, b;
+    clfit_params_default(CLFIT_CLASS_CPU_AVX512, &a);
+    a.v[CLFIT_P_BACKEND] = CLFIT_GEMM_SLICE;
+    b = a;
+    ASSERT_OK(clfit_params_parse("HS=4,SWGS=4,KS=4", "a", &a));
+    ASSERT_OK(clfit_params_parse("HS=4,SWGS=64,KS=4", "b", &b));
+    clfit_model *ma = train_with(&a, &d, 45, 13), *mb = train_with(&b, &d, 45, 13);
+    ck_assert_int_eq(ma->step, 8);
+    ck_assert_int_eq(ma->step, mb->step);
+    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
+    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
+    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
+    clfit_model_free(ma);
+    clfit_model_free(mb);
+    clfit_model_desc deep = {.input = 5, .nhidden = 2, .hidden = {4, 3}, .classes = 2};
+    clfit_status st;
+    clfit_model *m = clfit_model_new(&deep, 1, &st);
+    ck_assert_ptr_null(clfit_trainer_new(tcl, m, 8, CLFIT_GEMM_SLICE, &st));
+    ck_assert_int_eq(st, CLFIT_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "exactly one hidden layer"));
+    clfit_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train");
@@ -189,6 +232,7 @@ int main(void)
     tcase_add_test(tc, test_deeper_mlp);
     tcase_add_test(tc, test_tutorial_shape);
     tcase_add_test(tc, test_tunables_keep_results);
+    tcase_add_test(tc, test_slice_work_group_keeps_results);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

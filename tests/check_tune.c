@@ -163,6 +163,9 @@ START_TEST(test_db_bad_entries)
         {"\"BACKEND\": \"fast\", \"VW\": 8, \"FWGS\": 16, \"RB\": 4, \"CB\": 2, \"GWGS\": 16, \"RG\": 4, \"CG\": 1, "
          "\"SXE_WGS\": 64, \"WGS\": 64", "outside the search space of BACKEND"},
         {"\"VW\": 8", "lacks BACKEND"},
+        /* an entry from before the slice backend may lack its tunables, unless it is slice */
+        {"\"BACKEND\": \"slice\", \"VW\": 8, \"FWGS\": 16, \"RB\": 4, \"CB\": 2, \"GWGS\": 16, \"RG\": 4, \"CG\": 1, "
+         "\"SXE_WGS\": 64, \"WGS\": 64", "lacks HS"},
         {"\"BACKEND\": \"own\", \"VW\": 8, \"FWGS\": 16, \"RB\": 4, \"CB\": 2, \"GWGS\": 16, \"RG\": 4, \"CG\": 1, "
          "\"SXE_WGS\": 64, \"WGS\": 64, \"TURBO\": 1", "an unknown tunable TURBO"},
         {"\"BACKEND\": \"own\", \"VW\": 8.5, \"FWGS\": 16, \"RB\": 4, \"CB\": 2, \"GWGS\": 16, \"RG\": 4, \"CG\": 1, "
@@ -285,6 +288,53 @@ START_TEST(test_tune_discards_wrong)
 }
 END_TEST
 
+/* The backend is a tunable like any other: on a device of the GPU classes (the search
+ * starts from the slice backend there, and tries the backend first), the tuner keeps the
+ * one-launch step when the fused kernels are slower, and moves to them when it is. The
+ * loser is made slow by an edited kernel file (sed expression `edit` on kernels/`file`)
+ * that adds 0 * sin(sin(...(x))) to each of its loads or products: many times the work. */
+static clfit_gemm tune_with_slow(const char *file, const char *edit)
+{
+    char cmd[4096], dir[600];
+    snprintf(dir, sizeof dir, "%s/k-%s", test_dir, file);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/kernels/*.cl '%s/' && sed '%s' '%s/kernels/%s' > '%s/%s'",
+             dir, CLFIT_SOURCE_DIR, dir, edit, CLFIT_SOURCE_DIR, file, dir, file);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("CLFIT_KERNEL_DIR", dir, 1);
+    tcl->cls = CLFIT_CLASS_GPU_OTHER;
+    events c = {.default_rb = 0};
+    /* the backend alone, with a budget that leaves room for its candidates after a slow
+     * start, also in the sanitizer build */
+    clfit_tune_opts o = {.budget_s = 60, .quick = 1, .only = 1u << CLFIT_P_BACKEND, .progress = count, .user = &c};
+    clfit_tune_entry e;
+    ASSERT_OK(clfit_tune(tcl, &small_model, 7, &o, &e));
+    unsetenv("CLFIT_KERNEL_DIR");
+    ck_assert_int_eq(e.rejected, 0);
+    ck_assert_msg(e.us_per_step > 0, "timed");
+    return (clfit_gemm)e.params.v[CLFIT_P_BACKEND];
+}
+
+/* fused.cl slowed at every vector load (the own kernels' inner loops; slice.cl has none) */
+START_TEST(test_tune_keeps_slice)
+{
+    setenv("CLFIT_CACHE_DIR", test_dir, 1);
+    const char *slow_own = "s|^#define VLOAD(p) \\(.*\\)$|#define VLOAD(p) (\\1 + 0.0f * sin(sin(sin(\\1))))|";
+    ck_assert_str_eq(clfit_gemm_names[tune_with_slow("fused.cl", slow_own)], "slice");
+    unsetenv("CLFIT_CACHE_DIR");
+}
+END_TEST
+
+/* slice.cl slowed at every product (a plain multiply-add plus the sines); a test of its
+ * own, so that no program built before the edit is reused */
+START_TEST(test_tune_leaves_slice)
+{
+    setenv("CLFIT_CACHE_DIR", test_dir, 1);
+    const char *slow_slice = "1i #define fma(a, b, c) ((a) * (b) + (c) + 0.0f * sin(sin(sin(sin(sin(sin(b)))))))";
+    ck_assert_str_eq(clfit_gemm_names[tune_with_slow("slice.cl", slow_slice)], "own");
+    unsetenv("CLFIT_CACHE_DIR");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tune");
@@ -301,6 +351,8 @@ int main(void)
     tcase_set_timeout(dev, 300);
     tcase_add_test(dev, test_tune_small);
     tcase_add_test(dev, test_tune_discards_wrong);
+    tcase_add_test(dev, test_tune_keeps_slice);
+    tcase_add_test(dev, test_tune_leaves_slice);
     suite_add_tcase(s, dev);
     return run_suite(s);
 }

@@ -118,7 +118,8 @@ int cli_parse_gemm(const char *s, int *choice)
     if (!strcmp(s, "auto")) *choice = -1;
     else if (!strcmp(s, "clblast")) *choice = CLFIT_GEMM_CLBLAST;
     else if (!strcmp(s, "own")) *choice = CLFIT_GEMM_OWN;
-    else { cli_usage_error("--gemm: expected clblast, own or auto, got '%s'", s); return 0; }
+    else if (!strcmp(s, "slice")) *choice = CLFIT_GEMM_SLICE;
+    else { cli_usage_error("--gemm: expected clblast, own, slice or auto, got '%s'", s); return 0; }
     return 1;
 }
 
@@ -206,10 +207,13 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
         snprintf(from + strlen(from), sizeof from - strlen(from), "; --gemm %s", clfit_gemm_names[gemm_choice]);
     }
-    if (d->nhidden < 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN) { /* own needs a hidden layer */
+    int g = cl->p.v[CLFIT_P_BACKEND];
+    if (!clfit_gemm_fits(g, d->nhidden)) { /* own needs a hidden layer, slice exactly one */
         clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_CLBLAST;
-        clfit_cl_set_params(cl, &p);
+        p.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d->nhidden) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; %s needs %s hidden layer", clfit_gemm_names[g],
+                 g == CLFIT_GEMM_SLICE ? "exactly one" : "a");
     }
     fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
     if (cli_verbose())

@@ -34,7 +34,7 @@ static double now(void)
 
 static void bench_help(void)
 {
-    printf("usage: clfit bench [--batch 32] [--epochs 1] [--hidden 128[,W...]] [--gemm clblast|own|auto]\n"
+    printf("usage: clfit bench [--batch 32] [--epochs 1] [--hidden 128[,W...]] [--gemm clblast|own|slice|auto]\n"
            "                   [--peak] [--device SEL] [--data DIR] [--verbose]\n\n"
            "Builds the kernels and warms up, then times --epochs training epochs on the\n"
            "training set and prints one summary line (mean over the timed epochs):\n"

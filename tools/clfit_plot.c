@@ -21,7 +21,7 @@ static void plot_help(void)
            "                                            one image's probabilities, named\n"
            "  history --history FILE.csv                loss and accuracy per epoch\n"
            "  confusion --model FILE [--set test]       the confusion matrix, with accuracies\n"
-           "Common: --data DIR, --device SEL, --gemm clblast|own|auto (with a model).\n");
+           "Common: --data DIR, --device SEL, --gemm clblast|own|slice|auto (with a model).\n");
 }
 
 typedef struct {

@@ -22,6 +22,8 @@ typedef struct {
     const char *save;           /* --save FILE, or NULL */
     clfit_model_meta meta;      /* written with every save */
     long printed_epoch;         /* the epoch whose "Epoch e/E" header is on screen */
+    double train_seconds;       /* the epochs' training time so far (validation not counted) */
+    long train_steps;
 } train_ui;
 
 static void metrics(const clfit_progress *p)
@@ -57,6 +59,8 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
         return CLFIT_OK;
     }
     double ms_step = p->seconds * 1e3 / p->steps;
+    ui->train_seconds += p->seconds;
+    ui->train_steps += p->steps;
     if (ui->tty) {
         printf("\r%d/%d ", p->steps, p->steps);
         bar(p);
@@ -104,9 +108,10 @@ static void train_help(void)
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
            "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n"
-           "  --gemm clblast|own|auto how steps run: CLBlast's SGEMM plus small kernels, or\n"
-           "                          clfit's fused kernels; auto (the default) takes the tuned\n"
-           "                          choice (see clfit tune)\n"
+           "  --gemm B                how steps run: clblast (CLBlast's SGEMM plus small\n"
+           "                          kernels), own (fused kernels shaped for CPUs), slice\n"
+           "                          (one launch a step, shaped for GPUs; one hidden layer)\n"
+           "                          or auto (the default): the tuned choice (clfit tune)\n"
            "  --profile               print a per-kernel time table after training\n"
            "  --profile-csv FILE      write that table as CSV\n"
            "  --trace FILE.json       write a Chrome trace (Perfetto, chrome://tracing)\n"
@@ -244,6 +249,8 @@ int cmd_train(int argc, char **argv)
         cli_fail(st);
         goto done;
     }
+    printf("Trained %ld epoch%s in %.3f s (%.1f us/step)\n", epochs, epochs == 1 ? "" : "s", ui.train_seconds,
+           ui.train_seconds * 1e6 / (ui.train_steps ? ui.train_steps : 1));
     double loss, acc;
     st = clfit_evaluate(cl, m, &test, gemm, &loss, &acc);
     if (st) { cli_fail(st); goto done; }
@@ -313,7 +320,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
 
 static void evaluate_help(void)
 {
-    printf("usage: clfit evaluate --model FILE [--set test|train] [--gemm clblast|own|auto]\n"
+    printf("usage: clfit evaluate --model FILE [--set test|train] [--gemm clblast|own|slice|auto]\n"
            "                      [--device SEL] [--data DIR] [--verbose]\n\n"
            "Mean loss and accuracy of a saved model over the test set (or the training set).\n"
            "The kernels run with the parameters tuned for the model's shape and batch size\n"
@@ -341,7 +348,7 @@ int cmd_evaluate(int argc, char **argv)
 static void predict_help(void)
 {
     printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train]\n"
-           "                     [--gemm clblast|own|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
+           "                     [--gemm clblast|own|slice|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class.\n");
 }

@@ -10,7 +10,7 @@
 static void tune_help(void)
 {
     printf("usage: clfit tune [--batch N[,N...]] [--hidden W[,W...]] [--input N] [--classes N]\n"
-           "                  [--budget SECONDS] [--device SEL] [--verbose]\n"
+           "                  [--budget SECONDS] [--only NAME[,NAME...]] [--device SEL] [--verbose]\n"
            "       clfit tune --show\n\n"
            "Searches the training step's tunables (the backend; the fused kernels' vector\n"
            "width, register blocks and work-group sizes; the small kernels' work-group sizes;\n"
@@ -25,10 +25,37 @@ static void tune_help(void)
            "  --input N          inputs per example (default 784, 28x28 images)\n"
            "  --classes N        classes (default 10)\n"
            "  --budget SECONDS   per batch size: no new candidate starts after this (default 120)\n"
+           "  --only NAME[,...]  search only these tunables (e.g. BACKEND, or HS,SWGS,KS); the\n"
+           "                     others keep the device class's defaults\n"
            "  --device SEL       OpenCL device index or name substring ($CLFIT_DEVICE)\n"
            "  --verbose          the compiler's output\n"
            "  --show             list the database: device, driver, model, batch, the chosen\n"
            "                     parameters, their time and the class defaults' time\n");
+}
+
+/* --only: tunable names, comma-separated, into a bit mask. */
+static int parse_only(const char *s, unsigned *mask)
+{
+    *mask = 0;
+    const char *p = s;
+    do {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char name[32];
+        int id = -1;
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+            id = clfit_param_find(name);
+        }
+        if (id < 0) {
+            cli_usage_error("--only: '%.*s' is not a tunable (see clfit tune --help, host/params.c)", (int)(n < 64 ? n : 64), p);
+            return 0;
+        }
+        *mask |= 1u << id;
+        p = end ? end + 1 : NULL;
+    } while (p);
+    return 1;
 }
 
 static void progress(const clfit_tune_event *ev, void *user)
@@ -74,16 +101,18 @@ static int show(void)
 
 int cmd_tune(int argc, char **argv)
 {
-    enum { O_BATCH = 1000, O_HIDDEN, O_INPUT, O_CLASSES, O_BUDGET, O_DEV, O_SHOW, O_VERBOSE };
+    enum { O_BATCH = 1000, O_HIDDEN, O_INPUT, O_CLASSES, O_BUDGET, O_ONLY, O_DEV, O_SHOW, O_VERBOSE };
     static const struct option opts[] = {
         {"batch", required_argument, 0, O_BATCH}, {"hidden", required_argument, 0, O_HIDDEN},
         {"input", required_argument, 0, O_INPUT}, {"classes", required_argument, 0, O_CLASSES},
-        {"budget", required_argument, 0, O_BUDGET}, {"device", required_argument, 0, O_DEV},
+        {"budget", required_argument, 0, O_BUDGET}, {"only", required_argument, 0, O_ONLY},
+        {"device", required_argument, 0, O_DEV},
         {"show", no_argument, 0, O_SHOW}, {"verbose", no_argument, 0, O_VERBOSE},
         {"help", no_argument, 0, 'h'}, {0}};
     int batches[16] = {32}, nbatch = 1, hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, want_show = 0;
     long input = 784, classes = 10;
     double budget = 120;
+    unsigned only = 0;
     const char *dev = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -97,6 +126,9 @@ int cmd_tune(int argc, char **argv)
         case O_INPUT: if (!cli_parse_long("--input", optarg, 1, 1 << 20, &input)) return 2; break;
         case O_CLASSES: if (!cli_parse_long("--classes", optarg, 2, 256, &classes)) return 2; break;
         case O_BUDGET: if (!cli_parse_double("--budget", optarg, 1, 86400, &budget)) return 2; break;
+        case O_ONLY:
+            if (!parse_only(optarg, &only)) return 2;
+            break;
         case O_DEV: dev = optarg; break;
         case O_SHOW: want_show = 1; break;
         case O_VERBOSE: cli_set_verbose(); break;
@@ -119,7 +151,7 @@ int cmd_tune(int argc, char **argv)
         printf("tuning %s at batch %d on %s (%s; class %s), budget %.0f s\n\n", arch, batches[i], cl->info.name,
                cl->info.driver, clfit_device_class_names[cl->cls], budget);
         printf("%4s %7s  %-8s %-62s %s\n", "#", "time", "varied", "parameters", "result");
-        clfit_tune_opts o = {.budget_s = budget, .progress = progress};
+        clfit_tune_opts o = {.budget_s = budget, .only = only, .progress = progress};
         clfit_tune_entry e;
         st = clfit_tune(cl, &d, batches[i], &o, &e);
         if (st) { rc = cli_fail(st); break; }

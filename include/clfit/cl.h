@@ -34,6 +34,7 @@ enum {
     CLFIT_K_FUSED_HEAD_STATS,
     CLFIT_K_FUSED_BACKWARD_DATA,
     CLFIT_K_FUSED_GRAD_ADAM,
+    CLFIT_K_SLICE_STEP,
     CLFIT_K_PEAK_FMA4,
     CLFIT_K_PEAK_FMA8,
     CLFIT_K_PEAK_FMA16,
@@ -247,6 +248,35 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head);
+
+/* ---- the one-launch step (kernels/slice.cl) ---- */
+
+/* The buffers of a one-hidden-layer model's one-launch step (slice_step_cl); each (maxB,..)
+ * buffer holds up to maxB rows. */
+typedef struct {
+    const clfit_layer *l0, *l1;     /* the hidden layer (IN -> H) and the last (H -> C) */
+    cl_mem params, m, v;
+    cl_mem x, labels;               /* the dataset: (N,IN) floats, (N) labels */
+    cl_mem rows;                    /* (2,maxB) ints: each step's dataset rows */
+    cl_mem h, dh;                   /* (maxB,H) */
+    cl_mem part;                    /* (2,G,maxB,C): each group's partial logits */
+    cl_mem dl;                      /* (G,maxB,C): each group's dlogits (logits in evaluation) */
+    cl_mem loss_row, right_row;     /* (maxB) floats, ints */
+    cl_mem loss_acc, correct_acc;   /* 2 floats (sum, compensation), 1 int */
+    int maxB;
+} clfit_slice_io;
+
+/* G, the number of work-groups (slices of the hidden layer) for H hidden units. */
+int slice_groups(const clfit_cl *cl, int H);
+
+/* One launch: with Bp > 0 it finishes the step whose rows and partial logits the launch
+ * before left (rows[cur^1], part[cur^1]): loss and correct count added, and with
+ * want_grad the gradients applied by Adam with step size alpha; with B > 0 it runs the
+ * forward pass of rows order[start .. start+B) into h, rows[cur] and part[cur]. The next
+ * launch takes cur^1. (dense_forward_ref, relu_*_ref, softmax_xent_ref,
+ * dense_backward_ref, adam_ref.) */
+clfit_status slice_step_cl(clfit_cl *cl, const clfit_slice_io *io, cl_mem order, int start, int B,
+                           int cur, int Bp, int want_grad, float alpha, const clfit_adam_cfg *cfg);
 
 /* ---- the device's arithmetic peak (kernels/peak.cl) ---- */
 

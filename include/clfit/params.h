@@ -14,11 +14,17 @@
 /* How a training step runs on the device:
  *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, relu.cl,
  *           softmax_xent.cl, gather.cl) and one Adam kernel over all parameters;
- *  OWN:     clfit's fused kernels (fused.cl): forward with the gather folded in, one
- *           work-group for the last layer and the loss, and weight gradients with Adam
- *           applied in registers. Needs at least one hidden layer. */
-typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN } clfit_gemm;
-extern const char *const clfit_gemm_names[2]; /* "clblast", "own" */
+ *  OWN:     clfit's fused kernels (fused.cl), shaped for CPUs: two launches a step, with
+ *           few work-items that each own a block of rows. Needs a hidden layer;
+ *  SLICE:   one launch a step (slice.cl), shaped for GPUs: each work-group owns a slice of
+ *           the hidden units and their parameters. Needs exactly one hidden layer. */
+typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN, CLFIT_GEMM_SLICE } clfit_gemm;
+#define CLFIT_GEMM_COUNT 3
+extern const char *const clfit_gemm_names[CLFIT_GEMM_COUNT]; /* "clblast", "own", "slice" */
+
+/* Whether backend g can train a model with nhidden hidden layers (own needs one or more,
+ * slice exactly one). */
+int clfit_gemm_fits(int g, int nhidden);
 
 typedef enum {
     CLFIT_P_BACKEND,    /* clfit_gemm: which backend runs the step */
@@ -31,6 +37,9 @@ typedef enum {
     CLFIT_P_CG,         /* fused_grad_adam: VW-column vectors per work-item */
     CLFIT_P_SXE_WGS,    /* softmax_xent: its one work-group's size (power of 2) */
     CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
+    CLFIT_P_HS,         /* slice_step: hidden units per work-group */
+    CLFIT_P_SWGS,       /* slice_step: work-group size */
+    CLFIT_P_KS,         /* slice_step: work-items per sum of the forward pass */
     CLFIT_P_COUNT
 } clfit_param_id;
 
@@ -73,7 +82,7 @@ int clfit_param_allowed(int id, int value);
 /* Whether tunable id shapes the step that backend runs. */
 int clfit_param_matters(int id, int backend);
 
-/* Whether tunable id is a work-group size (FWGS, GWGS, SXE_WGS, WGS). */
+/* Whether tunable id is a work-group size (FWGS, GWGS, SXE_WGS, WGS, SWGS). */
 int clfit_param_is_wg(int id);
 
 /* The largest value of tunable id's search space that is at most limit (limit 0: no
@@ -84,7 +93,7 @@ int clfit_param_fit(int id, int v, size_t limit);
  * 0: none) to the largest value of its space within it. */
 void clfit_params_fit_wg(clfit_params *p, size_t limit);
 
-/* Applies "NAME=VALUE,NAME=VALUE" (VALUE a number, or clblast/own for BACKEND) onto *p.
+/* Applies "NAME=VALUE,NAME=VALUE" (VALUE a number, or clblast/own/slice for BACKEND) onto *p.
  * Each name must be a tunable and each value in its search space; on error *p is
  * unchanged and the message names the bad item. `what` names the source in messages
  * ("CLFIT_TUNE", "--params"). */

@@ -26,8 +26,8 @@ clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
  * original example numbers when src is an upload), sharing its images and labels. */
 clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, int first,
                                     int n, clfit_device_data *out);
-/* Replaces the order (n ints, each in 0..n-1), enqueued without waiting; `order` must
- * stay valid until the next clfit_cl_finish or blocking call. */
+/* Replaces the order (n ints, each in 0..n-1) once the work enqueued before has run (a
+ * blocking write: `order` may be changed as soon as this returns). */
 clfit_status clfit_device_data_set_order(clfit_cl *cl, clfit_device_data *dd, const int *order);
 void clfit_device_data_free(clfit_device_data *dd);
 
@@ -44,7 +44,10 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
 void clfit_trainer_free(clfit_trainer *t);
 
 /* One training step on the batch dd->order[start .. start+B): gather, forward, softmax
- * cross-entropy (accumulating loss and correct count), backward, Adam. Enqueue only. */
+ * cross-entropy (accumulating loss and correct count), backward, Adam. Enqueue only.
+ * The slice backend runs a step's end (loss, backward, Adam) in the launch of the next
+ * step or evaluation batch on the same data; reading the stats, logits or weights, or
+ * resetting the stats, runs it first, so the caller sees whole steps. */
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B);
 

@@ -66,6 +66,7 @@ typedef struct {
 typedef struct {
     double budget_s;                /* no new candidate starts after this many seconds */
     int quick;                      /* a short search (train on an untuned device): kind "quick" */
+    unsigned only;                  /* bit i set: search tunable i (clfit_param_id); 0: all */
     void (*progress)(const clfit_tune_event *ev, void *user);
     void *user;
 } clfit_tune_opts;
