@@ -784,18 +784,17 @@ static void v_slice_step(vcase *c, int B, int IN, int H, int C)
     /* the gradients from the device's dh, h and dlogits, and Adam */
     dense_backward_ref(NULL, g + L0.w_off, g + L0.b_off, got_dh, x1, W0, B, IN, H);
     dense_backward_ref(NULL, g + L1.w_off, g + L1.b_off, got_dl, got_h, W1, B, H, C);
-    check_fused_adam(c, "W0", params + L0.w_off, m + L0.w_off, v + L0.w_off, g + L0.w_off,
-                     gemm_bound(x1, got_dh, NULL, IN, H, B, 1, 0), (size_t)IN * H, got_p + L0.w_off,
-                     got_m + L0.w_off, got_v + L0.w_off, alpha, &cfg);
-    check_fused_adam(c, "b0", params + L0.b_off, m + L0.b_off, v + L0.b_off, g + L0.b_off,
-                     2 * gamma_k(B) * B * max_abs(got_dh, (size_t)B * H), H, got_p + L0.b_off, got_m + L0.b_off,
-                     got_v + L0.b_off, alpha, &cfg);
-    check_fused_adam(c, "W1", params + L1.w_off, m + L1.w_off, v + L1.w_off, g + L1.w_off,
-                     gemm_bound(got_h, got_dl, NULL, H, C, B, 1, 0), (size_t)H * C, got_p + L1.w_off,
-                     got_m + L1.w_off, got_v + L1.w_off, alpha, &cfg);
-    check_fused_adam(c, "b1", params + L1.b_off, m + L1.b_off, v + L1.b_off, g + L1.b_off,
-                     2 * gamma_k(B) * B * max_abs(got_dl, (size_t)B * C), C, got_p + L1.b_off, got_m + L1.b_off,
-                     got_v + L1.b_off, alpha, &cfg);
+    struct { const char *name; size_t off, n; double gtol; } upd[] = {
+        {"W0", L0.w_off, (size_t)IN * H, gemm_bound(x1, got_dh, NULL, IN, H, B, 1, 0)},
+        {"b0", L0.b_off, H, 2 * gamma_k(B) * B * max_abs(got_dh, (size_t)B * H)},
+        {"W1", L1.w_off, (size_t)H * C, gemm_bound(got_h, got_dl, NULL, H, C, B, 1, 0)},
+        {"b1", L1.b_off, C, 2 * gamma_k(B) * B * max_abs(got_dl, (size_t)B * C)},
+    };
+    for (int u = 0; u < 4; u++) {
+        size_t o = upd[u].off;
+        check_fused_adam(c, upd[u].name, params + o, m + o, v + o, g + o, upd[u].gtol, upd[u].n, got_p + o,
+                         got_m + o, got_v + o, alpha, &cfg);
+    }
     float edges[4] = {got_p[0], got_p[L0.w_off - 1], got_p[L1.w_off - 1], got_p[np - 1]};
     float want_e[4] = {params[0], params[L0.w_off - 1], params[L1.w_off - 1], params[np - 1]};
     cmp(c, "untouched", edges, want_e, 4, 0, 0, "exact");

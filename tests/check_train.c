@@ -170,6 +170,20 @@ static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d,
     return m;
 }
 
+/* Trains d under tunables a and under b (train_with: 8 steps, the last short) and asserts
+ * that the weights and Adam's moments come out bit for bit the same. */
+static void assert_same_bits(const clfit_params *a, const clfit_params *b, const clfit_model_desc *d)
+{
+    clfit_model *ma = train_with(a, d, 45, 13), *mb = train_with(b, d, 45, 13);
+    ck_assert_int_eq(ma->step, 8);
+    ck_assert_int_eq(ma->step, mb->step);
+    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
+    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
+    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
+    clfit_model_free(ma);
+    clfit_model_free(mb);
+}
+
 /* fused.cl's claim: the tunables change speed, never results. Two far-apart settings of
  * every fused-kernel tunable train to the same bits (the same device, so the same exp/log
  * and division; every sum in the same order, every multiply-add an explicit fma). */
@@ -182,19 +196,13 @@ START_TEST(test_tunables_keep_results)
     b = a;
     ASSERT_OK(clfit_params_parse("VW=16,FWGS=16,RB=4,CB=4,GWGS=16,RG=4,CG=1,SXE_WGS=64", "a", &a));
     ASSERT_OK(clfit_params_parse("VW=4,FWGS=2,RB=3,CB=2,GWGS=8,RG=6,CG=3,SXE_WGS=16", "b", &b));
-    clfit_model *ma = train_with(&a, &d, 45, 13), *mb = train_with(&b, &d, 45, 13);
-    ck_assert_int_eq(ma->step, mb->step);
-    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
-    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
-    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
-    clfit_model_free(ma);
-    clfit_model_free(mb);
+    assert_same_bits(&a, &b, &d);
 }
 END_TEST
 
 /* slice.cl's claim: its work-group size changes speed, never results (with the same KS
- * below it: KS splits sums); and the backend
- * refuses a model it cannot train (it needs exactly one hidden layer). */
+ * below it: KS splits sums); and the backend refuses a model it cannot train (it needs
+ * exactly one hidden layer). */
 START_TEST(test_slice_work_group_keeps_results)
 {
     clfit_model_desc d = {.input = 53, .nhidden = 1, .hidden = {40}, .classes = 10};
@@ -204,14 +212,7 @@ START_TEST(test_slice_work_group_keeps_results)
     b = a;
     ASSERT_OK(clfit_params_parse("HS=4,SWGS=4,KS=4", "a", &a));
     ASSERT_OK(clfit_params_parse("HS=4,SWGS=64,KS=4", "b", &b));
-    clfit_model *ma = train_with(&a, &d, 45, 13), *mb = train_with(&b, &d, 45, 13);
-    ck_assert_int_eq(ma->step, 8);
-    ck_assert_int_eq(ma->step, mb->step);
-    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
-    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
-    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
-    clfit_model_free(ma);
-    clfit_model_free(mb);
+    assert_same_bits(&a, &b, &d);
     clfit_model_desc deep = {.input = 5, .nhidden = 2, .hidden = {4, 3}, .classes = 2};
     clfit_status st;
     clfit_model *m = clfit_model_new(&deep, 1, &st);

@@ -314,23 +314,18 @@ static clfit_gemm tune_with_slow(const char *file, const char *edit)
     return (clfit_gemm)e.params.v[CLFIT_P_BACKEND];
 }
 
-/* fused.cl slowed at every vector load (the own kernels' inner loops; slice.cl has none) */
-START_TEST(test_tune_keeps_slice)
-{
-    setenv("CLFIT_CACHE_DIR", test_dir, 1);
-    const char *slow_own = "s|^#define VLOAD(p) \\(.*\\)$|#define VLOAD(p) (\\1 + 0.0f * sin(sin(sin(\\1))))|";
-    ck_assert_str_eq(clfit_gemm_names[tune_with_slow("fused.cl", slow_own)], "slice");
-    unsetenv("CLFIT_CACHE_DIR");
-}
-END_TEST
+/* Each loser in its own test process, so that no program built before its edit is
+ * reused: fused.cl slowed at every vector load (the own kernels' inner loops; slice.cl has
+ * none), and slice.cl at every product (a plain multiply-add plus the sines). */
+static const struct { const char *file, *edit, *winner; } slowed[] = {
+    {"fused.cl", "s|^#define VLOAD(p) \\(.*\\)$|#define VLOAD(p) (\\1 + 0.0f * sin(sin(sin(\\1))))|", "slice"},
+    {"slice.cl", "1i #define fma(a, b, c) ((a) * (b) + (c) + 0.0f * sin(sin(sin(sin(sin(sin(b)))))))", "own"},
+};
 
-/* slice.cl slowed at every product (a plain multiply-add plus the sines); a test of its
- * own, so that no program built before the edit is reused */
-START_TEST(test_tune_leaves_slice)
+START_TEST(test_tune_chooses_backend)
 {
     setenv("CLFIT_CACHE_DIR", test_dir, 1);
-    const char *slow_slice = "1i #define fma(a, b, c) ((a) * (b) + (c) + 0.0f * sin(sin(sin(sin(sin(sin(b)))))))";
-    ck_assert_str_eq(clfit_gemm_names[tune_with_slow("slice.cl", slow_slice)], "own");
+    ck_assert_str_eq(clfit_gemm_names[tune_with_slow(slowed[_i].file, slowed[_i].edit)], slowed[_i].winner);
     unsetenv("CLFIT_CACHE_DIR");
 }
 END_TEST
@@ -351,8 +346,7 @@ int main(void)
     tcase_set_timeout(dev, 300);
     tcase_add_test(dev, test_tune_small);
     tcase_add_test(dev, test_tune_discards_wrong);
-    tcase_add_test(dev, test_tune_keeps_slice);
-    tcase_add_test(dev, test_tune_leaves_slice);
+    tcase_add_loop_test(dev, test_tune_chooses_backend, 0, 2);
     suite_add_tcase(s, dev);
     return run_suite(s);
 }
