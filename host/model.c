@@ -17,16 +17,16 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
     if (d->nhidden < 0 || d->nhidden > CLFIT_MAX_LAYERS - 1)
         return clfit_fail(CLFIT_ERR_ARG, "%d hidden layers: at most %d are supported",
                           d->nhidden, CLFIT_MAX_LAYERS - 1);
-    if (d->input < 1 || d->classes < 2)
-        return clfit_fail(CLFIT_ERR_ARG, "input width %d and class count %d: need >= 1 and >= 2",
-                          d->input, d->classes);
+    if (d->input < 1 || d->input > CLFIT_MAX_INPUT || d->classes < 2 || d->classes > CLFIT_MAX_CLASSES)
+        return clfit_fail(CLFIT_ERR_ARG, "input width %d and class count %d: need 1..%d and 2..%d", d->input,
+                          d->classes, CLFIT_MAX_INPUT, CLFIT_MAX_CLASSES);
     int n = d->nhidden + 1;
     size_t off = 0;
     for (int l = 0; l < n; l++) {
         int in = l == 0 ? d->input : d->hidden[l - 1];
         int out = l == n - 1 ? d->classes : d->hidden[l];
-        if (out < 1 || out > (1 << 20))
-            return clfit_fail(CLFIT_ERR_ARG, "hidden width %d is outside 1..%d", out, 1 << 20);
+        if (l < n - 1 && (out < 1 || out > CLFIT_MAX_WIDTH))
+            return clfit_fail(CLFIT_ERR_ARG, "hidden width %d is outside 1..%d", out, CLFIT_MAX_WIDTH);
         layer[l].in = in;
         layer[l].out = out;
         layer[l].w_off = off;
@@ -34,6 +34,8 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
         layer[l].b_off = off;
         off = align_up(off + (size_t)out);
     }
+    if (off > CLFIT_MAX_PARAMS)
+        return clfit_fail(CLFIT_ERR_ARG, "%zu parameters: at most %d are supported", off, CLFIT_MAX_PARAMS);
     *nlayers = n;
     *nparams = off;
     return CLFIT_OK;

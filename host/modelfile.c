@@ -5,10 +5,13 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "clfit/io.h"
 
 void clfit_arch_format(const clfit_model_desc *d, char *buf, size_t size)
 {
@@ -21,21 +24,40 @@ void clfit_arch_format(const clfit_model_desc *d, char *buf, size_t size)
 clfit_status clfit_arch_parse(const char *s, clfit_model_desc *d)
 {
     int w[CLFIT_MAX_LAYERS + 1], n = 0;
+    char q[80];
     const char *p = s;
-    while (*p) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > (1 << 20) || n == CLFIT_MAX_LAYERS + 1 || (*end && *end != '-'))
-            return clfit_fail(CLFIT_ERR_ARG, "architecture \"%s\": expected widths like 784-128-10", s);
+    for (;;) {
+        char item[16];
+        size_t len = strcspn(p, "-");
+        long v;
+        if (n == CLFIT_MAX_LAYERS + 1 || len == 0 || len >= sizeof item) break;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!clfit_parse_long(item, 1, CLFIT_MAX_INPUT, &v)) break;
         w[n++] = (int)v;
-        p = *end ? end + 1 : end;
+        if (!p[len]) {
+            p += len;
+            break;
+        }
+        p += len + 1;
     }
-    if (n < 2) return clfit_fail(CLFIT_ERR_ARG, "architecture \"%s\": need at least input and classes", s);
+    if (*p || n < 2 || s[strlen(s) - 1] == '-')
+        return clfit_fail(CLFIT_ERR_ARG, "architecture \"%s\": expected 2 to %d widths like 784-128-10",
+                          clfit_quote(s, q, sizeof q), CLFIT_MAX_LAYERS + 1);
     memset(d, 0, sizeof *d);
     d->input = w[0];
     d->nhidden = n - 2;
     for (int i = 0; i < n - 2; i++) d->hidden[i] = w[i + 1];
     d->classes = w[n - 1];
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    int nl;
+    size_t np;
+    clfit_status st = clfit_model_layout(d, layer, &nl, &np);
+    if (st) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", clfit_last_error());
+        return clfit_fail(CLFIT_ERR_ARG, "architecture %s: %s", clfit_quote(s, q, sizeof q), why);
+    }
     return CLFIT_OK;
 }
 
@@ -112,10 +134,8 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
     tensor_ref t[3 * 2 * CLFIT_MAX_LAYERS];
     int nt = list_tensors(m, t);
     clfit_status st = CLFIT_OK;
-    char *json = NULL, *tmp = NULL;
+    char *json = NULL;
     uint8_t *data = NULL;
-    FILE *f = NULL;
-    int fd = -1;
 
     cJSON *root = cJSON_CreateObject(), *md = cJSON_AddObjectToObject(root, "__metadata__");
     char arch[128];
@@ -160,27 +180,8 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
         p += t[i].count * 4;
     }
     size_t total = 8 + padded + offset;
-
-    tmp = malloc(strlen(path) + 16);
-    if (!tmp) { st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); goto done; }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) { st = clfit_fail(CLFIT_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno)); goto done; }
-    f = fdopen(fd, "wb");
-    if (!f) { st = clfit_fail(CLFIT_ERR_IO, "%s: %s", tmp, strerror(errno)); close(fd); unlink(tmp); goto done; }
-    if (fwrite(data, 1, total, f) != total || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        st = clfit_fail(CLFIT_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-        goto done;
-    }
-    if (fclose(f) != 0) { st = clfit_fail(CLFIT_ERR_IO, "%s: %s", tmp, strerror(errno)); unlink(tmp); goto done; }
-    if (rename(tmp, path) != 0) {
-        st = clfit_fail(CLFIT_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    st = clfit_write_atomic(path, data, total);
 done:
-    free(tmp);
     free(data);
     cJSON_free(json);
     return st;
@@ -192,36 +193,110 @@ static const char *meta_str(const cJSON *md, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_status *st)
+/* The largest model file clfit reads: the parameters and both moments of the largest
+ * model (CLFIT_MAX_PARAMS), and a header. */
+#define MAX_MODEL_FILE ((uint64_t)CLFIT_MAX_PARAMS * 12 + (1u << 20))
+/* Limits on the metadata's counts, so that nothing added to them overflows */
+#define MAX_EPOCH 1000000000L
+#define MAX_STEP (1L << 53)
+
+/* One metadata value, parsed whole and within its range; else a message naming the key. */
+typedef struct {
+    const char *name, *path;
+    const cJSON *md;
+    clfit_status st;
+} meta_reader;
+
+static int meta_fail(meta_reader *r, const char *key, const char *v, const char *want)
+{
+    char q[80];
+    r->st = clfit_fail(CLFIT_ERR_FORMAT, "%s: __metadata__ %s \"%s\" is not %s", r->path, key,
+                       clfit_quote(v, q, sizeof q), want);
+    return 0;
+}
+
+static int meta_long(meta_reader *r, const char *key, long lo, long hi, long *out)
+{
+    const char *v = meta_str(r->md, key);
+    char want[96];
+    snprintf(want, sizeof want, "an integer in %ld..%ld", lo, hi);
+    return clfit_parse_long(v, lo, hi, out) ? 1 : meta_fail(r, key, v, want);
+}
+
+static int meta_double(meta_reader *r, const char *key, double lo, double hi, int open_hi, const char *want,
+                       double *out)
+{
+    const char *v = meta_str(r->md, key);
+    if (!clfit_parse_double(v, lo, hi, out) || (open_hi && *out >= hi)) return meta_fail(r, key, v, want);
+    return 1;
+}
+
+/* The first index in p[0..n) of a value that is not finite (or, with nonneg, negative);
+ * -1 if none. */
+static long bad_value(const float *p, size_t n, int nonneg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i]) || (nonneg && p[i] < 0)) return (long)i;
+    return -1;
+}
+
+/* The first key that appears twice in an object of j or its children (JSON leaves
+ * duplicates to the reader: cJSON takes the first, Python's json the last, so two readers
+ * would see different files); NULL if none. Objects of more than 256 entries count as a
+ * duplicate of their first key (no clfit header has them). */
+static const char *duplicate_key(const cJSON *j)
+{
+    int n = 0;
+    for (const cJSON *e = j->child; e; e = e->next, n++) {
+        if (cJSON_IsObject(j) && e->string) {
+            if (n > 256) return j->child->string;
+            for (const cJSON *f = e->next; f; f = f->next)
+                if (f->string && !strcmp(e->string, f->string)) return e->string;
+        }
+        const char *d = (cJSON_IsObject(e) || cJSON_IsArray(e)) ? duplicate_key(e) : NULL;
+        if (d) return d;
+    }
+    return NULL;
+}
+
+static int cmp_offsets(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path, clfit_model_meta *meta,
+                               clfit_status *st)
 {
     clfit_status s = CLFIT_OK;
     clfit_model *m = NULL;
     cJSON *root = NULL;
-    uint8_t *buf = NULL;
-    long size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) { s = clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno)); goto fail; }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        s = clfit_fail(CLFIT_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-        goto fail;
-    }
-    buf = malloc(size ? (size_t)size : 1);
-    if (!buf) { s = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); goto fail; }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        s = clfit_fail(CLFIT_ERR_IO, "%s: read failed", path);
-        goto fail;
-    }
-    if (size < 8) { s = clfit_fail(CLFIT_ERR_FORMAT, "%s: truncated: %ld bytes, not a safetensors file", path, size); goto fail; }
+    char q[80];
+    if (size < 8) { s = clfit_fail(CLFIT_ERR_FORMAT, "%s: truncated: %zu bytes, not a safetensors file", path, size); goto fail; }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | buf[i];
     if (hlen > (uint64_t)size - 8) {
-        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: header length %" PRIu64 " exceeds the file (%ld bytes): truncated or not safetensors",
+        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: header length %" PRIu64 " exceeds the file (%zu bytes): truncated or not safetensors",
                        path, hlen, size);
         goto fail;
     }
-    root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)hlen);
+    const char *hdr = (const char *)buf + 8, *hend = NULL;
+    root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &hend, 0);
     if (!cJSON_IsObject(root)) {
         s = clfit_fail(CLFIT_ERR_FORMAT, "%s: the header is not a JSON object: not a safetensors file", path);
+        goto fail;
+    }
+    /* after the JSON, the header holds only the spaces that align the data (the format's
+     * padding): anything else would be bytes no reader accounts for */
+    for (const char *c = hend; c < hdr + hlen; c++)
+        if (*c != ' ') {
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: byte 0x%02x after the JSON header, where only space padding may be", path,
+                           (unsigned char)*c);
+            goto fail;
+        }
+    const char *dup = duplicate_key(root);
+    if (dup) {
+        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: \"%s\" appears twice in the header", path, clfit_quote(dup, q, sizeof q));
         goto fail;
     }
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
@@ -237,11 +312,6 @@ clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_st
         s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s", path, why);
         goto fail;
     }
-    m = clfit_model_new(&desc, 0, &s);
-    if (!m) goto fail;
-    memset(m->params, 0, m->nparams * 4);
-    clfit_model_meta mm = {0};
-    const char *v;
     const char *keys[] = {"epoch", "step", "seed", "batch", "validation_split", "input_shape",
                           "adam_lr", "adam_beta1", "adam_beta2", "adam_epsilon"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -249,41 +319,88 @@ clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_st
             s = clfit_fail(CLFIT_ERR_FORMAT, "%s: __metadata__ lacks \"%s\"", path, keys[i]);
             goto fail;
         }
-    mm.epoch = strtol(meta_str(md, "epoch"), NULL, 10);
-    m->step = strtol(meta_str(md, "step"), NULL, 10);
-    mm.seed = strtoull(meta_str(md, "seed"), NULL, 10);
-    mm.batch = (int)strtol(meta_str(md, "batch"), NULL, 10);
-    mm.validation_split = strtod(meta_str(md, "validation_split"), NULL);
-    v = meta_str(md, "input_shape");
-    if (sscanf(v, "%dx%d", &mm.rows, &mm.cols) != 2 || mm.rows * mm.cols != desc.input) {
-        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: input_shape \"%s\" does not match the architecture %s", path, v, arch);
+    clfit_model_meta mm = {0};
+    meta_reader r = {.path = path, .md = md};
+    long epoch, step, batch, rows = 0, cols = 0;
+    double vs, lr, b1, b2, eps;
+    const char *shape = meta_str(md, "input_shape");
+    char sr[16], sc[16];
+    size_t xpos = strcspn(shape, "x");
+    if (!meta_long(&r, "epoch", 0, MAX_EPOCH, &epoch) || !meta_long(&r, "step", 0, MAX_STEP, &step) ||
+        !meta_long(&r, "batch", 1, CLFIT_MAX_BATCH, &batch) ||
+        !meta_double(&r, "validation_split", 0, 1, 1, "a fraction in [0, 1)", &vs) ||
+        !meta_double(&r, "adam_lr", 1e-12, 10, 0, "a learning rate in (0, 10]", &lr) ||
+        !meta_double(&r, "adam_beta1", 0, 1, 1, "in [0, 1)", &b1) ||
+        !meta_double(&r, "adam_beta2", 0, 1, 1, "in [0, 1)", &b2) ||
+        !meta_double(&r, "adam_epsilon", 1e-30, 1, 0, "in (0, 1]", &eps)) {
+        s = r.st;
         goto fail;
     }
-    m->adam.lr = strtof(meta_str(md, "adam_lr"), NULL);
-    m->adam.beta1 = strtof(meta_str(md, "adam_beta1"), NULL);
-    m->adam.beta2 = strtof(meta_str(md, "adam_beta2"), NULL);
-    m->adam.eps = strtof(meta_str(md, "adam_epsilon"), NULL);
-    if (mm.epoch < 0 || m->step < 0 || mm.batch < 1) {
-        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: bad epoch, step or batch in __metadata__", path);
+    if (!clfit_parse_u64(meta_str(md, "seed"), &mm.seed)) {
+        meta_fail(&r, "seed", meta_str(md, "seed"), "an integer in 0..2^64-1");
+        s = r.st;
         goto fail;
     }
+    if (xpos == 0 || xpos >= sizeof sr || !shape[xpos] || strlen(shape + xpos + 1) >= sizeof sc ||
+        (memcpy(sr, shape, xpos), sr[xpos] = '\0', snprintf(sc, sizeof sc, "%s", shape + xpos + 1),
+         !clfit_parse_long(sr, 1, CLFIT_MAX_INPUT, &rows) || !clfit_parse_long(sc, 1, CLFIT_MAX_INPUT, &cols)) ||
+        (int64_t)rows * cols != desc.input) {
+        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: input_shape \"%s\" is not ROWSxCOLS with ROWS*COLS = %d (architecture %s)",
+                       path, clfit_quote(shape, q, sizeof q), desc.input, arch);
+        goto fail;
+    }
+    mm.epoch = epoch;
+    mm.batch = (int)batch;
+    mm.validation_split = vs;
+    mm.rows = (int)rows;
+    mm.cols = (int)cols;
 
+    /* the tensors: exactly ours, each once, their bytes covering the data exactly, before
+     * anything is allocated for them */
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    int nl;
+    size_t np;
+    if ((s = clfit_model_layout(&desc, layer, &nl, &np))) goto fail;
+    clfit_model shape_only = {.desc = desc, .nlayers = nl};
+    memcpy(shape_only.layer, layer, sizeof layer);
     tensor_ref t[3 * 2 * CLFIT_MAX_LAYERS];
-    int nt = list_tensors(m, t);
-    const uint8_t *data = buf + 8 + hlen;
-    uint64_t data_len = (uint64_t)size - 8 - hlen, used = 0;
+    int nt = list_tensors(&shape_only, t);
+    uint64_t want_bytes = 0;
+    for (int i = 0; i < nt; i++) want_bytes += (uint64_t)t[i].count * 4;
+    uint64_t data_len = (uint64_t)size - 8 - hlen;
+    if (data_len != want_bytes) {
+        if (data_len < want_bytes)
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %" PRIu64 " data bytes, but architecture %s needs %" PRIu64
+                           " (weights and Adam's moments): truncated, or not that architecture's file", path, data_len, arch,
+                           want_bytes);
+        else
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %" PRIu64 " data bytes, the tensors account for %" PRIu64 " (architecture %s)",
+                           path, data_len, want_bytes, arch);
+        goto fail;
+    }
+    for (const cJSON *e = root->child; e; e = e->next) {
+        int known = !strcmp(e->string, "__metadata__");
+        for (int i = 0; i < nt && !known; i++) known = !strcmp(e->string, t[i].name);
+        if (!known) {
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: unexpected entry \"%s\" in the header (architecture %s)", path,
+                           clfit_quote(e->string, q, sizeof q), arch);
+            goto fail;
+        }
+    }
+    uint64_t span[3 * 2 * CLFIT_MAX_LAYERS][2];
     for (int i = 0; i < nt; i++) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, t[i].name);
         if (!cJSON_IsObject(e)) { s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s is missing", path, t[i].name); goto fail; }
         const char *dtype = meta_str(e, "dtype");
         if (!dtype || strcmp(dtype, "F32") != 0) {
-            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s has dtype %s, expected F32", path, t[i].name, dtype ? dtype : "(none)");
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s has dtype %s, expected F32", path, t[i].name,
+                           dtype ? clfit_quote(dtype, q, sizeof q) : "(none)");
             goto fail;
         }
-        const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
-        int ok = cJSON_IsArray(shape) && cJSON_GetArraySize(shape) == t[i].ndim;
+        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
+        int ok = cJSON_IsArray(sh) && cJSON_GetArraySize(sh) == t[i].ndim;
         for (int d = 0; ok && d < t[i].ndim; d++) {
-            const cJSON *x = cJSON_GetArrayItem(shape, d);
+            const cJSON *x = cJSON_GetArrayItem(sh, d);
             ok = cJSON_IsNumber(x) && x->valuedouble == t[i].shape[d];
         }
         if (!ok) {
@@ -291,32 +408,66 @@ clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_st
             goto fail;
         }
         const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
-        const cJSON *b0 = cJSON_GetArrayItem(offs, 0), *b1 = cJSON_GetArrayItem(offs, 1);
-        if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !cJSON_IsNumber(b0) || !cJSON_IsNumber(b1) ||
-            b0->valuedouble < 0 || b1->valuedouble - b0->valuedouble != (double)(t[i].count * 4) ||
-            b1->valuedouble > (double)data_len) {
-            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s: data_offsets outside the file (%" PRIu64 " data bytes): truncated?",
-                           path, t[i].name, data_len);
+        const cJSON *o0 = cJSON_GetArrayItem(offs, 0), *o1 = cJSON_GetArrayItem(offs, 1);
+        double d0 = cJSON_IsNumber(o0) ? o0->valuedouble : -1, d1 = cJSON_IsNumber(o1) ? o1->valuedouble : -1;
+        if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !(d0 >= 0 && d1 >= d0 && d1 <= (double)data_len) ||
+            d0 != floor(d0) || d1 != floor(d1) || d1 - d0 != (double)(t[i].count * 4)) {
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s: data_offsets are not two whole byte offsets %zu apart within the %" PRIu64 " data bytes",
+                           path, t[i].name, t[i].count * 4, data_len);
             goto fail;
         }
-        le_to_floats(kind_array(m, t[i].kind) + t[i].off, data + (uint64_t)b0->valuedouble, t[i].count);
-        if ((uint64_t)b1->valuedouble > used) used = (uint64_t)b1->valuedouble;
+        span[i][0] = (uint64_t)d0;
+        span[i][1] = (uint64_t)d1;
     }
-    if (used != data_len) {
-        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %" PRIu64 " data bytes, the tensors account for %" PRIu64, path, data_len, used);
-        goto fail;
+    /* sorted by start, each tensor begins where the one before ends: no overlap, no gap */
+    qsort(span, (size_t)nt, sizeof span[0], cmp_offsets);
+    for (int i = 0; i < nt; i++)
+        if (span[i][0] != (i ? span[i - 1][1] : 0)) {
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: the tensors' data_offsets overlap or leave a gap at byte %" PRIu64, path,
+                           span[i][0]);
+            goto fail;
+        }
+    m = clfit_model_new(&desc, 0, &s);
+    if (!m) goto fail;
+    m->step = step;
+    m->adam.lr = (float)lr;
+    m->adam.beta1 = (float)b1;
+    m->adam.beta2 = (float)b2;
+    m->adam.eps = (float)eps;
+    const uint8_t *data = buf + 8 + hlen;
+    for (int i = 0; i < nt; i++) {
+        const cJSON *offs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, t[i].name), "data_offsets");
+        float *dst = kind_array(m, t[i].kind) + t[i].off;
+        le_to_floats(dst, data + (uint64_t)cJSON_GetArrayItem(offs, 0)->valuedouble, t[i].count);
+        /* weights and moments must be numbers, and v (a mean of squares) not negative */
+        long bad = bad_value(dst, t[i].count, t[i].kind == 2);
+        if (bad >= 0) {
+            s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s holds %g at element %ld: not a usable %s", path, t[i].name,
+                           (double)dst[bad], bad, t[i].kind == 0 ? "weight" : "optimizer state");
+            goto fail;
+        }
     }
     if (meta) *meta = mm;
     cJSON_Delete(root);
-    free(buf);
-    fclose(f);
     if (st) *st = CLFIT_OK;
     return m;
 fail:
     cJSON_Delete(root);
-    free(buf);
-    if (f) fclose(f);
     clfit_model_free(m);
     if (st) *st = s;
     return NULL;
+}
+
+clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_status *st)
+{
+    uint8_t *buf;
+    size_t len;
+    clfit_status s = clfit_read_regular(path, MAX_MODEL_FILE, "a model file", &buf, &len);
+    if (s) {
+        if (st) *st = s;
+        return NULL;
+    }
+    clfit_model *m = clfit_model_parse(buf, len, path, meta, st);
+    free(buf);
+    return m;
 }

@@ -1,5 +1,6 @@
 /* safetensors model files (host/modelfile.c): an exact round trip of weights, Adam state
  * and metadata; and clear errors for files that are truncated, foreign or mismatched. */
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,8 +86,9 @@ static void expect_header_edit_fails(const char *from, const char *to, const cha
     hdr[hlen] = '\0';
     char *at = strstr(hdr, from);
     ck_assert_msg(at != NULL, "header lacks %s: %s", from, hdr);
-    char *edited = malloc(hlen + 256);
-    snprintf(edited, hlen + 256, "%.*s%s%s", (int)(at - hdr), hdr, to, at + strlen(from));
+    size_t room = hlen + strlen(to) + 1;
+    char *edited = malloc(room);
+    snprintf(edited, room, "%.*s%s%s", (int)(at - hdr), hdr, to, at + strlen(from));
     uint64_t nlen = strlen(edited);
     f = fopen(path, "wb");
     fwrite(&nlen, 8, 1, f);
@@ -94,7 +96,8 @@ static void expect_header_edit_fails(const char *from, const char *to, const cha
     fwrite(buf + 8 + hlen, 1, size - 8 - hlen, f);
     fclose(f);
     clfit_status st;
-    ck_assert_ptr_null(clfit_model_load(path, NULL, &st));
+    clfit_model *back = clfit_model_load(path, NULL, &st);
+    ck_assert_msg(back == NULL, "the edit %.80s -> %.80s loads", from, to);
     ck_assert_int_eq(st, CLFIT_ERR_FORMAT);
     ck_assert_msg(strstr(clfit_last_error(), what), "\"%s\" lacks \"%s\"", clfit_last_error(), what);
     ck_assert_ptr_nonnull(strstr(clfit_last_error(), "m.safetensors"));
@@ -103,14 +106,172 @@ static void expect_header_edit_fails(const char *from, const char *to, const cha
 
 START_TEST(test_mismatched_files)
 {
-    expect_header_edit_fails("\"architecture\":\"20-8-10\"", "\"architecture\":\"20-9-10\"", "shape");
+    expect_header_edit_fails("\"architecture\":\"20-8-10\"", "\"architecture\":\"20-9-10\"", "needs");
     expect_header_edit_fails("\"architecture\":\"20-8-10\"", "\"architecture\":\"big\"", "architecture");
     expect_header_edit_fails("\"format\":\"clfit\"", "\"format\":\"pt\"", "not a clfit model");
     expect_header_edit_fails("\"dtype\":\"F32\"", "\"dtype\":\"F16\"", "dtype F16, expected F32");
-    expect_header_edit_fails("\"dense_1.bias\"", "\"dense_1.bias_renamed\"", "tensor dense_1.bias is missing");
+    expect_header_edit_fails("\"dense_1.bias\"", "\"dense_1.bias_renamed\"", "unexpected entry \"dense_1.bias_renamed\"");
     expect_header_edit_fails("\"input_shape\":\"4x5\"", "\"input_shape\":\"5x5\"", "input_shape");
     expect_header_edit_fails("\"epoch\":\"7\",", "", "lacks \"epoch\"");
     expect_header_edit_fails("{\"__metadata__\"", "[{\"__metadata__\"", "not a JSON object");
+}
+END_TEST
+
+/* Metadata a person or a program got wrong, each found by its key and replaced by a bad
+ * value (the old value is left behind as an unused key, so the file stays JSON): every
+ * number is parsed whole and within its range. */
+START_TEST(test_bad_metadata_values)
+{
+    static const struct { const char *key, *value, *what; } bad[] = {
+        {"epoch", "abc", "epoch \"abc\" is not an integer"}, {"epoch", "3junk", "epoch"}, {"epoch", "1.5", "epoch"},
+        {"epoch", "9223372036854775807", "epoch"}, {"step", "9223372036854775807", "step"},
+        {"seed", "-1", "seed"}, {"seed", " 7", "seed"}, {"batch", "32.9", "batch"}, {"batch", "4294967297", "batch"},
+        {"batch", "65537", "batch"}, {"batch", "+32", "batch"}, {"adam_lr", "-1", "adam_lr"}, {"adam_lr", "0", "adam_lr"},
+        {"adam_beta1", "2", "adam_beta1"}, {"adam_beta2", "1", "adam_beta2"}, {"adam_epsilon", "0", "adam_epsilon"},
+        {"adam_epsilon", "-1", "adam_epsilon"}, {"adam_epsilon", "inf", "adam_epsilon"}, {"adam_lr", "nan", "adam_lr"},
+        {"validation_split", "1", "validation_split"}, {"input_shape", "4x5x1", "input_shape"},
+        {"input_shape", "4x5junk", "input_shape"}, {"input_shape", "-4x-5", "input_shape"},
+        {"input_shape", "65536x65536", "input_shape"}, {"input_shape", "3x7", "input_shape"},
+        {"architecture", "20-8-10-", "architecture"}, {"architecture", " 20-8-10", "architecture"},
+        {"architecture", "20-+8-10", "architecture"}, {"architecture", "20-1048576-10", "hidden width 1048576"},
+        {"architecture", "20-8-1000", "class count 1000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char from[64], to[128];
+        snprintf(from, sizeof from, "\"%s\":\"", bad[i].key);
+        snprintf(to, sizeof to, "\"%s\":\"%s\",\"was_%s\":\"", bad[i].key, bad[i].value, bad[i].key);
+        expect_header_edit_fails(from, to, bad[i].what);
+    }
+    /* a 200 KB value gives a short message */
+    char *big = malloc(200001);
+    memset(big, '7', 200000);
+    big[200000] = '\0';
+    char *to = malloc(200100);
+    snprintf(to, 200100, "\"input_shape\":\"%s\",\"was\":\"", big);
+    expect_header_edit_fails("\"input_shape\":\"", to, "input_shape");
+    ck_assert_int_lt(strlen(clfit_last_error()), 400);
+    free(big);
+    free(to);
+}
+END_TEST
+
+/* The safetensors rules: each tensor once, its bytes whole offsets that cover the data
+ * with no overlap or gap; nothing but spaces after the JSON. */
+START_TEST(test_bad_structure)
+{
+    /* dense_0.weight is [0,640] and dense_0.bias [640,672] in this model */
+    expect_header_edit_fails("[640,672]", "[636,668]", "overlap or leave a gap");
+    expect_header_edit_fails("[640,672]", "[644,676]", "overlap or leave a gap");
+    expect_header_edit_fails("[640,672]", "[640.5,672.5]", "data_offsets are not two whole byte offsets");
+    expect_header_edit_fails("[640,672]", "[640,671]", "data_offsets");
+    expect_header_edit_fails("\"dense_1.bias\"", "\"dense_0.bias\"", "\"dense_0.bias\" appears twice");
+    expect_header_edit_fails("\"format\":\"clfit\"", "\"format\":\"clfit\",\"format\":\"pt\"", "appears twice");
+    expect_header_edit_fails("}}", "}}\\u0000", "after the JSON header");
+}
+END_TEST
+
+/* A header padded with NUL bytes, not spaces: 8 NULs added after the JSON. */
+START_TEST(test_nul_padding)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 1, .hidden = {8}, .classes = 10};
+    clfit_model_meta meta;
+    clfit_model *m = random_model(&d, &meta);
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_model_free(m);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    size_t size = (size_t)sb.st_size;
+    uint8_t *buf = malloc(size), *out = calloc(1, size + 8);
+    FILE *f = fopen(path, "rb");
+    ck_assert_int_eq(fread(buf, 1, size, f), size);
+    fclose(f);
+    uint64_t hlen;
+    memcpy(&hlen, buf, 8);
+    uint64_t hlen2 = hlen + 8;
+    memcpy(out, &hlen2, 8);
+    memcpy(out + 8, buf + 8, hlen);                                   /* then 8 NULs (calloc) */
+    memcpy(out + 8 + hlen2, buf + 8 + hlen, size - 8 - hlen);
+    f = fopen(path, "wb");
+    ck_assert_int_eq(fwrite(out, 1, size + 8, f), size + 8);
+    fclose(f);
+    free(buf);
+    free(out);
+    clfit_status st;
+    ck_assert_ptr_null(clfit_model_load(path, NULL, &st));
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "byte 0x00 after the JSON header"));
+}
+END_TEST
+
+/* Weights and Adam's moments must be numbers (and v not negative): a NaN would otherwise
+ * evaluate, or train and save a model of NaNs, with exit 0. */
+START_TEST(test_non_finite_values)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 1, .hidden = {8}, .classes = 10};
+    static const struct { int kind; float value; const char *what; } bad[] = {
+        {0, NAN, "tensor dense_0.weight holds nan at element 3"},
+        {1, INFINITY, "tensor adam_m.dense_0.weight holds inf at element 3"},
+        {2, NAN, "tensor adam_v.dense_0.weight holds nan"},
+        {2, -1.0f, "tensor adam_v.dense_0.weight holds -1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        clfit_model_meta meta;
+        clfit_model *m = random_model(&d, &meta);
+        float *a = bad[i].kind == 0 ? m->params : bad[i].kind == 1 ? m->m : m->v;
+        a[m->layer[0].w_off + 3] = bad[i].value;
+        ASSERT_OK(clfit_model_save(path, m, &meta));
+        clfit_model_free(m);
+        clfit_status st;
+        ck_assert_ptr_null(clfit_model_load(path, NULL, &st));
+        ck_assert_int_eq(st, CLFIT_ERR_FORMAT);
+        ck_assert_msg(strstr(clfit_last_error(), bad[i].what), "\"%s\" lacks \"%s\"", clfit_last_error(), bad[i].what);
+    }
+}
+END_TEST
+
+/* Not a regular file: one clear line, never a hang (a FIFO) or an endless read. */
+START_TEST(test_not_regular_files)
+{
+    char fifo[320];
+    snprintf(fifo, sizeof fifo, "%s/fifo.safetensors", test_dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, test_dir, "/dev/zero"};
+    const char *what[] = {"is a FIFO, not a regular file", "is a directory, not a regular file", "is a device, not a regular file"};
+    for (int i = 0; i < 3; i++) {
+        clfit_status st;
+        ck_assert_ptr_null(clfit_model_load(paths[i], NULL, &st));
+        ck_assert_int_eq(st, CLFIT_ERR_IO);
+        ck_assert_msg(strstr(clfit_last_error(), what[i]), "%s", clfit_last_error());
+    }
+    /* a small file that claims a large model is refused before anything is allocated for it */
+    clfit_model_desc d = {.input = 20, .nhidden = 1, .hidden = {8}, .classes = 10};
+    clfit_model_meta meta;
+    clfit_model *m = random_model(&d, &meta);
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_model_free(m);
+    expect_header_edit_fails("\"architecture\":\"20-8-10\"", "\"architecture\":\"20-65536-10\"", "needs 24379512");
+}
+END_TEST
+
+/* The saved file's mode follows the umask; a killed save's temporary file is the fixed
+ * "<path>.tmp", which the next save replaces. */
+START_TEST(test_save_mode_and_temp)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 1, .hidden = {8}, .classes = 10};
+    clfit_model_meta meta;
+    clfit_model *m = random_model(&d, &meta);
+    mode_t old = umask(022);
+    char tmp[320];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb"); /* what a save killed midway leaves */
+    fputs("partial", f);
+    fclose(f);
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    umask(old);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0644);
+    ck_assert_int_ne(stat(tmp, &sb), 0); /* replaced, then renamed into place */
+    clfit_model_free(m);
 }
 END_TEST
 
@@ -179,6 +340,12 @@ int main(void)
     tcase_add_test(tc, test_mismatched_files);
     tcase_add_test(tc, test_truncated_and_trailing);
     tcase_add_test(tc, test_save_failure_keeps_old_file);
+    tcase_add_test(tc, test_bad_metadata_values);
+    tcase_add_test(tc, test_bad_structure);
+    tcase_add_test(tc, test_nul_padding);
+    tcase_add_test(tc, test_non_finite_values);
+    tcase_add_test(tc, test_not_regular_files);
+    tcase_add_test(tc, test_save_mode_and_temp);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -5,6 +5,7 @@
 #ifndef CLFIT_DATA_H
 #define CLFIT_DATA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clfit/status.h"
@@ -26,7 +27,20 @@ typedef struct {
  * else CLFIT_DEFAULT_DATA_DIR. */
 const char *clfit_data_dir(const char *given);
 
-/* Reads an idx3 unsigned-byte file. On success *pixels (malloc'd, caller frees) holds
+/* What clfit reads of an IDX file at most: the body's bytes, and pixels per image (the
+ * model's input limit). */
+#define CLFIT_IDX_MAX_BYTES (1ull << 32)
+#define CLFIT_IDX_MAX_PIXELS (1 << 20)
+
+/* Parses an IDX file's bytes (buf, len; gzip-compressed or plain) of unsigned bytes with
+ * exactly ndim (1 or 3) dimensions: dims[] and *out (a malloc'd copy of the body, caller
+ * frees). `name` names the file in messages. Every header field is checked before the body
+ * is read, and the body is held only as far as the file really has it. Also the fuzz
+ * target's entry (tests/fuzz/). */
+clfit_status clfit_idx_parse(const uint8_t *buf, size_t len, const char *name, int ndim,
+                             uint8_t **out, uint32_t dims[3]);
+
+/* Reads an idx3 unsigned-byte file (a regular file: a FIFO or device is refused). On success *pixels (malloc'd, caller frees) holds
  * count*rows*cols bytes. On failure returns CLFIT_ERR_IO / CLFIT_ERR_FORMAT /
  * CLFIT_ERR_NOMEM, leaves the outputs untouched, and clfit_last_error() names the file
  * and what is wrong with it. */

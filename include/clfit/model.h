@@ -11,6 +11,13 @@
 #include "clfit/status.h"
 
 #define CLFIT_MAX_LAYERS 8
+/* The largest model clfit builds: inputs per example, hidden width, classes (labels are
+ * bytes), and parameters in all (the kernels index them with int). */
+#define CLFIT_MAX_INPUT (1 << 20)
+#define CLFIT_MAX_WIDTH 65536
+#define CLFIT_MAX_CLASSES 256
+#define CLFIT_MAX_PARAMS (1 << 28)
+#define CLFIT_MAX_BATCH 65536
 /* Every tensor in the flat parameter array starts on a multiple of this many floats
  * (256 bytes), so that any tensor can become an aligned sub-buffer or vector load. The
  * padding between tensors is zero and has zero gradient, so Adam leaves it at zero. */

@@ -10,7 +10,7 @@
  * __metadata__ (all strings): format "clfit", architecture "784-128-10", input_shape
  * "28x28", epoch, step (Adam steps), seed, batch, validation_split, adam_lr, adam_beta1,
  * adam_beta2, adam_epsilon.
- * Files are written atomically: a temporary file in the same directory, then rename. */
+ * Files are written atomically: "<path>.tmp" in the same directory, then rename. */
 #ifndef CLFIT_MODELFILE_H
 #define CLFIT_MODELFILE_H
 
@@ -35,6 +35,15 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
  * the metadata. NULL and *st set (CLFIT_ERR_IO or CLFIT_ERR_FORMAT) on failure, with a
  * message naming the file and what is wrong. */
 clfit_model *clfit_model_load(const char *path, clfit_model_meta *meta, clfit_status *st);
+
+/* The same from the file's bytes (buf, size; `path` names it in messages): every metadata
+ * value parsed whole and within its range, the header's keys exactly the architecture's
+ * tensors (each once), their data_offsets whole numbers that cover the data exactly with
+ * no overlap or gap, the header padded with spaces only, the data's length checked before
+ * anything is allocated for it, and every weight and moment finite (v not negative). Also
+ * the fuzz target's entry (tests/fuzz/). */
+clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path, clfit_model_meta *meta,
+                               clfit_status *st);
 
 /* "784-128-10" into buf; parses the same form back (CLFIT_ERR_ARG if malformed). */
 void clfit_arch_format(const clfit_model_desc *d, char *buf, size_t size);
