@@ -176,8 +176,11 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
     if (!t || !order) { free(order); clfit_trainer_free(t); return t ? clfit_fail(CLFIT_ERR_NOMEM, "out of memory") : st; }
     st = clfit_device_data_upload(cl, d, &dd);
     int C = m->desc.classes;
-    for (int done = 0; done < n && !st; done += EVAL_BATCH) {
-        int b = n - done < EVAL_BATCH ? n - done : EVAL_BATCH;
+    /* a batch's indices go through the data's order buffer, which holds d->count: batches
+     * of at most that many, whatever n is */
+    int per = d->count < EVAL_BATCH ? d->count : EVAL_BATCH;
+    for (int done = 0; done < n && !st; done += per) {
+        int b = n - done < per ? n - done : per;
         memcpy(order, idx + done, (size_t)b * sizeof *order);
         st = clfit_device_data_set_order(cl, &dd, order);
         if (!st) st = clfit_trainer_eval(t, &dd, 0, b);

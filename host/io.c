@@ -122,8 +122,10 @@ static int open_tmp(const char *path, char *tmp, size_t size, clfit_status *st)
 {
     if (!path || !*path) { *st = clfit_fail(CLFIT_ERR_ARG, "an empty output file name"); return -1; }
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        *st = clfit_fail(CLFIT_ERR_IO, "%s: is a directory", path);
+    /* an output replaces a regular file or makes a new one: renaming over a device or a
+     * FIFO (as root, over /dev/full) would replace the node itself */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        *st = clfit_fail(CLFIT_ERR_IO, "%s: is %s, not a regular file", path, kind_of(sb.st_mode));
         return -1;
     }
     if (!clfit_tmp_name(path, tmp, size)) { *st = clfit_fail(CLFIT_ERR_IO, "%s: path too long", path); return -1; }

@@ -2,6 +2,8 @@
  * canvas, images, text, axes), then one function per picture. */
 #include "clfit/plot.h"
 
+#include "clfit/io.h"
+
 #include <cairo.h>
 #include <errno.h>
 #include <math.h>
@@ -359,8 +361,12 @@ void clfit_history_free(clfit_history *h)
 clfit_status clfit_history_read(const char *path, clfit_history *h)
 {
     memset(h, 0, sizeof *h);
-    FILE *f = fopen(path, "r");
-    if (!f) return clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno));
+    uint8_t *text;
+    size_t len;
+    clfit_status rst = clfit_read_regular(path, 64u << 20, "a history file", &text, &len);
+    if (rst) return rst;
+    FILE *f = fmemopen(text, len ? len : 1, "r");
+    if (!f) { free(text); return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); }
     char line[512];
     clfit_status st = CLFIT_OK;
     if (!fgets(line, sizeof line, f) || strcmp(line, CLFIT_HISTORY_HEADER) != 0) {
@@ -414,6 +420,7 @@ clfit_status clfit_history_read(const char *path, clfit_history *h)
     if (h->n == 0) st = clfit_fail(CLFIT_ERR_FORMAT, "%s: no epochs", path);
 done:
     fclose(f);
+    free(text);
     if (st) clfit_history_free(h);
     return st;
 }

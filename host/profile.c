@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clfit/io.h"
 #include "internal.h"
 
 typedef struct {
@@ -320,15 +321,20 @@ clfit_status clfit_profiler_write_csv(const clfit_profiler *p, const char *path)
     double busy, idle, span;
     clfit_status st = clfit_profiler_rows(p, &r, &n, &busy, &idle, &span);
     if (st) return st;
-    FILE *f = fopen(path, "w");
-    if (!f) { free(r); return clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno)); }
+    /* built in memory, then written atomically: a failed write leaves no empty file */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) { free(r); return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); }
     fprintf(f, "kernel,calls,total_ms,mean_us,min_us,max_us,share,gflops,gbs\n");
     for (int i = 0; i < n; i++)
         fprintf(f, "\"%s\",%ld,%.4f,%.3f,%.3f,%.3f,%.5f,%.3f,%.3f\n", r[i].name, r[i].calls,
                 r[i].total_ms, r[i].mean_us, r[i].min_us, r[i].max_us, r[i].share, r[i].gflops, r[i].gbs);
     free(r);
-    if (fclose(f) != 0) return clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno));
-    return CLFIT_OK;
+    fclose(f);
+    st = clfit_write_atomic(path, text, len);
+    free(text);
+    return st;
 }
 
 static cJSON *trace_event(const char *name, const char *cat, double ts_us, double dur_us, int tid)
@@ -383,13 +389,7 @@ clfit_status clfit_profiler_write_trace(const clfit_profiler *p, const char *pat
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!json) return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory for the trace", path);
-    FILE *f = fopen(path, "w");
-    clfit_status st = CLFIT_OK;
-    if (!f) st = clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno));
-    else {
-        if (fputs(json, f) < 0) st = clfit_fail(CLFIT_ERR_IO, "%s: write failed", path);
-        if (fclose(f) != 0 && !st) st = clfit_fail(CLFIT_ERR_IO, "%s: %s", path, strerror(errno));
-    }
+    clfit_status st = clfit_write_atomic(path, json, strlen(json));
     cJSON_free(json);
     return st;
 }

@@ -1,6 +1,7 @@
 /* The clfit command (tools/), run as a user runs it, on small data this test writes:
  * exit codes and messages for bad arguments and bad files; a save / load / evaluate round
  * trip; determinism across two runs; resume equivalence, bit for bit; NaN termination. */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +80,15 @@ START_TEST(test_usage_errors)
     EXPECT("predict --model m.safetensors --index 1 --set validation", 2, err, "--set: expected test or train");
     EXPECT("train --gemm fast", 2, err, "--gemm: expected clblast, own, slice or auto");
     EXPECT("verify --op nonsense", 2, err, "--op: no operation 'nonsense'");
+    /* getopt's own messages are off: one line of ours, saying what is wrong */
+    EXPECT("train --epochs", 2, err, "--epochs needs a value");
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+    EXPECT("train --epochs +1", 2, err, "got '+1'");
+    EXPECT("train --hidden 128,", 2, err, "got '128,'");
+    EXPECT("train --seed ' 7'", 2, err, "--seed");
+    EXPECT("train --device ''", 2, err, "--device: an empty value");
+    EXPECT("train --save ''", 2, err, "--save: an empty value");
+    EXPECT("predict --model m.safetensors --index 0,", 2, err, "got '0,'");
     /* every message is one line */
     clfit("train --epochs 0");
     ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
@@ -125,10 +135,36 @@ START_TEST(test_bad_files)
     snprintf(other, sizeof other, "%s/other", test_dir);
     mkdir(other, 0755);
     write_learnable_split(other, "t10k", 30, 3, 3, 10, 5);
-    EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 20 inputs");
+    EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 4x5 images, the test set in other has 3x3");
+    /* the same pixel count in another shape is another model's input too */
+    write_learnable_split(other, "t10k", 30, 2, 10, 10, 5);
+    EXPECT("evaluate --data other --model m.safetensors", 1, err, "takes 4x5 images, the test set in other has 2x10");
+    EXPECT("predict --data other --model m.safetensors --index 1", 1, err, "takes 4x5 images");
+    /* more indices than the set has images (the index buffer was sized by the set) */
+    char many[400] = "predict --data . --model m.safetensors --index 0";
+    for (int i = 0; i < 90; i++) strcat(many, ",1");
+    EXPECT(many, 0, out, "test[1]: predicted");
+    /* not regular files where a model should be: one line, no hang */
+    snprintf(path, sizeof path, "%s/fifo.safetensors", test_dir);
+    ck_assert_int_eq(mkfifo(path, 0600) == 0 || errno == EEXIST, 1);
+    EXPECT("evaluate --data . --model fifo.safetensors", 1, err, "fifo.safetensors: is a FIFO, not a regular file");
+    EXPECT("evaluate --data . --model other", 1, err, "other: is a directory, not a regular file");
+    /* a test set unlike the training set: found before training, naming the directory */
+    write_learnable_split(other, "train", 40, 4, 5, 10, 6);
+    EXPECT("train --data other --epochs 1", 1, err, "in other the test images are 2x10, the training images 4x5");
+    ck_assert_ptr_null(strstr(out, "Epoch"));
+    EXPECT("info --data other", 1, err, "the test images are 2x10, the training images 4x5");
+    /* outputs that cannot be written are found before training */
+    EXPECT(TRAIN "--epochs 1 --history no/such/dir/h.csv", 1, err, "no/such/dir/h.csv: cannot write");
+    ck_assert_ptr_null(strstr(out, "Epoch"));
+    EXPECT(TRAIN "--epochs 1 --profile-csv other", 1, err, "other: is a directory");
+    EXPECT(TRAIN "--epochs 1 --trace /dev/null", 1, err, "/dev/null: is a device, not a regular file");
+    /* a batch larger than the examples to train on */
+    EXPECT("train --data . --batch 65536 --epochs 1", 2, err, "--batch 65536 is more than the 300 examples");
     EXPECT("predict --data . --model m.safetensors --index 70", 1, err, "index 70: the test set has 70 images");
     EXPECT("evaluate --data . --model m.safetensors --device 99", 1, err, "device index 99");
-    EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors");
+    EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors: cannot write");
+    ck_assert_ptr_null(strstr(out, "Epoch"));
     EXPECT(TRAIN "--resume m.safetensors --hidden 64", 2, err, "holds 20-128-10");
     /* no temporary files left behind by the saves */
     snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '\\.tmp\\.'", test_dir);

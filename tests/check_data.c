@@ -1,7 +1,9 @@
 /* The IDX loader (host/data.c): well-formed files of another image size, gzip and plain,
  * and every malformed case, each with files the test writes itself; then the real
  * Fashion-MNIST if it is installed. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -179,7 +181,98 @@ START_TEST(test_corrupt_gzip)
     clfit_dataset d;
     clfit_status st = clfit_dataset_load(test_dir, "s", 10, &d);
     ck_assert_int_eq(st, CLFIT_ERR_FORMAT);
-    ck_assert_ptr_nonnull(strstr(clfit_last_error(), IMG));
+    const char *first = strstr(clfit_last_error(), IMG);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_msg(!strstr(first + 1, IMG), "the path appears twice: %s", clfit_last_error());
+}
+END_TEST
+
+/* Not regular files in a data file's place: one line, never a hang (a FIFO blocks in
+ * open without O_NONBLOCK) or an endless read (/dev/zero). */
+START_TEST(test_not_regular_files)
+{
+    write_split("s", 1);
+    char path[512];
+    snprintf(path, sizeof path, "%s/" IMG, test_dir);
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    expect_error(CLFIT_ERR_IO, IMG, "is a FIFO, not a regular file");
+    unlink(path);
+    ck_assert_int_eq(symlink("/dev/zero", path), 0);
+    expect_error(CLFIT_ERR_IO, IMG, "is a device, not a regular file");
+    unlink(path);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    expect_error(CLFIT_ERR_IO, IMG, "is a directory, not a regular file");
+    rmdir(path);
+}
+END_TEST
+
+/* A header's claims cost nothing until the bytes arrive: a claim over 4 GiB is refused at once,
+ * a 2 GB claim over a short body is "truncated" after at most the first 1 MB buffer (the
+ * test caps its address space to show it, outside the sanitizer build, which reserves a
+ * lot), and a small body followed by 100 MB of zeros (a gzip bomb of 100 KB) is "trailing
+ * garbage" after 1 MB of counting. */
+START_TEST(test_claims_cost_nothing)
+{
+    write_split("s", 1);
+    write_idx(IMG, 8, 3, (uint32_t[]){65536, 256, 257}, pixels, sizeof pixels);
+    expect_error(CLFIT_ERR_FORMAT, IMG, "more than the 4294967296 clfit reads");
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit rl = {.rlim_cur = 512u << 20, .rlim_max = 512u << 20};
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+    write_idx(IMG, 8, 3, (uint32_t[]){2000000000, 1, 1}, pixels, sizeof pixels);
+    expect_error(CLFIT_ERR_FORMAT, IMG, "truncated: expected 2000000016 bytes, got 121");
+    size_t big = 100u << 20;
+    uint8_t *zeros = calloc(1, sizeof pixels + big);
+    memcpy(zeros, pixels, sizeof pixels);
+    write_idx(IMG, 8, 3, (uint32_t[]){7, 3, 5}, zeros, sizeof pixels + big);
+    free(zeros);
+    char path[512];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/" IMG, test_dir);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_lt(sb.st_size, 200000);
+    expect_error(CLFIT_ERR_FORMAT, IMG, "trailing garbage: at least 1048576 bytes");
+}
+END_TEST
+
+/* Images larger than any model takes are refused by their header. */
+START_TEST(test_image_too_large)
+{
+    write_split("s", 1);
+    write_idx(IMG, 8, 3, (uint32_t[]){1, 2048, 1024}, NULL, 0);
+    expect_error(CLFIT_ERR_FORMAT, IMG, "2048x1024 pixels");
+}
+END_TEST
+
+/* The parser on bytes in memory (the fuzz target's entry): gzip or plain alike. */
+START_TEST(test_parse_in_memory)
+{
+    uint8_t plain[4 + 4 + 7] = {0, 0, 8, 1, 0, 0, 0, 7};
+    memcpy(plain + 8, labels, 7);
+    uint8_t *out;
+    uint32_t dims[3];
+    ASSERT_OK(clfit_idx_parse(plain, sizeof plain, "mem", 1, &out, dims));
+    ck_assert_int_eq(dims[0], 7);
+    ck_assert_int_eq(memcmp(out, labels, 7), 0);
+    free(out);
+    uLongf zlen = compressBound(sizeof plain) + 32;
+    uint8_t z[128];
+    z_stream zs = {0};
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = plain;
+    zs.avail_in = sizeof plain;
+    zs.next_out = z;
+    zs.avail_out = sizeof z;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    zlen = zs.total_out;
+    deflateEnd(&zs);
+    ASSERT_OK(clfit_idx_parse(z, zlen, "mem.gz", 1, &out, dims));
+    ck_assert_int_eq(memcmp(out, labels, 7), 0);
+    free(out);
+    ck_assert_int_eq(clfit_idx_parse(z, zlen - 1, "mem.gz", 1, &out, dims), CLFIT_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "mem.gz"));
 }
 END_TEST
 
@@ -238,6 +331,10 @@ int main(void)
     tcase_add_test(tc, test_zero_dimension);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_corrupt_gzip);
+    tcase_add_test(tc, test_not_regular_files);
+    tcase_add_test(tc, test_claims_cost_nothing);
+    tcase_add_test(tc, test_image_too_large);
+    tcase_add_test(tc, test_parse_in_memory);
     suite_add_tcase(s, tc);
     tc = tcase_create("dirs");
     tcase_add_test(tc, test_data_dir);

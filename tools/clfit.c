@@ -17,6 +17,7 @@
 #include "clfit/fit.h"
 #include "clfit/modelfile.h"
 #include "cli.h"
+#include "clfit/io.h"
 
 /* ---------- shared helpers ---------- */
 
@@ -24,12 +25,16 @@ const char *cli_cmd = "clfit";
 
 int cli_usage_error(const char *fmt, ...)
 {
+    /* one line of at most a few hundred characters, whatever was typed */
+    char msg[320];
     va_list ap;
-    fprintf(stderr, "%s: ", cli_cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see '%s --help')\n", cli_cmd);
+    if (n >= (int)sizeof msg) memcpy(msg + sizeof msg - 4, "...", 4);
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20) *p = '?';
+    fprintf(stderr, "%s: %s (see '%s --help')\n", cli_cmd, msg, cli_cmd);
     return 2;
 }
 
@@ -40,29 +45,50 @@ int cli_fail(clfit_status st)
     return 1;
 }
 
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    char so[64];
+    snprintf(so, sizeof so, ":%s", shortopts); /* ':' first: a missing value returns ':' */
+    opterr = 0;
+    int li = -1;
+    int c = getopt_long(argc, argv, so, longopts, &li);
+    char q[64];
+    const char *arg = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "?";
+    if (c == ':') {
+        cli_usage_error("%s needs a value", clfit_quote(arg, q, sizeof q));
+        return '?';
+    }
+    if (c == '?') {
+        if (optopt > ' ' && optopt < 127 && arg[0] == '-' && arg[1] != '-') cli_usage_error("unknown option '-%c'", optopt);
+        else cli_usage_error("unknown option '%s'", clfit_quote(arg, q, sizeof q));
+        return '?';
+    }
+    if (c != -1 && optarg && !*optarg) {
+        const char *name = li >= 0 ? longopts[li].name : NULL;
+        if (name) cli_usage_error("--%s: an empty value", name);
+        else cli_usage_error("-%c: an empty value", c);
+        return '?';
+    }
+    return c;
+}
+
 int cli_parse_long(const char *opt, const char *s, long min, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < min || v > max) {
-        cli_usage_error("%s: expected an integer in %ld..%ld, got '%s'", opt, min, max, s);
+    char q[64];
+    if (!clfit_parse_long(s, min, max, out)) {
+        cli_usage_error("%s: expected an integer in %ld..%ld, got '%s'", opt, min, max, clfit_quote(s, q, sizeof q));
         return 0;
     }
-    *out = v;
     return 1;
 }
 
 int cli_parse_double(const char *opt, const char *s, double min, double max, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= min && v <= max)) {
-        cli_usage_error("%s: expected a number in [%g, %g], got '%s'", opt, min, max, s);
+    char q[64];
+    if (!clfit_parse_double(s, min, max, out)) {
+        cli_usage_error("%s: expected a number in [%g, %g], got '%s'", opt, min, max, clfit_quote(s, q, sizeof q));
         return 0;
     }
-    *out = v;
     return 1;
 }
 
@@ -71,19 +97,22 @@ int cli_parse_list(const char *opt, const char *s, int *out, int max)
 {
     int n = 0;
     const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v > 1000000000 || errno || (*end && *end != ',') || n == max) {
-            cli_usage_error("%s: expected a comma-separated list of at most %d non-negative integers, got '%s'", opt, max, s);
-            return -1;
-        }
+    char q[64];
+    for (;;) {
+        char item[24];
+        size_t len = strcspn(p, ",");
+        long v;
+        if (n == max || len == 0 || len >= sizeof item) break;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!clfit_parse_long(item, 0, 1000000000, &v)) break;
         out[n++] = (int)v;
-        p = *end ? end + 1 : end;
+        if (!p[len]) return n;
+        p += len + 1;
     }
-    if (n == 0) { cli_usage_error("%s: empty list", opt); return -1; }
-    return n;
+    cli_usage_error("%s: expected a comma-separated list of at most %d non-negative integers, got '%s'", opt, max,
+                    clfit_quote(s, q, sizeof q));
+    return -1;
 }
 
 int cli_parse_hidden(const char *s, int *hidden, int *n)
@@ -91,8 +120,8 @@ int cli_parse_hidden(const char *s, int *hidden, int *n)
     int k = cli_parse_list("--hidden", s, hidden, CLFIT_MAX_LAYERS - 1);
     if (k < 0) return 0;
     for (int i = 0; i < k; i++)
-        if (hidden[i] < 1 || hidden[i] > 65536) {
-            cli_usage_error("--hidden: widths must be in 1..65536, got %d", hidden[i]);
+        if (hidden[i] < 1 || hidden[i] > CLFIT_MAX_WIDTH) {
+            cli_usage_error("--hidden: widths must be in 1..%d, got %d", CLFIT_MAX_WIDTH, hidden[i]);
             return 0;
         }
     *n = k;
@@ -230,6 +259,11 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
     s->m = clfit_model_load(model, &s->meta, &st);
     if (!s->m) return cli_fail(st);
     if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) goto fail;
+    if (s->d.rows != s->meta.rows || s->d.cols != s->meta.cols) {
+        fprintf(stderr, "clfit: %s takes %dx%d images, the %s set in %s has %dx%d\n", model, s->meta.rows, s->meta.cols,
+                set, clfit_data_dir(dir), s->d.rows, s->d.cols);
+        goto fail;
+    }
     s->cl = cli_open_tuned(dev, &s->m->desc, s->meta.batch, gemm_choice, CLI_LOOKUP);
     if (!s->cl) goto fail;
     s->gemm = (clfit_gemm)s->cl->p.v[CLFIT_P_BACKEND];
@@ -269,7 +303,7 @@ static int cmd_devices(int argc, char **argv)
     static const struct option opts[] = {{"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0}};
     const char *sel = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'd') sel = optarg;
         else if (c == 'h') {
             printf("usage: clfit devices [--device SEL]\n\n"
@@ -277,7 +311,7 @@ static int cmd_devices(int argc, char **argv)
                    "global memory and OpenCL C version; '*' marks the device clfit would use\n"
                    "(--device, else $CLFIT_DEVICE, else the first GPU, else the first device).\n");
             return 0;
-        } else return cli_usage_error("unknown option");
+        } else return CLI_BAD_OPTION;
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     clfit_device_info *list;
@@ -305,7 +339,7 @@ static int cmd_info(int argc, char **argv)
     static const struct option opts[] = {{"data", required_argument, 0, 'D'}, {"help", no_argument, 0, 'h'}, {0}};
     const char *dir = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'D') dir = optarg;
         else if (c == 'h') {
             printf("usage: clfit info [--data DIR]\n\n"
@@ -313,7 +347,7 @@ static int cmd_info(int argc, char **argv)
                    "range, and how many images each class has, with its name.\n"
                    "  --data DIR   the IDX files (default $CLFIT_DATA, else %s)\n", CLFIT_DEFAULT_DATA_DIR);
             return 0;
-        } else return cli_usage_error("unknown option");
+        } else return CLI_BAD_OPTION;
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     clfit_dataset d[2];
@@ -333,6 +367,12 @@ static int cmd_info(int argc, char **argv)
                d[s].rows, d[s].cols, lo, hi, d[s].count);
     }
     int classes = maxlabel + 1;
+    int rc = 0;
+    if (d[0].rows != d[1].rows || d[0].cols != d[1].cols) {
+        fprintf(stderr, "clfit: in %s the test images are %dx%d, the training images %dx%d: no model takes both\n",
+                clfit_data_dir(dir), d[1].rows, d[1].cols, d[0].rows, d[0].cols);
+        rc = 1;
+    }
     printf("\nclass  name          train   test\n");
     for (int k = 0; k < classes; k++) {
         int n[2] = {0, 0};
@@ -343,7 +383,7 @@ static int cmd_info(int argc, char **argv)
     }
     clfit_dataset_free(&d[0]);
     clfit_dataset_free(&d[1]);
-    return 0;
+    return rc;
 }
 
 /* ---------- main ---------- */

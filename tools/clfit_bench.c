@@ -64,7 +64,7 @@ int cmd_bench(int argc, char **argv)
     int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, gemm_choice = -1, peak = 0;
     const char *dev = NULL, *dir = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; break;
         case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000, &epochs)) return 2; break;
@@ -75,7 +75,7 @@ int cmd_bench(int argc, char **argv)
         case O_PEAK: peak = 1; break;
         case O_VERBOSE: cli_set_verbose(); break;
         case 'h': bench_help(); return 0;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
@@ -92,6 +92,10 @@ int cmd_bench(int argc, char **argv)
     if (cli_load_split(dir, "train", CLFIT_FASHION_CLASSES, &train)) goto done;
     if (cli_load_split(dir, "test", CLFIT_FASHION_CLASSES, &test)) goto done;
     t_load = now() - t_load;
+    if (batch > train.count) {
+        rc = cli_usage_error("--batch %ld is more than the %d examples to train on", batch, train.count);
+        goto done;
+    }
     clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = CLFIT_FASHION_CLASSES};
     memcpy(d.hidden, hidden, sizeof hidden);
     m = clfit_model_new(&d, 42, &st);

@@ -6,6 +6,7 @@
 
 #include "clfit/plot.h"
 #include "cli.h"
+#include "clfit/io.h"
 
 static void plot_help(void)
 {
@@ -158,7 +159,7 @@ int cmd_plot(int argc, char **argv)
     cli_cmd = cmd;
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
         switch (c) {
         case O_INDEX: if (!cli_parse_long("--index", optarg, 0, 1000000000, &a.index)) return 2; a.have_index = 1; break;
         case O_SET:
@@ -176,12 +177,14 @@ int cmd_plot(int argc, char **argv)
         case O_GEMM: if (!cli_parse_gemm(optarg, &a.gemm_choice)) return 2; break;
         case 'o': a.out = optarg; break;
         case 'h': plot_help(); return 0;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     char out[64];
     if (!a.out) { snprintf(out, sizeof out, "%s.png", a.kind); a.out = out; }
+    clfit_status ost = clfit_check_writable(a.out);
+    if (ost) return cli_fail(ost);
     int needs_model = !strcmp(a.kind, "predictions") || !strcmp(a.kind, "probabilities") || !strcmp(a.kind, "confusion");
     if (needs_model && !a.model) return cli_usage_error("--model FILE is required");
     if (!strcmp(a.kind, "history") && !a.history) return cli_usage_error("--history FILE.csv is required");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clfit/fit.h"
+#include "clfit/io.h"
 #include "clfit/modelfile.h"
 #include "clfit/plot.h"
 #include "cli.h"
@@ -19,6 +20,7 @@
 typedef struct {
     int tty;                    /* live bar (stdout is a terminal) or one line per epoch */
     FILE *history;              /* --history CSV, or NULL */
+    const char *history_path;
     const char *save;           /* --save FILE, or NULL */
     clfit_model_meta meta;      /* written with every save */
     long printed_epoch;         /* the epoch whose "Epoch e/E" header is on screen */
@@ -77,7 +79,8 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
     if (ui->history) {
         clfit_history_write_row(ui->history, p->epoch, p->loss, p->accuracy,
                                 p->has_val ? p->val_loss : NAN, p->val_accuracy, p->seconds);
-        fflush(ui->history);
+        if (fflush(ui->history) != 0 || ferror(ui->history))
+            return clfit_fail(CLFIT_ERR_IO, "%s: write failed: %s", ui->history_path, strerror(errno));
     }
     if (ui->save) {
         ui->meta.epoch = p->epoch;
@@ -144,7 +147,7 @@ int cmd_train(int argc, char **argv)
     const char *gemm_arg = "auto", *trace = NULL, *profile_csv = NULL;
     int profile = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000000, &epochs)) return 2; break;
         case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; have_batch = 1; break;
@@ -167,12 +170,18 @@ int cmd_train(int argc, char **argv)
         case O_PCSV: profile_csv = optarg; break;
         case O_VERBOSE: cli_set_verbose(); break;
         case 'h': train_help(); return 0;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     int gemm_choice;
     if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
+    /* every output can be written, before anything is loaded or trained */
+    const char *outputs[] = {save, profile_csv, trace, history};
+    for (int i = 0; i < 4; i++) {
+        clfit_status ost = outputs[i] ? clfit_check_writable(outputs[i]) : CLFIT_OK;
+        if (ost) return cli_fail(ost);
+    }
 
     clfit_status st;
     clfit_model *m = NULL;
@@ -224,6 +233,17 @@ int cmd_train(int argc, char **argv)
                 meta.rows, meta.cols, train.rows, train.cols);
         goto done;
     }
+    if (test.rows != train.rows || test.cols != train.cols) {
+        fprintf(stderr, "clfit: in %s the test images are %dx%d, the training images %dx%d: the model cannot take both\n",
+                clfit_data_dir(dir), test.rows, test.cols, train.rows, train.cols);
+        goto done;
+    }
+    long n_train = (long)floor(train.count * (1.0 - meta.validation_split));
+    if (meta.batch > n_train) {
+        rc = resume && !have_batch ? cli_usage_error("batch %d (from %s) is more than the %ld examples to train on", meta.batch, resume, n_train)
+                                   : cli_usage_error("--batch %d is more than the %ld examples to train on", meta.batch, n_train);
+        goto done;
+    }
     ui.meta = meta;
     if (history) {
         struct stat sb;
@@ -231,6 +251,7 @@ int cmd_train(int argc, char **argv)
         ui.history = fopen(history, append ? "a" : "w");
         if (!ui.history) { fprintf(stderr, "clfit: %s: cannot write: %s\n", history, strerror(errno)); goto done; }
         if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
+        ui.history_path = history;
     }
     cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, CLI_QUICK_TUNE);
     if (!cl) goto done;
@@ -266,7 +287,10 @@ int cmd_train(int argc, char **argv)
 done:
     if (cl) clfit_cl_set_profiler(cl, NULL);
     clfit_profiler_free(prof);
-    if (ui.history) fclose(ui.history);
+    if (ui.history && fclose(ui.history) != 0 && rc == 0) {
+        fprintf(stderr, "clfit: %s: write failed: %s\n", history, strerror(errno));
+        rc = 1;
+    }
     clfit_cl_close(cl);
     clfit_dataset_free(&train);
     clfit_dataset_free(&test);
@@ -293,7 +317,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
     int c;
     a->set = "test";
     a->gemm_choice = -1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
         case 'd': a->dev = optarg; break;
@@ -309,7 +333,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
         case 'g': if (!cli_parse_gemm(optarg, &a->gemm_choice)) return 2; break;
         case 'v': cli_set_verbose(); break;
         case 'h': help(); return -1;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
@@ -337,10 +361,13 @@ int cmd_evaluate(int argc, char **argv)
     if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
     double loss, acc;
     clfit_status st = clfit_evaluate(s.cl, s.m, &s.d, s.gemm, &loss, &acc);
-    if (!st)
+    if (!st) {
         printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
-    else
-        cli_fail(st);
+        if (!isfinite(loss))
+            st = clfit_fail(CLFIT_ERR_NUMERIC, "%s: the loss is %s: the model's outputs are not finite numbers", a.model,
+                            isnan(loss) ? "nan" : "inf");
+    }
+    if (st) cli_fail(st);
     cli_session_close(&s);
     return st ? 1 : 0;
 }

@@ -115,7 +115,7 @@ int cmd_tune(int argc, char **argv)
     unsigned only = 0;
     const char *dev = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case O_BATCH:
             if ((nbatch = cli_parse_list("--batch", optarg, batches, 16)) < 0) return 2;
@@ -133,7 +133,7 @@ int cmd_tune(int argc, char **argv)
         case O_SHOW: want_show = 1; break;
         case O_VERBOSE: cli_set_verbose(); break;
         case 'h': tune_help(); return 0;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);

@@ -71,7 +71,7 @@ int cmd_verify(int argc, char **argv)
     long seed = -1, batch = 32;
     verify_ui ui = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'd': dev = optarg; break;
         case 'a': ui.all = 1; break;
@@ -82,7 +82,7 @@ int cmd_verify(int argc, char **argv)
         case 'H': if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2; break;
         case 'v': cli_set_verbose(); break;
         case 'h': verify_help(); return 0;
-        default: return cli_usage_error("unknown option");
+        default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);

@@ -19,7 +19,14 @@ extern const char *cli_cmd;            /* "clfit train", for messages */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "clfit: <clfit_last_error()>" to stderr; returns 1. */
 int cli_fail(clfit_status st);
-/* Strict number parsing; print a usage error and return 0 on bad input. */
+/* getopt_long for the commands: one line of ours for every problem (opterr off), and an
+ * empty value ("--device ''") refused as bad usage. Returns what getopt_long does, with
+ * '?' for every error, already reported: the caller's default case returns 2. */
+#include <getopt.h>
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+#define CLI_BAD_OPTION 2
+/* Strict number parsing (clfit_parse_long/_double: the whole string, no spaces or '+');
+ * print a usage error and return 0 on bad input. */
 int cli_parse_long(const char *opt, const char *s, long min, long max, long *out);
 int cli_parse_double(const char *opt, const char *s, double min, double max, double *out);
 int cli_parse_list(const char *opt, const char *s, int *out, int max);

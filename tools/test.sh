@@ -1,6 +1,7 @@
 #!/bin/sh
 # The README's test command: installs what is missing, builds, and runs every suite on
-# PoCL (unit + oclgrind labels), then again built with AddressSanitizer and UBSan.
+# PoCL (unit + oclgrind labels), then again built with AddressSanitizer and UBSan, then
+# the fuzz targets for a minute (tests/fuzz/run.sh; $CLFIT_FUZZ_SECONDS changes that).
 # usage: tools/test.sh            (from anywhere inside the repository)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,4 +24,6 @@ cmake --build build-asan -j "$jobs"
 # GCC 14 / LLVM 17); seen once in a CI-like run of this suite.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0" ctest --output-on-failure -j "$jobs")
+echo "== fuzz the file readers (libFuzzer, ASan, UBSan), replaying every saved regression input"
+tests/fuzz/run.sh "${CLFIT_FUZZ_SECONDS:-60}"
 echo "tools/test.sh: all suites passed"

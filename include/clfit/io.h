@@ -33,8 +33,9 @@ clfit_status clfit_read_regular(const char *path, uint64_t max, const char *what
  * that one file, which the next save to path replaces). Returns 0 if it does not fit. */
 int clfit_tmp_name(const char *path, char *buf, size_t size);
 
-/* Whether path can be written: not empty, not a directory, and its temporary file can be
- * created in its directory (then removed). For options checked before training starts. */
+/* Whether path can be written: not empty, a regular file or none yet (not a directory,
+ * device or FIFO), and its temporary file can be created in its directory (then removed).
+ * For options checked before training starts. */
 clfit_status clfit_check_writable(const char *path);
 
 /* Writes len bytes to path atomically: into clfit_tmp_name(path), flushed to disk, then
