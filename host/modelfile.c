@@ -329,7 +329,7 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
     if (!meta_long(&r, "epoch", 0, MAX_EPOCH, &epoch) || !meta_long(&r, "step", 0, MAX_STEP, &step) ||
         !meta_long(&r, "batch", 1, CLFIT_MAX_BATCH, &batch) ||
         !meta_double(&r, "validation_split", 0, 1, 1, "a fraction in [0, 1)", &vs) ||
-        !meta_double(&r, "adam_lr", 1e-12, 10, 0, "a learning rate in (0, 10]", &lr) ||
+        !meta_double(&r, "adam_lr", 1e-30, 3e38, 0, "a learning rate in [1e-30, 3e38] (as --lr)", &lr) ||
         !meta_double(&r, "adam_beta1", 0, 1, 1, "in [0, 1)", &b1) ||
         !meta_double(&r, "adam_beta2", 0, 1, 1, "in [0, 1)", &b2) ||
         !meta_double(&r, "adam_epsilon", 1e-30, 1, 0, "in (0, 1]", &eps)) {

@@ -98,7 +98,7 @@ static void train_help(void)
            "cross-entropy on the training set (Keras' fit), then evaluates the test set.\n\n"
            "  --epochs N              epochs to run now (default 10)\n"
            "  --batch N               examples per step (default 32)\n"
-           "  --lr X                  Adam's learning rate (default 0.001)\n"
+           "  --lr X                  Adam's learning rate (default 0.001; above 0)\n"
            "  --hidden W[,W...]       hidden layer widths (default 128)\n"
            "  --seed N                initialisation and shuffling seed (default 42)\n"
            "  --validation-split F    hold out the last fraction F of the training set and\n"
