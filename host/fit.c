@@ -23,21 +23,31 @@ void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n)
     clfit_rng_shuffle(&r, order, n);
 }
 
-/* Runs forward passes over all of dd in batches of up to `batch`; returns mean loss and
- * accuracy. */
-static clfit_status eval_view(clfit_trainer *t, const clfit_device_data *dd, int batch,
-                              double *loss, double *acc)
+/* Runs forward passes over all of dd in batches of up to `batch`; returns the loss sum
+ * and the correct count. */
+static clfit_status eval_sums(clfit_trainer *t, const clfit_device_data *dd, int batch,
+                              double *sum, long *correct)
 {
     clfit_status st = clfit_trainer_reset_stats(t);
     for (int start = 0; start < dd->n && !st; start += batch)
         st = clfit_trainer_eval(t, dd, start, dd->n - start < batch ? dd->n - start : batch);
-    double sum;
-    long correct;
-    if (!st) st = clfit_trainer_read_stats(t, &sum, &correct);
-    if (st) return st;
-    *loss = sum / dd->n;
-    *acc = (double)correct / dd->n;
-    return CLFIT_OK;
+    return st ? st : clfit_trainer_read_stats(t, sum, correct);
+}
+
+/* Data parallelism's checks and set-up before training: the backend, the batch, and
+ * rank 0's weights and Adam state on every process. */
+static clfit_status dp_setup(clfit_model *m, const clfit_fit_opts *o)
+{
+    const clfit_collective *c = o->coll;
+    if (o->gemm != CLFIT_GEMM_CLBLAST)
+        return clfit_fail(CLFIT_ERR_ARG, "data-parallel training runs the clblast backend (own and slice apply Adam "
+                                         "inside their kernels), not %s", clfit_gemm_names[o->gemm]);
+    if (o->batch % c->size != 0)
+        return clfit_fail(CLFIT_ERR_ARG, "the batch %d does not divide by the %d processes", o->batch, c->size);
+    clfit_status st = c->broadcast(m->params, m->nparams, c->user);
+    if (!st) st = c->broadcast(m->m, m->nparams, c->user);
+    if (!st) st = c->broadcast(m->v, m->nparams, c->user);
+    return st;
 }
 
 clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
@@ -56,7 +66,13 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     if (n_train < 1 || (o->validation_split > 0 && n_val < 1))
         return clfit_fail(CLFIT_ERR_ARG, "validation split %g of %d examples leaves %d to train on and %d to validate",
                           o->validation_split, train->count, n_train, n_val);
+    const clfit_collective *coll = o->coll && o->coll->size > 1 ? o->coll : NULL;
     clfit_status st;
+    if (coll && (st = dp_setup(m, o))) return st;
+    int rank = coll ? coll->rank : 0, size = coll ? coll->size : 1;
+    /* this process's share of the validation set (all of it without data parallelism) */
+    int v0 = (int)((long)rank * n_val / size), v1 = (int)((long)(rank + 1) * n_val / size);
+    float *grads = NULL;
     clfit_device_data all = {0}, tr = {0}, val = {0};
     int *order = NULL;
     double setup_t0 = clfit_now(), setup = 0;
@@ -66,9 +82,13 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     clfit_profiler_phase_begin(cl->prof, "upload");
     st = clfit_device_data_upload(cl, train, &all);
     if (!st) st = clfit_device_data_view(cl, &all, 0, n_train, &tr);
-    if (!st && n_val > 0) st = clfit_device_data_view(cl, &all, n_train, n_val, &val);
+    if (!st && v1 > v0) st = clfit_device_data_view(cl, &all, n_train + v0, v1 - v0, &val);
     order = malloc((size_t)n_train * sizeof *order);
     if (!st && !order) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    if (!st && coll && !(grads = malloc(m->nparams * sizeof *grads))) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    /* progress during an epoch would need every process to read its stats at the same
+     * step: under data parallelism, only at epoch ends */
+    double refresh = coll ? 0 : o->refresh_seconds;
     int steps = (n_train + o->batch - 1) / o->batch;
     for (int e = 1; e <= o->epochs && !st; e++) {
         long epoch = o->initial_epoch + e;
@@ -90,20 +110,40 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         int seen = 0;
         for (int s = 0; s < steps && !st; s++) {
             int start = s * o->batch, b = n_train - start < o->batch ? n_train - start : o->batch;
-            st = clfit_trainer_step(t, &tr, start, b);
+            if (coll) {
+                /* this process's contiguous slice of the global batch (the last may be short) */
+                int s0 = start + (int)((long)rank * b / size), s1 = start + (int)((long)(rank + 1) * b / size);
+                st = clfit_trainer_grad(t, &tr, s0, s1 - s0, b);
+                if (!st) st = clfit_trainer_read_grads(t, grads);
+                double tc = clfit_now();
+                clfit_profiler_phase_begin(cl->prof, "allreduce");
+                if (!st) st = coll->sum_floats(grads, m->nparams, coll->user);
+                clfit_profiler_phase_end(cl->prof);
+                clfit_profiler_phase_begin(cl->prof, phase);
+                p.comm_seconds += clfit_now() - tc;
+                if (!st) st = clfit_trainer_apply(t, grads);
+            } else {
+                st = clfit_trainer_step(t, &tr, start, b);
+            }
             seen += b;
             int last_step = s == steps - 1;
             /* During the epoch, on a terminal: sync every 64 steps (keeps the host from
              * running an epoch ahead of the device), redraw when refresh_seconds passed. */
-            if (st || (!last_step && (o->refresh_seconds <= 0 || (s + 1) % 64 != 0))) continue;
+            if (st || (!last_step && (refresh <= 0 || (s + 1) % 64 != 0))) continue;
             double tn = clfit_now();
-            if (!last_step && tn - last < o->refresh_seconds) {
+            if (!last_step && tn - last < refresh) {
                 st = clfit_cl_finish(cl);
                 continue;
             }
             double sum;
             long correct;
             st = clfit_trainer_read_stats(t, &sum, &correct);
+            if (!st && coll) { /* every slice's loss and count: the global batch's */
+                double both[2] = {sum, (double)correct};
+                st = coll->sum_doubles(both, 2, coll->user);
+                sum = both[0];
+                correct = (long)both[1];
+            }
             if (st) break;
             last = clfit_now();
             p.step = s + 1;
@@ -121,18 +161,31 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         p.seconds = clfit_now() - t0; /* the epoch's training time: validation is its own phase */
         if (n_val > 0) {
             clfit_profiler_phase_begin(cl->prof, "validation");
-            st = eval_view(t, &val, max_batch, &p.val_loss, &p.val_accuracy);
+            double both[2] = {0, 0};
+            long correct = 0;
+            if (v1 > v0) st = eval_sums(t, &val, max_batch, &both[0], &correct);
+            both[1] = (double)correct;
+            if (!st && coll) st = coll->sum_doubles(both, 2, coll->user);
             if (st) break;
+            p.val_loss = both[0] / n_val;
+            p.val_accuracy = both[1] / n_val;
             p.has_val = 1;
         }
         clfit_profiler_phase_end(cl->prof);
         st = clfit_trainer_download(t, m);
+        if (!st && coll) { /* every process's weights must be the same bits */
+            uint64_t h = 0xcbf29ce484222325ull;
+            const unsigned char *bytes = (const unsigned char *)m->params;
+            for (size_t i = 0; i < m->nparams * sizeof(float); i++) h = (h ^ bytes[i]) * 0x100000001b3ull;
+            st = coll->same(h, "weights", coll->user);
+        }
         if (!st) st = clfit_profiler_collect(cl);
         if (st) break;
         p.epoch_done = 1;
         if (o->progress) st = o->progress(&p, m, o->user);
     }
     free(order);
+    free(grads);
     clfit_device_data_free(&val);
     clfit_device_data_free(&tr);
     clfit_device_data_free(&all);
@@ -143,18 +196,42 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
 clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
                             clfit_gemm gemm, double *loss, double *accuracy)
 {
+    return clfit_evaluate_shared(cl, m, d, gemm, NULL, loss, accuracy);
+}
+
+clfit_status clfit_evaluate_shared(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d, clfit_gemm gemm,
+                                   const clfit_collective *coll, double *loss, double *accuracy)
+{
     if (d->rows * d->cols != m->desc.input)
         return clfit_fail(CLFIT_ERR_ARG, "the model takes %d inputs, the images have %dx%d = %d",
                           m->desc.input, d->rows, d->cols, d->rows * d->cols);
-    clfit_status st;
+    if (coll && coll->size < 2) coll = NULL;
+    int rank = coll ? coll->rank : 0, size = coll ? coll->size : 1;
+    int e0 = (int)((long)rank * d->count / size), e1 = (int)((long)(rank + 1) * d->count / size);
+    /* this process's contiguous share of the set */
+    clfit_dataset share = *d;
+    share.count = e1 - e0;
+    share.images = d->images + (size_t)e0 * d->rows * d->cols;
+    share.labels = d->labels + e0;
+    clfit_status st = CLFIT_OK;
     clfit_device_data dd = {0};
+    double both[2] = {0, 0};
     clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, gemm, &st);
     if (!t) return st;
     clfit_profiler_phase_begin(cl->prof, "evaluation");
-    st = clfit_device_data_upload(cl, d, &dd);
-    if (!st) st = eval_view(t, &dd, EVAL_BATCH, loss, accuracy);
+    if (share.count > 0) {
+        long correct = 0;
+        st = clfit_device_data_upload(cl, &share, &dd);
+        if (!st) st = eval_sums(t, &dd, EVAL_BATCH, &both[0], &correct);
+        both[1] = (double)correct;
+    }
+    if (!st && coll) st = coll->sum_doubles(both, 2, coll->user);
     clfit_profiler_phase_end(cl->prof);
     if (!st) st = clfit_profiler_collect(cl);
+    if (!st) {
+        *loss = both[0] / d->count;
+        *accuracy = both[1] / d->count;
+    }
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
     return st;

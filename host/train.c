@@ -194,9 +194,9 @@ static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, i
     return CLFIT_OK;
 }
 
-/* The CLBlast backend's forward pass and loss (with dlogits when want_grad). */
+/* The CLBlast backend's forward pass and loss (with dlogits / denom when want_grad). */
 static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B,
-                            int want_grad)
+                            int want_grad, int denom)
 {
     clfit_status st = check_batch(t, dd, start, B);
     if (st) return st;
@@ -208,7 +208,7 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
     if (st) return st;
     int L = t->nlayers;
     return softmax_xent_cl(cl, want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc,
-                           t->act[L], t->y, B, t->layer[L - 1].out);
+                           t->act[L], t->y, B, t->layer[L - 1].out, denom);
 }
 
 /* The own backend's forward pass: the hidden layers (layer 0 reads the batch's rows from
@@ -311,12 +311,49 @@ static clfit_status slice_batch(clfit_trainer *t, const clfit_device_data *dd, i
     return st ? st : slice_launch(t, dd->x, dd->labels, dd->order, start, B, want_grad);
 }
 
+static clfit_status clblast_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom);
+
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B)
 {
     if (t->gemm == CLFIT_GEMM_OWN) return own_step(t, dd, start, B);
     if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 1);
-    clfit_status st = forward(t, dd, start, B, 1);
+    clfit_status st = clblast_grads(t, dd, start, B, B);
+    if (st) return st;
+    t->step++;
+    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+}
+
+clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
+{
+    if (t->gemm != CLFIT_GEMM_CLBLAST)
+        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast backend's alone");
+    if (B == 0) return clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float));
+    return clblast_grads(t, dd, start, B, denom);
+}
+
+clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads)
+{
+    return clfit_cl_read(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
+}
+
+clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads)
+{
+    if (t->gemm != CLFIT_GEMM_CLBLAST)
+        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast backend's alone");
+    clfit_status st = clfit_cl_write(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
+    if (st) return st;
+    t->step++;
+    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+}
+
+/* The CLBlast backend's gradient of rows [start, start+B) into t->grads, dlogits over
+ * denom (B, or the global batch of which these rows are a slice). */
+static clfit_status clblast_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
+{
+    clfit_status st = forward(t, dd, start, B, 1, denom);
     for (int l = t->nlayers - 1; l >= 0 && !st; l--) {
         const clfit_layer *ly = &t->layer[l];
         st = dense_backward_cl(t->cl, l > 0 ? t->dact[l] : NULL, t->grads, t->dact[l + 1],
@@ -324,10 +361,7 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
         if (!st && l > 0)
             st = relu_backward_cl(t->cl, t->dact[l], t->dact[l], t->act[l], B * ly->in);
     }
-    if (st) return st;
-    t->step++;
-    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+    return st;
 }
 
 clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
@@ -339,7 +373,7 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
         if (!st) st = own_forward(t, dd, start, B, 0);
         return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc);
     }
-    return forward(t, dd, start, B, 0);
+    return forward(t, dd, start, B, 0, B);
 }
 
 clfit_status clfit_trainer_reset_stats(clfit_trainer *t)

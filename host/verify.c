@@ -335,7 +335,7 @@ static void v_softmax_xent(vcase *c, int B, int C)
         int cor;
         for (int call = 1; call <= 2; call++) {
             /* the second call, in evaluation mode, accumulates and writes no gradient */
-            run(c, softmax_xent_cl(c->cl, call == 1 ? dg : NULL, dloss, dcor, dz, dy, B, C));
+            run(c, softmax_xent_cl(c->cl, call == 1 ? dg : NULL, dloss, dcor, dz, dy, B, C, B));
             get(c, dloss, acc, 8);
             get(c, dcor, &cor, 4);
             f[0] = (float)((double)acc[0] - acc[1]);

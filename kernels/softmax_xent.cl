@@ -57,12 +57,14 @@ inline void softmax_xent_accumulate(__local float *lsum, __local int *lcorrect,
     }
 }
 
-/* logits (B,C), labels (B); dlogits (B,C) = (softmax - onehot) / B unless want_grad == 0.
+/* logits (B,C), labels (B); dlogits (B,C) = (softmax - onehot) / denom unless want_grad ==
+ * 0 (denom: B, or under data parallelism the global batch of which these B rows are a
+ * slice).
  * Launched as ONE work-group of SXE_WGS items: item t takes rows t, t+SXE_WGS, ... */
 __kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
 void softmax_xent(__global float *dlogits, __global float *loss_acc,
                   __global int *correct_acc, __global const float *logits,
-                  __global const uchar *labels, int B, int C, int want_grad)
+                  __global const uchar *labels, int B, int C, int want_grad, int denom)
 {
     __local float lsum[SXE_WGS];
     __local int lcorrect[SXE_WGS];
@@ -72,7 +74,7 @@ void softmax_xent(__global float *dlogits, __global float *loss_acc,
     for (int b = t; b < B; b += SXE_WGS) {
         int right;
         my_loss += softmax_xent_row(logits + b * C, labels[b], C,
-                                    want_grad ? dlogits + b * C : 0, (float)B, &right);
+                                    want_grad ? dlogits + b * C : 0, (float)denom, &right);
         my_correct += right;
     }
     lsum[t] = my_loss;

@@ -41,7 +41,8 @@ int cli_usage_error(const char *fmt, ...)
 int cli_fail(clfit_status st)
 {
     (void)st;
-    fprintf(stderr, "clfit: %s\n", clfit_last_error());
+    if (cli_mpi_size() > 1) fprintf(stderr, "clfit (rank %d of %d): %s\n", cli_mpi_rank(), cli_mpi_size(), clfit_last_error());
+    else fprintf(stderr, "clfit: %s\n", clfit_last_error());
     return 1;
 }
 
@@ -244,7 +245,7 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         snprintf(from + strlen(from), sizeof from - strlen(from), "; %s needs %s hidden layer", clfit_gemm_names[g],
                  g == CLFIT_GEMM_SLICE ? "exactly one" : "a");
     }
-    fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
+    if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
     if (cli_verbose())
         fprintf(stderr, "clfit: program %s in %.2f s%s%s\n", cl->program_cached ? "loaded from the cache" : "compiled",
                 cl->build_seconds, cl->build_log ? "; build log:\n" : "", cl->build_log ? cl->build_log : "");
@@ -426,7 +427,19 @@ int main(int argc, char **argv)
             static char cmd[64];
             snprintf(cmd, sizeof cmd, "clfit %s", cmds[i].name);
             cli_cmd = cmd;
-            return cmds[i].fn(argc - 1, argv + 1);
+            int rc = cli_mpi_start(&argc, &argv);
+            if (rc) return rc;
+            /* under mpirun train, bench and evaluate share the work; the other commands
+             * run on rank 0 alone, and every rank prints nothing but rank 0 */
+            int shared = cmds[i].fn == cmd_train || cmds[i].fn == cmd_bench || cmds[i].fn == cmd_evaluate;
+            if (cli_mpi_rank() != 0 && !shared) {
+                cli_mpi_end(0);
+                return 0;
+            }
+            if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stdout)) rc = 1;
+            if (!rc) rc = cmds[i].fn(argc - 1, argv + 1);
+            cli_mpi_end(rc);
+            return rc;
         }
     }
     fprintf(stderr, "clfit: unknown command '%s' (see 'clfit --help')\n", argv[1]);

@@ -14,13 +14,17 @@ typedef struct {
     double *seconds;
     int n;
     double setup;               /* clfit_fit's time before its first epoch */
+    double comm;                /* the timed epochs' time in the allreduce (under mpirun) */
 } bench_times;
 
 static clfit_status record_epoch(const clfit_progress *p, const clfit_model *m, void *user)
 {
     (void)m;
     bench_times *bt = user;
-    if (p->epoch_done) bt->seconds[bt->n++] = p->seconds;
+    if (p->epoch_done) {
+        bt->seconds[bt->n++] = p->seconds;
+        bt->comm += p->comm_seconds;
+    }
     bt->setup = p->setup_seconds;
     return CLFIT_OK;
 }
@@ -85,7 +89,7 @@ int cmd_bench(int argc, char **argv)
     clfit_cl *cl = NULL;
     clfit_model *m = NULL;
     clfit_profiler *prof = NULL;
-    bench_times bt = {calloc((size_t)epochs + 1, sizeof(double)), 0, 0};
+    bench_times bt = {calloc((size_t)epochs + 1, sizeof(double)), 0, 0, 0};
     int rc = 1;
     double t_load = now();
     if (!bt.seconds) { fprintf(stderr, "clfit: out of memory\n"); goto done; }
@@ -101,7 +105,19 @@ int cmd_bench(int argc, char **argv)
     m = clfit_model_new(&d, 42, &st);
     if (!m) { cli_fail(st); goto done; }
     double t_open = now();
-    cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, CLI_QUICK_TUNE);
+    /* under mpirun: rank 0 prints; the clblast backend, whose gradient goes to memory */
+    int ranks = cli_mpi_size();
+    char devbuf[16];
+    dev = cli_mpi_device(dev, devbuf, sizeof devbuf);
+    if (ranks > 1) {
+        if (batch % ranks != 0) {
+            rc = cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
+            goto done;
+        }
+        gemm_choice = CLFIT_GEMM_CLBLAST;
+        if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stdout)) goto done;
+    }
+    cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
     t_open = now() - t_open;
     clfit_gemm gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
@@ -110,7 +126,7 @@ int cmd_bench(int argc, char **argv)
     st = clfit_time_steps(cl, &d, (int)batch, gemm, 50, 50, &warm_us);
     if (st) { cli_fail(st); goto done; }
     clfit_fit_opts o = {.epochs = (int)epochs, .batch = (int)batch, .shuffle = 1, .seed = 42,
-                        .gemm = gemm, .progress = record_epoch, .user = &bt};
+                        .gemm = gemm, .progress = record_epoch, .user = &bt, .coll = cli_mpi_collective()};
     st = clfit_fit(cl, m, &train, &o);
     if (st) { cli_fail(st); goto done; }
     double t_upload = bt.setup, t_eval = now(), loss, acc;
@@ -119,7 +135,7 @@ int cmd_bench(int argc, char **argv)
     t_eval = now() - t_eval;
     double total = 0, best = 1e300;
     for (int i = 0; i < bt.n; i++) { total += bt.seconds[i]; if (bt.seconds[i] < best) best = bt.seconds[i]; }
-    double sec = total / bt.n;
+    double sec = total / bt.n, comm = bt.comm / bt.n;
     int steps = (train.count + (int)batch - 1) / (int)batch, last = train.count - (steps - 1) * (int)batch;
     double gemm_f, adam_f, flops = clfit_model_step_flops(&d, (int)batch, &gemm_f, &adam_f) * (steps - 1) +
                                    clfit_model_step_flops(&d, last, NULL, NULL);
@@ -151,6 +167,9 @@ int cmd_bench(int argc, char **argv)
     }
     printf("\nbench: %.3f s/epoch - %.0f steps/s - %.0f images/s - %.1f GFLOP/s (%.1f GFLOP/epoch counted)\n",
            sec, steps / sec, train.count / sec, flops / sec * 1e-9, flops * 1e-9);
+    if (ranks > 1)
+        printf("bench: %d processes; the allreduce of %zu gradient floats a step took %.3f s/epoch, %.1f%% of the "
+               "epoch\n", ranks, m->nparams, comm, 100 * comm / sec);
     rc = 0;
 done:
     free(bt.seconds);

@@ -176,6 +176,25 @@ int cmd_train(int argc, char **argv)
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     int gemm_choice;
     if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
+    /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
+     * batch, which must divide by the ranks; the backend is clblast's (own and slice apply
+     * Adam inside their kernels, before any sum across ranks could happen) */
+    int ranks = cli_mpi_size();
+    char devbuf[16];
+    dev = cli_mpi_device(dev, devbuf, sizeof devbuf);
+    if (ranks > 1) {
+        if (have_batch && batch % ranks != 0)
+            return cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
+        if (gemm_choice >= 0 && gemm_choice != CLFIT_GEMM_CLBLAST && cli_mpi_rank() == 0)
+            fprintf(stderr, "clfit: --gemm %s: under mpirun steps run clblast (own and slice apply Adam inside their kernels)\n",
+                    clfit_gemm_names[gemm_choice]);
+        gemm_choice = CLFIT_GEMM_CLBLAST;
+        if (cli_mpi_rank() != 0) {
+            save = history = trace = profile_csv = NULL;
+            profile = 0;
+            if (!freopen("/dev/null", "w", stdout)) return 1;
+        }
+    }
     /* every output can be written, before anything is loaded or trained */
     const char *outputs[] = {save, profile_csv, trace, history};
     for (int i = 0; i < 4; i++) {
@@ -239,6 +258,10 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     long n_train = (long)floor(train.count * (1.0 - meta.validation_split));
+    if (ranks > 1 && meta.batch % ranks != 0) {
+        rc = cli_usage_error("batch %d (from %s) does not divide by the %d processes", meta.batch, resume, ranks);
+        goto done;
+    }
     if (meta.batch > n_train) {
         rc = resume && !have_batch ? cli_usage_error("batch %d (from %s) is more than the %ld examples to train on", meta.batch, resume, n_train)
                                    : cli_usage_error("--batch %d is more than the %ld examples to train on", meta.batch, n_train);
@@ -253,8 +276,10 @@ int cmd_train(int argc, char **argv)
         if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
         ui.history_path = history;
     }
-    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, CLI_QUICK_TUNE);
+    /* under mpirun no short tune: every rank would tune at once into the same database */
+    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
+    cli_mpi_report_device(cl->info.name);
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
     if (profile || trace || profile_csv) {
         prof = clfit_profiler_new();
@@ -262,7 +287,8 @@ int cmd_train(int argc, char **argv)
     }
     clfit_fit_opts o = {.epochs = (int)epochs, .batch = meta.batch, .shuffle = shuffle, .seed = meta.seed,
                         .validation_split = meta.validation_split, .initial_epoch = meta.epoch,
-                        .refresh_seconds = ui.tty ? 0.1 : 0, .gemm = gemm, .progress = on_progress, .user = &ui};
+                        .refresh_seconds = ui.tty ? 0.1 : 0, .gemm = gemm, .progress = on_progress, .user = &ui,
+                        .coll = cli_mpi_collective()};
     ui.printed_epoch = -1;
     st = clfit_fit(cl, m, &train, &o);
     if (st) {
@@ -273,7 +299,7 @@ int cmd_train(int argc, char **argv)
     printf("Trained %ld epoch%s in %.3f s (%.1f us/step)\n", epochs, epochs == 1 ? "" : "s", ui.train_seconds,
            ui.train_seconds * 1e6 / (ui.train_steps ? ui.train_steps : 1));
     double loss, acc;
-    st = clfit_evaluate(cl, m, &test, gemm, &loss, &acc);
+    st = clfit_evaluate_shared(cl, m, &test, gemm, cli_mpi_collective(), &loss, &acc);
     if (st) { cli_fail(st); goto done; }
     printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
     if (save) printf("Saved %s (epoch %ld)\n", save, meta.epoch + epochs);
@@ -360,7 +386,7 @@ int cmd_evaluate(int argc, char **argv)
     cli_session s;
     if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
     double loss, acc;
-    clfit_status st = clfit_evaluate(s.cl, s.m, &s.d, s.gemm, &loss, &acc);
+    clfit_status st = clfit_evaluate_shared(s.cl, s.m, &s.d, s.gemm, cli_mpi_collective(), &loss, &acc);
     if (!st) {
         printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
         if (!isfinite(loss))

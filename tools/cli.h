@@ -7,6 +7,7 @@
 #include "clfit/cl.h"
 #include "clfit/data.h"
 #include "clfit/fit.h"
+#include "clfit/io.h"
 #include "clfit/model.h"
 #include "clfit/modelfile.h"
 #include "clfit/status.h"
@@ -76,6 +77,21 @@ void cli_session_close(cli_session *s);
 /* Softmax probabilities (n, classes) of the examples idx[0..n); prints the error (an index
  * outside the set included) and returns NULL on failure; the caller frees the result. */
 float *cli_session_predict(cli_session *s, const char *set, const int *idx, int n);
+
+/* mpirun (tools/clfit_mpi.c). cli_mpi_start: MPI_Init when started as several processes
+ * (returns 2, said, when this build has no MPI); cli_mpi_end: MPI_Finalize, or on a
+ * non-zero rc MPI_Abort, which ends every process. rank 0 and size 1 without mpirun. */
+int cli_mpi_start(int *argc, char ***argv);
+void cli_mpi_end(int rc);
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+/* clfit_fit's operations between processes, or NULL (one process). */
+const clfit_collective *cli_mpi_collective(void);
+/* The device for this process: dev if given (or $CLFIT_DEVICE), else under mpirun the
+ * host's GPU for its local rank (cycling), else NULL (the default). buf holds the answer. */
+const char *cli_mpi_device(const char *dev, char *buf, size_t size);
+/* Rank 0 prints every process's "rank R on host H: device D" (all must call it). */
+void cli_mpi_report_device(const char *name);
 
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);

@@ -184,10 +184,10 @@ clfit_status relu_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out
 
 /* Softmax cross-entropy of logits (B,C) against labels (B uchar): adds the batch's loss
  * sum to loss_acc (2 floats: sum, Kahan compensation) and its correct count to
- * correct_acc (1 int), and writes dlogits (B,C) = (softmax - onehot)/B unless dlogits is
- * NULL. */
+ * correct_acc (1 int), and writes dlogits (B,C) = (softmax - onehot)/denom unless dlogits
+ * is NULL (denom: B, or the global batch these rows are a slice of, >= B). */
 clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
-                             cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C);
+                             cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C, int denom);
 
 /* One Adam update of n floats with the step size alpha = adam_alpha(lr, b1, b2, t). */
 clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,

@@ -51,6 +51,16 @@ void clfit_trainer_free(clfit_trainer *t);
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B);
 
+/* Data parallelism's two halves of a step (the clblast backend only, whose gradient goes
+ * to memory): clfit_trainer_grad computes the gradient of rows [start, start+B) with
+ * dlogits over denom (the global batch these rows are a slice of; B may be 0: a zero
+ * gradient) and adds their loss; clfit_trainer_read_grads copies it out (nparams floats,
+ * clfit_trainer_nparams); clfit_trainer_apply writes a gradient back (the sum over every
+ * slice) and takes Adam's step with it. */
+clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom);
+clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads);
+clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads);
+
 /* Forward pass and loss only (evaluation) on the same batch; enqueue only. */
 clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B);

@@ -1,0 +1,128 @@
+/* clfit train under mpirun (tools/clfit_mpi.c, clfit_fit's data parallelism): 2 processes
+ * against 1 at the same global batch on small data made here. Tolerances: the two runs
+ * differ only in how each batch's gradient is summed (two halves added, against one
+ * sum over the batch), a rounding of ~1e-7 relative per step, which Adam's 1/sqrt(v)
+ * amplifies at most to lr-sized moves: the first epoch's loss within rtol 1e-5, the
+ * weights after 2 epochs within 1e-4 (the issue's bound). And: the same bits run to run,
+ * and when 1 epoch is saved and resumed for 1 more;
+ * the batch's divisibility refused on every rank (exit 2); one failing rank ends both in
+ * bounded time with its message. Runs where the build found MPI (tests/CMakeLists.txt). */
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "clfit/modelfile.h"
+#include "testutil.h"
+
+static char out[1 << 16], err[1 << 16];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+/* Runs PREFIX clfit ARGS in the test directory (PREFIX: "" or an mpirun line); exit
+ * status, with stdout and stderr in out and err. At most 120 s. */
+static int run(const char *prefix, const char *args)
+{
+    char cmd[2048], path[300];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=0 timeout 120 %s '%s' %s > out.txt 2> err.txt < /dev/null",
+             test_dir, prefix, CLFIT_BINARY, args);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/out.txt", test_dir);
+    slurp(path, out, sizeof out);
+    snprintf(path, sizeof path, "%s/err.txt", test_dir);
+    slurp(path, err, sizeof err);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+#define MPIRUN2 MPIEXEC " --allow-run-as-root --oversubscribe -np 2"
+#define TRAIN "train --data . --hidden 16 --batch 16 --gemm clblast "
+
+static clfit_model *load(const char *name)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
+    clfit_status st;
+    clfit_model *m = clfit_model_load(path, NULL, &st);
+    ck_assert_msg(m != NULL, "%s", clfit_last_error());
+    return m;
+}
+
+/* The first line's loss "Epoch 1/2 - ... - loss: X" */
+static double first_loss(const char *text)
+{
+    const char *p = strstr(text, "loss: ");
+    ck_assert_ptr_nonnull(p);
+    return atof(p + 6);
+}
+
+static void make_data(void)
+{
+    test_dir_setup();
+    write_learnable_split(test_dir, "train", 250, 4, 5, 10, 1);
+    write_learnable_split(test_dir, "t10k", 70, 4, 5, 10, 2);
+}
+
+START_TEST(test_two_ranks_match_one)
+{
+    ck_assert_int_eq(run("", TRAIN "--epochs 2 --save one.safetensors"), 0);
+    double l1 = first_loss(out);
+    ck_assert_int_eq(run(MPIRUN2, TRAIN "--epochs 2 --save two.safetensors"), 0);
+    double l2 = first_loss(out);
+    ck_assert_msg(fabs(l1 - l2) <= 1e-5 * fabs(l1) + 1e-4, "epoch 1 loss: 1 rank %g, 2 ranks %g", l1, l2);
+    ck_assert_ptr_nonnull(strstr(err, "rank 1 on host"));
+    clfit_model *a = load("one.safetensors"), *b = load("two.safetensors");
+    ck_assert_int_eq(a->step, b->step);
+    ASSERT_CLOSE("weights, 2 ranks against 1", b->params, a->params, a->nparams, 1e-4, 0);
+    /* the same rank count and flags: the same bits */
+    ck_assert_int_eq(run(MPIRUN2, TRAIN "--epochs 2 --save again.safetensors"), 0);
+    clfit_model *c = load("again.safetensors");
+    ck_assert_msg(memcmp(b->params, c->params, b->nparams * sizeof(float)) == 0, "two runs of 2 ranks differ");
+    /* 1 epoch, saved and resumed for 1 more under mpirun: the same bits as 2 at once */
+    ck_assert_int_eq(run(MPIRUN2, TRAIN "--epochs 1 --save half.safetensors"), 0);
+    ck_assert_int_eq(run(MPIRUN2, "train --data . --gemm clblast --resume half.safetensors --epochs 1 --save resumed.safetensors"), 0);
+    clfit_model *r = load("resumed.safetensors");
+    ck_assert_int_eq(r->step, b->step);
+    ck_assert_msg(memcmp(b->params, r->params, b->nparams * sizeof(float)) == 0, "resumed under mpirun differs");
+    clfit_model_free(r);
+    clfit_model_free(a);
+    clfit_model_free(b);
+    clfit_model_free(c);
+}
+END_TEST
+
+START_TEST(test_batch_must_divide)
+{
+    ck_assert_int_eq(run(MPIRUN2, "train --data . --batch 15 --epochs 1"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--batch 15 does not divide by the 2 processes"));
+}
+END_TEST
+
+START_TEST(test_failing_rank_ends_all)
+{
+    /* rank 1 reads a data directory that does not exist */
+    int rc = run(MPIRUN2 " sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec \"$0\" \"$@\" --data nowhere; "
+                 "else exec \"$0\" \"$@\"; fi'", TRAIN "--epochs 1");
+    ck_assert_int_ne(rc, 0);
+    ck_assert_int_ne(rc, 124); /* not the timeout */
+    ck_assert_ptr_nonnull(strstr(err, "nowhere/train-images-idx3-ubyte.gz: No such file"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("mpi");
+    TCase *tc = tcase_create("mpirun");
+    tcase_add_checked_fixture(tc, make_data, test_dir_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_two_ranks_match_one);
+    tcase_add_test(tc, test_batch_must_divide);
+    tcase_add_test(tc, test_failing_rank_ends_all);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
