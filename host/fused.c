@@ -19,7 +19,7 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
                                    cl_mem params, const clfit_layer *L, int B,
                                    const clfit_head_io *io)
 {
-    int want_grad = io->dlogits != NULL;
+    int want_grad = io->dlogits != NULL, denom = io->denom > 0 ? io->denom : B;
     /* in evaluation the gradient buffers are never touched; any valid buffer will do */
     cl_mem dl = want_grad ? io->dlogits : io->logits, d = want_grad ? io->dh : io->logits;
     int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
@@ -28,12 +28,12 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
                      CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
                      CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),
                      CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
-                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad)};
+                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom)};
     /* the hidden layer's product; the logits, and with gradients dh (2BHC each); softmax */
     double H = L->out, n = (double)L->in * L->out;
     clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
                      4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 22,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 23,
                            a, wk);
 }
 
@@ -56,7 +56,7 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
     return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, (size_t)B * L->in, (size_t)CLP(cl, FWGS), 8, a, wk);
 }
 
-clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
+clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head)
@@ -72,7 +72,7 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
      * ceil(H/VW) + 1 for the head */
     size_t rg = (size_t)CLP(cl, RG), vw = (size_t)CLP(cl, VW), cols = vw * CLP(cl, CG);
     size_t items = ((L->in + rg - 1) / rg + 1) * ((L->out + cols - 1) / cols) + (head ? (H + vw - 1) / vw + 1 : 0);
-    clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(inp), CLFIT_ARG(order),
+    clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(gout), CLFIT_ARG(inp), CLFIT_ARG(order),
                      CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1),
                      CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps), CLFIT_ARG(with_head),
@@ -83,5 +83,5 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
     double n = (double)L->in * L->out + L->out, nh = (double)H * C + C;
     clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n + 2.0 * B * nh + 12 * nh,
                      24 * n + 4.0 * B * (L->in + L->out) + 28 * nh + 4.0 * B * (H + C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 28, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 29, a, wk);
 }

@@ -122,7 +122,7 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     t->params = clfit_cl_buffer(cl, pbytes, m->params, &s);
     if (!s) t->m = clfit_cl_buffer(cl, pbytes, m->m, &s);
     if (!s) t->v = clfit_cl_buffer(cl, pbytes, m->v, &s);
-    if (!s && gemm == CLFIT_GEMM_CLBLAST) {
+    if (!s && (gemm == CLFIT_GEMM_CLBLAST || gemm == CLFIT_GEMM_OWN)) { /* own: under data parallelism */
         t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
         if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
     }
@@ -215,7 +215,7 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
  * the dataset through the order), the last of them with the last layer, its loss per row,
  * and with want_grad dlogits and dh (fused_forward_head). */
 static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start,
-                                int B, int want_grad)
+                                int B, int want_grad, int denom)
 {
     clfit_cl *cl = t->cl;
     int L = t->nlayers;
@@ -228,33 +228,56 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
     clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L],
                         .dlogits = want_grad ? t->dact[L] : NULL, .dh = t->dact[L - 1],
                         .loss_row = t->loss_row, .right_row = t->right_row, .labels = dd->labels,
-                        .order = dd->order, .start = start};
+                        .order = dd->order, .start = start, .denom = denom};
     return fused_forward_head_cl(cl, t->act[L - 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
                                  t->params, &t->layer[l], B, &io);
 }
 
 /* The own backend's step: own_forward; the hidden layers' input gradients (deep models),
  * before any weight changes; then each hidden layer's weight gradient with Adam, the
- * launch for layer 0 also updating the last layer and adding up the batch's loss. */
+ * launch for layer 0 also updating the last layer and adding up the batch's loss. With
+ * gout, the gradients (dlogits over denom) go there instead, and no Adam. */
+static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom,
+                              cl_mem gout, float alpha)
+{
+    int L = t->nlayers;
+    clfit_status st = own_forward(t, dd, start, B, 1, denom);
+    for (int l = L - 2; l >= 1 && !st; l--)
+        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B);
+    for (int l = L - 2; l >= 1 && !st; l--)
+        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
+                                &t->layer[l], B, alpha, &t->adam, NULL);
+    clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
+                              .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
+                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
+    if (!st)
+        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
+                                B, alpha, &t->adam, &head);
+    return st;
+}
+
 static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
 {
     clfit_status st = check_batch(t, dd, start, B);
     if (st) return st;
     t->step++;
     float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    int L = t->nlayers;
-    st = own_forward(t, dd, start, B, 1);
-    for (int l = L - 2; l >= 1 && !st; l--)
-        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B);
-    for (int l = L - 2; l >= 1 && !st; l--)
-        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, t->act[l], NULL, 0, t->dact[l + 1],
-                                &t->layer[l], B, alpha, &t->adam, NULL);
-    clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
-                              .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
-                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
-    if (!st)
-        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, dd->x, dd->order, start, t->dact[1], &t->layer[0],
-                                B, alpha, &t->adam, &head);
+    return own_grads(t, dd, start, B, B, NULL, alpha);
+}
+
+/* wt = W1^T again, after an update made outside the fused kernels (clfit_trainer_apply). */
+static clfit_status refresh_wt(clfit_trainer *t)
+{
+    const clfit_layer *last = &t->layer[t->nlayers - 1];
+    size_t n = (size_t)last->in * last->out;
+    float *w = malloc(n * sizeof *w), *wt = malloc(n * sizeof *wt);
+    clfit_status st = w && wt ? clfit_cl_read(t->cl, t->params, last->w_off * sizeof(float), n * sizeof *w, w)
+                              : clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int j = 0; j < last->in && !st; j++)
+        for (int c = 0; c < last->out; c++) wt[(size_t)c * last->in + j] = w[(size_t)j * last->out + c];
+    if (!st) st = clfit_cl_write(t->cl, t->wt, 0, n * sizeof *wt, wt);
+    free(w);
+    free(wt);
     return st;
 }
 
@@ -327,9 +350,13 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
 
 clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
 {
-    if (t->gemm != CLFIT_GEMM_CLBLAST)
-        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast backend's alone");
+    if (t->gemm == CLFIT_GEMM_SLICE)
+        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast and own backends' alone");
     if (B == 0) return clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float));
+    if (t->gemm == CLFIT_GEMM_OWN) {
+        clfit_status st = check_batch(t, dd, start, B);
+        return st ? st : own_grads(t, dd, start, B, denom, t->grads, 0.0f);
+    }
     return clblast_grads(t, dd, start, B, denom);
 }
 
@@ -340,13 +367,14 @@ clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads)
 
 clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads)
 {
-    if (t->gemm != CLFIT_GEMM_CLBLAST)
-        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast backend's alone");
+    if (t->gemm == CLFIT_GEMM_SLICE)
+        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast and own backends' alone");
     clfit_status st = clfit_cl_write(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
     if (st) return st;
     t->step++;
     float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+    st = adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+    return st || t->gemm != CLFIT_GEMM_OWN ? st : refresh_wt(t);
 }
 
 /* The CLBlast backend's gradient of rows [start, start+B) into t->grads, dlogits over
@@ -370,7 +398,7 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
     if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 0);
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
-        if (!st) st = own_forward(t, dd, start, B, 0);
+        if (!st) st = own_forward(t, dd, start, B, 0, B);
         return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc);
     }
     return forward(t, dd, start, B, 0, B);

@@ -591,7 +591,7 @@ static void check_head_update(vcase *c, int B, int H, int C, const clfit_layer *
     if (c->st) return;
     clfit_head_update head = {.layer = &L1, .wt = dwt, .h = dh, .dlogits = ddz, .loss_row = dlr, .right_row = drr,
                               .loss_acc = dla, .correct_acc = dca};
-    run(c, fused_grad_adam_cl(c->cl, dp2, dm2, dv2, dd, dord, start, ddo, L, B, alpha, cfg, &head));
+    run(c, fused_grad_adam_cl(c->cl, dp2, dm2, dv2, NULL, dd, dord, start, ddo, L, B, alpha, cfg, &head));
     get(c, dp2, got_p, np * 4);
     get(c, dm2, got_m, np * 4);
     get(c, dv2, got_v, np * 4);
@@ -649,7 +649,7 @@ static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT, int C)
                ddo = dev(c, dout, nout * 4), dp = dev(c, params, np * 4), dm = dev(c, m, np * 4),
                dv = dev(c, v, np * 4);
         if (c->st) return;
-        run(c, fused_grad_adam_cl(c->cl, dp, dm, dv, dd, with_order ? dord : NULL, start, ddo, &L, B,
+        run(c, fused_grad_adam_cl(c->cl, dp, dm, dv, NULL, dd, with_order ? dord : NULL, start, ddo, &L, B,
                                   alpha, &cfg, NULL));
         get(c, dp, got_p, np * 4);
         get(c, dm, got_m, np * 4);

@@ -214,7 +214,7 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  *   loss_row[b], right_row[b]: the row's softmax cross-entropy and whether its first argmax
  *   is the label labels[lorder[lstart + b]] (fused_grad_adam or fused_head_stats add them)
  * and when want_grad:
- *   dlogits[b] (C) = (softmax - onehot) / B
+ *   dlogits[b] (C) = (softmax - onehot) / denom (B, or the global batch of a slice)
  *   dh[b] (H) = dlogits[b] W1^T where h[b] > 0, else 0 (the gradient at the ReLU's input)
  * Global size ceil(B/RB), rounded up to FWGS. order may be NULL (then row r is in[r]). */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
@@ -224,7 +224,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
                         __global float *logits, __global float *dlogits, __global float *dh,
                         __global float *loss_row, __global int *right_row,
                         __global const uchar *labels, __global const int *lorder, int lstart,
-                        int want_grad)
+                        int want_grad, int denom)
 {
     int r0 = get_global_id(0) * RB;
     if (r0 >= B) return;
@@ -237,7 +237,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
         for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
         int right;
         loss_row[b] = softmax_xent_row(logits + b * C, labels[lorder[lstart + b]], C,
-                                       want_grad ? dlogits + b * C : 0, (float)B, &right);
+                                       want_grad ? dlogits + b * C : 0, (float)denom, &right);
         right_row[b] = right;
         if (!want_grad) continue;
         __global const float *dz = dlogits + b * C;
@@ -296,7 +296,7 @@ inline void add_stats(__global const float *loss_row, __global const int *right_
  * into wt's columns j0 ..; the last applies Adam to b1 (db1[c] = sum over b of
  * dlogits[b][c]) and adds the batch's loss. */
 inline void head_update(int t, __global float *params, __global float *m, __global float *v,
-                        __global float *wt, int w1_off, int b1_off, int H, int C, int B,
+                        __global float *gout, __global float *wt, int w1_off, int b1_off, int H, int C, int B,
                         __global const float *h, __global const float *dlogits,
                         __global const float *loss_row, __global const int *right_row,
                         __global float *loss_acc, __global int *correct_acc, float alpha,
@@ -312,6 +312,10 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
             VSTORE(g, gl);
             for (int k = 0; k < VW && j0 + k < H; k++) {
                 int i = w1_off + (j0 + k) * C + c;
+                if (gout) { /* the gradient alone, for a sum across processes */
+                    gout[i] = gl[k];
+                    continue;
+                }
                 adam_one(params + i, m + i, v + i, gl[k], alpha, beta1, beta2, eps);
                 wt[c * H + j0 + k] = params[i];
             }
@@ -321,7 +325,8 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
             float g = 0.0f;
             for (int b = 0; b < B; b++) g += dlogits[b * C + c];
             int i = b1_off + c;
-            adam_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps);
+            if (gout) gout[i] = g;
+            else adam_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps);
         }
         add_stats(loss_row, right_row, B, loss_acc, correct_acc);
     }
@@ -355,10 +360,11 @@ inline void adamv(__global float *p, __global float *m, __global float *v, int c
  * through order when it is not NULL. Each dW is fma(x_b, dout_b, acc) for b = 0 .. B-1 in
  * order; each db a plain sum in that order. With head, ceil(H/VW) + 1 more work-items
  * after those do head_update for the last layer (its weights at w1_off, bias at b1_off).
- * Global size: (ceil(IN/RG) + 1) * ceil(OUT/(VW*CG)) (+ ceil(H/VW) + 1 with head), rounded
- * up to GWGS. */
+ * With gout not NULL, no Adam: every gradient is stored in gout at its parameter's index
+ * (for a sum across processes; wt is then left as it is). Global size: (ceil(IN/RG) + 1)
+ * * ceil(OUT/(VW*CG)) (+ ceil(H/VW) + 1 with head), rounded up to GWGS. */
 __kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
-void fused_grad_adam(__global float *params, __global float *m, __global float *v,
+void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
                      __global const float *in, __global const int *order, int start,
                      __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
                      float alpha, float beta1, float beta2, float eps, int head,
@@ -372,7 +378,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
     int rt = gid / ctiles, c0 = (gid % ctiles) * VW * CG;
     if (rt > rtiles) {
         if (head)
-            head_update(gid - (rtiles + 1) * ctiles, params, m, v, wt, w1_off, b1_off, H, C, B, h, dlogits,
+            head_update(gid - (rtiles + 1) * ctiles, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
                         loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps);
         return;
     }
@@ -382,7 +388,8 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             if (c >= OUT) break;
             floatv db = 0.0f;
             for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
-            adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps);
+            if (gout) storev(gout + b_off, c, OUT, db);
+            else adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps);
         }
         return;
     }
@@ -427,7 +434,8 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
         for (int j = 0; j < CG; j++) {
             int c = c0 + VW * j;
             if (c >= OUT) break;
-            adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps);
+            if (gout) storev(gout + row, c, OUT, acc[r][j]);
+            else adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps);
         }
     }
 }

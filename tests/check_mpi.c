@@ -96,6 +96,23 @@ START_TEST(test_two_ranks_match_one)
 }
 END_TEST
 
+/* The own backend under mpirun: its fused kernels store the gradient instead of applying
+ * Adam; the same bounds against one process of own. */
+START_TEST(test_own_backend)
+{
+    ck_assert_int_eq(run("", "train --data . --hidden 16 --batch 16 --gemm own --epochs 2 --save one.safetensors"), 0);
+    double l1 = first_loss(out);
+    ck_assert_int_eq(run(MPIRUN2, "train --data . --hidden 16 --batch 16 --gemm own --epochs 2 --save two.safetensors"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "clfit: own VW="));
+    double l2 = first_loss(out);
+    ck_assert_msg(fabs(l1 - l2) <= 1e-5 * fabs(l1) + 1e-4, "epoch 1 loss: 1 rank %g, 2 ranks %g", l1, l2);
+    clfit_model *a = load("one.safetensors"), *b = load("two.safetensors");
+    ASSERT_CLOSE("own weights, 2 ranks against 1", b->params, a->params, a->nparams, 1e-4, 0);
+    clfit_model_free(a);
+    clfit_model_free(b);
+}
+END_TEST
+
 START_TEST(test_batch_must_divide)
 {
     ck_assert_int_eq(run(MPIRUN2, "train --data . --batch 15 --epochs 1"), 2);
@@ -121,6 +138,7 @@ int main(void)
     tcase_add_checked_fixture(tc, make_data, test_dir_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_two_ranks_match_one);
+    tcase_add_test(tc, test_own_backend);
     tcase_add_test(tc, test_batch_must_divide);
     tcase_add_test(tc, test_failing_rank_ends_all);
     suite_add_tcase(s, tc);

@@ -223,6 +223,63 @@ START_TEST(test_slice_work_group_keeps_results)
 }
 END_TEST
 
+/* Data parallelism's halves of a step (gradient to memory, then Adam) are the step: the
+ * same bits as clfit_trainer_step, for the clblast and own backends (own's fused kernels
+ * store the gradient instead of applying Adam; wt is rebuilt after). */
+START_TEST(test_grad_then_apply_is_a_step)
+{
+    clfit_model_desc d = {.input = 33, .nhidden = 1, .hidden = {24}, .classes = 10};
+    int N = 45, B = 13;
+    clfit_rng rng;
+    clfit_rng_seed(&rng, 7);
+    clfit_dataset ds = {.count = N, .rows = 1, .cols = d.input};
+    ds.images = malloc((size_t)N * d.input);
+    ds.labels = malloc(N);
+    for (size_t i = 0; i < (size_t)N * d.input; i++) ds.images[i] = (uint8_t)clfit_rng_below(&rng, 256);
+    for (int i = 0; i < N; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&rng, d.classes);
+    clfit_device_data dd;
+    ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) {
+        clfit_status st;
+        clfit_model *ma = clfit_model_new(&d, 5, &st), *mb = clfit_model_new(&d, 5, &st);
+        clfit_trainer *ta = clfit_trainer_new(tcl, ma, B, (clfit_gemm)g, &st), *tb = clfit_trainer_new(tcl, mb, B, (clfit_gemm)g, &st);
+        float *grads = malloc(ma->nparams * sizeof *grads);
+        for (int e = 0; e < 2; e++)
+            for (int start = 0; start < N; start += B) {
+                int b = N - start < B ? N - start : B;
+                ASSERT_OK(clfit_trainer_step(ta, &dd, start, b));
+                ASSERT_OK(clfit_trainer_grad(tb, &dd, start, b, b));
+                ASSERT_OK(clfit_trainer_read_grads(tb, grads));
+                ASSERT_OK(clfit_trainer_apply(tb, grads));
+            }
+        double la, lb;
+        long ca, cb;
+        ASSERT_OK(clfit_trainer_read_stats(ta, &la, &ca));
+        ASSERT_OK(clfit_trainer_read_stats(tb, &lb, &cb));
+        ASSERT_OK(clfit_trainer_download(ta, ma));
+        ASSERT_OK(clfit_trainer_download(tb, mb));
+        ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "%s: weights differ", clfit_gemm_names[g]);
+        ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "%s: Adam's v differs", clfit_gemm_names[g]);
+        ck_assert_int_eq(ca, cb);
+        ck_assert_msg(la == lb, "%s: loss sums %.9g and %.9g (bit-identity is the claim)", clfit_gemm_names[g], la, lb);
+        /* the next forward pass reads wt: a step after apply is still the same */
+        ASSERT_OK(clfit_trainer_step(ta, &dd, 0, B));
+        ASSERT_OK(clfit_trainer_step(tb, &dd, 0, B));
+        ASSERT_OK(clfit_trainer_download(ta, ma));
+        ASSERT_OK(clfit_trainer_download(tb, mb));
+        ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "%s: after a step", clfit_gemm_names[g]);
+        free(grads);
+        clfit_trainer_free(ta);
+        clfit_trainer_free(tb);
+        clfit_model_free(ma);
+        clfit_model_free(mb);
+    }
+    clfit_device_data_free(&dd);
+    free(ds.images);
+    free(ds.labels);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("train");
@@ -234,6 +291,7 @@ int main(void)
     tcase_add_test(tc, test_tutorial_shape);
     tcase_add_test(tc, test_tunables_keep_results);
     tcase_add_test(tc, test_slice_work_group_keeps_results);
+    tcase_add_test(tc, test_grad_then_apply_is_a_step);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -114,10 +114,15 @@ int cmd_bench(int argc, char **argv)
             rc = cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
             goto done;
         }
-        gemm_choice = CLFIT_GEMM_CLBLAST;
+        if (gemm_choice == CLFIT_GEMM_SLICE) gemm_choice = CLFIT_GEMM_OWN;
         if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stdout)) goto done;
     }
     cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
+    if (cl && ranks > 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE) {
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
+    }
     if (!cl) goto done;
     t_open = now() - t_open;
     clfit_gemm gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];

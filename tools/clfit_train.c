@@ -177,18 +177,18 @@ int cmd_train(int argc, char **argv)
     int gemm_choice;
     if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
     /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
-     * batch, which must divide by the ranks; the backend is clblast's (own and slice apply
-     * Adam inside their kernels, before any sum across ranks could happen) */
+     * batch, which must divide by the ranks; not the slice backend (it applies Adam inside
+     * its one launch, before any sum across ranks could happen): own instead */
     int ranks = cli_mpi_size();
     char devbuf[16];
     dev = cli_mpi_device(dev, devbuf, sizeof devbuf);
     if (ranks > 1) {
         if (have_batch && batch % ranks != 0)
             return cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
-        if (gemm_choice >= 0 && gemm_choice != CLFIT_GEMM_CLBLAST && cli_mpi_rank() == 0)
-            fprintf(stderr, "clfit: --gemm %s: under mpirun steps run clblast (own and slice apply Adam inside their kernels)\n",
-                    clfit_gemm_names[gemm_choice]);
-        gemm_choice = CLFIT_GEMM_CLBLAST;
+        if (gemm_choice == CLFIT_GEMM_SLICE) {
+            if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: --gemm slice: under mpirun steps run own (slice applies Adam inside its launch)\n");
+            gemm_choice = CLFIT_GEMM_OWN;
+        }
         if (cli_mpi_rank() != 0) {
             save = history = trace = profile_csv = NULL;
             profile = 0;
@@ -280,6 +280,11 @@ int cmd_train(int argc, char **argv)
     cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
     cli_mpi_report_device(cl->info.name);
+    if (ranks > 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE) { /* tuned slice: own under mpirun */
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
+    }
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
     if (profile || trace || profile_csv) {
         prof = clfit_profiler_new();

@@ -211,6 +211,7 @@ typedef struct {
     cl_mem loss_row, right_row;     /* (B) floats, (B) ints: each row's loss and correctness */
     cl_mem labels, order;           /* row b's label: labels[order[start + b]] */
     int start;
+    int denom;                      /* dlogits over this (0: B): the global batch of a slice */
 } clfit_head_io;
 
 /* The last hidden layer L (inp (B,L->in) -> h (B,L->out), ReLU; rows through order as in
@@ -241,10 +242,11 @@ typedef struct {
 } clfit_head_update;
 
 /* The gradient of layer L's W and b from inp (B,in) and dout (B,out), applied at once by
- * Adam with step size alpha to params, m and v (dense_backward_ref + adam_ref). inp's rows
- * go through order as in fused_forward_cl. With head, in the same launch, the last layer's
- * update and the batch's loss (see clfit_head_update). */
-clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem inp,
+ * Adam with step size alpha to params, m and v (dense_backward_ref + adam_ref); or, with
+ * gout not NULL, stored in gout at the parameters' indices instead (no Adam; with head,
+ * wt left as it is). inp's rows go through order as in fused_forward_cl. With head, in the
+ * same launch, the last layer's update and the batch's loss (see clfit_head_update). */
+clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head);

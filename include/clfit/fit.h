@@ -61,9 +61,9 @@ typedef struct {
      * computes the gradient of its slice's summed loss over the global batch, the
      * gradients are summed (sum_floats), and every process takes the same Adam step. The
      * weights start as rank 0's; at each epoch's end they must agree (same). Loss,
-     * accuracy and validation are the whole global batch's and set's. Needs the clblast
-     * backend (own and slice apply Adam inside their kernels), and progress only at
-     * epoch ends. */
+     * accuracy and validation are the whole global batch's and set's. Needs the clblast or
+     * own backend (slice applies Adam inside its one launch), and progress only at epoch
+     * ends. */
     const clfit_collective *coll;
 } clfit_fit_opts;
 

@@ -51,8 +51,8 @@ void clfit_trainer_free(clfit_trainer *t);
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B);
 
-/* Data parallelism's two halves of a step (the clblast backend only, whose gradient goes
- * to memory): clfit_trainer_grad computes the gradient of rows [start, start+B) with
+/* Data parallelism's two halves of a step (the clblast and own backends; own's fused
+ * kernels then store the gradient instead of applying Adam): clfit_trainer_grad computes the gradient of rows [start, start+B) with
  * dlogits over denom (the global batch these rows are a slice of; B may be 0: a zero
  * gradient) and adds their loss; clfit_trainer_read_grads copies it out (nparams floats,
  * clfit_trainer_nparams); clfit_trainer_apply writes a gradient back (the sum over every
