@@ -116,11 +116,10 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
                 st = clfit_trainer_grad(t, &tr, s0, s1 - s0, b);
                 if (!st) st = clfit_trainer_read_grads(t, grads);
                 double tc = clfit_now();
-                clfit_profiler_phase_begin(cl->prof, "allreduce");
                 if (!st) st = coll->sum_floats(grads, m->nparams, coll->user);
-                clfit_profiler_phase_end(cl->prof);
-                clfit_profiler_phase_begin(cl->prof, phase);
-                p.comm_seconds += clfit_now() - tc;
+                double tc1 = clfit_now();
+                clfit_profiler_host_call(cl->prof, "allreduce", tc, tc1);
+                p.comm_seconds += tc1 - tc;
                 if (!st) st = clfit_trainer_apply(t, grads);
             } else {
                 st = clfit_trainer_step(t, &tr, start, b);

@@ -53,6 +53,11 @@ clfit_status clfit_cl_launch(clfit_cl *cl, int k, size_t n, size_t wgs, int narg
 void clfit_profiler_add(clfit_profiler *p, const char *name, clfit_work work, cl_event before,
                         cl_event ev);
 
+/* Records a call the host timed itself (t0, t1 on clfit_now's clock), e.g. the allreduce
+ * under mpirun: a row "<name> (host)" after the kernels' in the table, and a track of its
+ * own in the trace. One name per profiler. */
+void clfit_profiler_host_call(clfit_profiler *p, const char *name, double t0, double t1);
+
 /* How the profiler reads CL_PROFILING_COMMAND_START/_END; NULL restores
  * clGetEventProfilingInfo. For tests that simulate devices whose timestamps fall short. */
 typedef cl_int (*clfit_timestamp_fn)(cl_event ev, cl_profiling_info what, cl_ulong *ns);

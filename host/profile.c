@@ -26,7 +26,15 @@ typedef struct {
     double t0, t1;              /* host clock, s */
 } phase;
 
+/* A call timed on the host (the MPI allreduce), as a row beside the kernels' */
+typedef struct {
+    double t0, t1;              /* host clock, s */
+} host_call;
+
 struct clfit_profiler {
+    host_call *host;
+    size_t nhost, caphost;
+    char host_name[48];         /* one kind of host call: its name */
     record *rec;
     size_t nrec, caprec;
     pending *pend;
@@ -84,6 +92,7 @@ void clfit_profiler_free(clfit_profiler *p)
         if (p->pend[i].before) clReleaseEvent(p->pend[i].before);
         clReleaseEvent(p->pend[i].ev);
     }
+    free(p->host);
     free(p->rec);
     free(p->pend);
     free(p->ph);
@@ -194,6 +203,14 @@ clfit_status clfit_profiler_collect(clfit_cl *cl)
     return CLFIT_OK;
 }
 
+void clfit_profiler_host_call(clfit_profiler *p, const char *name, double t0, double t1)
+{
+    if (!p || !grow((void **)&p->host, &p->caphost, p->nhost + 1, sizeof *p->host)) return;
+    snprintf(p->host_name, sizeof p->host_name, "%s", name);
+    p->host[p->nhost].t0 = t0;
+    p->host[p->nhost++].t1 = t1;
+}
+
 void clfit_profiler_phase_begin(clfit_profiler *p, const char *name)
 {
     if (!p) return;
@@ -296,6 +313,19 @@ void clfit_profiler_print(const clfit_profiler *p, void *fp)
         if (r[i].gflops > 0) fprintf(f, " %8.1f", r[i].gflops); else fprintf(f, " %8s", "-");
         if (r[i].gbs > 0) fprintf(f, " %7.1f\n", r[i].gbs); else fprintf(f, " %7s\n", "-");
     }
+    if (p->nhost) { /* the host's own calls, e.g. the allreduce under mpirun: not device time */
+        double tot = 0, lo = 1e300, hi = 0;
+        for (size_t i = 0; i < p->nhost; i++) {
+            double us = (p->host[i].t1 - p->host[i].t0) * 1e6;
+            tot += us;
+            if (us < lo) lo = us;
+            if (us > hi) hi = us;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%s (host)", p->host_name);
+        fprintf(f, "%-34.34s %7zu %9.1f %8.1f %8.1f %8.1f %6s %8s %7s\n", name, p->nhost, tot * 1e-3, tot / p->nhost,
+                lo, hi, "-", "-", "-");
+    }
     fprintf(f, "device busy %.1f ms in kernels, idle %.1f ms between them (%.1f%% of the %.1f ms span)\n",
             busy, idle, span > 0 ? 100 * idle / span : 0, span);
     free(r);
@@ -381,6 +411,10 @@ clfit_status clfit_profiler_write_trace(const clfit_profiler *p, const char *pat
         double ts = (r->start * 1e-9 + p->clock_offset_s - t0) * 1e6;
         cJSON_AddItemToArray(ev, trace_event(p->names[r->name], "kernel", ts, (r->end - r->start) * 1e-3, 1));
     }
+    if (p->nhost) cJSON_AddItemToArray(ev, thread_name(3, "host calls"));
+    for (size_t i = 0; i < p->nhost; i++)
+        cJSON_AddItemToArray(ev, trace_event(p->host_name, "host", (p->host[i].t0 - t0) * 1e6,
+                                             (p->host[i].t1 - p->host[i].t0) * 1e6, 3));
     for (size_t i = 0; i < p->nph; i++) {
         double t1 = p->ph[i].t1 > 0 ? p->ph[i].t1 : clfit_now();
         cJSON_AddItemToArray(ev, trace_event(p->ph[i].name, "host", (p->ph[i].t0 - t0) * 1e6,

@@ -34,7 +34,8 @@ int cli_usage_error(const char *fmt, ...)
     if (n >= (int)sizeof msg) memcpy(msg + sizeof msg - 4, "...", 4);
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20) *p = '?';
-    fprintf(stderr, "%s: %s (see '%s --help')\n", cli_cmd, msg, cli_cmd);
+    /* under mpirun every process sees the same arguments: rank 0 says it once */
+    if (cli_mpi_rank() == 0) fprintf(stderr, "%s: %s (see '%s --help')\n", cli_cmd, msg, cli_cmd);
     return 2;
 }
 

@@ -97,7 +97,9 @@ int cmd_bench(int argc, char **argv)
     if (cli_load_split(dir, "test", CLFIT_FASHION_CLASSES, &test)) goto done;
     t_load = now() - t_load;
     if (batch > train.count) {
-        rc = cli_usage_error("--batch %ld is more than the %d examples to train on", batch, train.count);
+        rc = cli_mpi_size() > 1 /* each host's data answers for itself: a failure that ends all */
+                 ? cli_fail(clfit_fail(CLFIT_ERR_ARG, "--batch %ld is more than the %d examples to train on", batch, train.count))
+                 : cli_usage_error("--batch %ld is more than the %d examples to train on", batch, train.count);
         goto done;
     }
     clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = CLFIT_FASHION_CLASSES};

@@ -60,7 +60,10 @@ void cli_mpi_end(int rc)
 {
 #ifdef CLFIT_HAVE_MPI
     if (!mpi_on) return;
-    if (rc != 0) MPI_Abort(MPI_COMM_WORLD, rc); /* ends every process, never a hang */
+    /* bad usage (2) is found from the arguments alone, the same on every process: each
+     * ends by itself. A failure (1) may be one process's alone, while the others wait in
+     * a collective: MPI_Abort ends every process, never a hang. */
+    if (rc != 0 && rc != 2) MPI_Abort(MPI_COMM_WORLD, rc);
     MPI_Finalize();
 #else
     (void)rc;

@@ -258,13 +258,18 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     long n_train = (long)floor(train.count * (1.0 - meta.validation_split));
-    if (ranks > 1 && meta.batch % ranks != 0) {
-        rc = cli_usage_error("batch %d (from %s) does not divide by the %d processes", meta.batch, resume, ranks);
+    if (ranks > 1 && meta.batch % ranks != 0) { /* read from a file: a failure (1) that ends all */
+        cli_fail(clfit_fail(CLFIT_ERR_ARG, "batch %d (from %s) does not divide by the %d processes", meta.batch, resume, ranks));
         goto done;
     }
     if (meta.batch > n_train) {
-        rc = resume && !have_batch ? cli_usage_error("batch %d (from %s) is more than the %ld examples to train on", meta.batch, resume, n_train)
-                                   : cli_usage_error("--batch %d is more than the %ld examples to train on", meta.batch, n_train);
+        char msg[256];
+        if (resume && !have_batch)
+            snprintf(msg, sizeof msg, "batch %d (from %s) is more than the %ld examples to train on", meta.batch, resume, n_train);
+        else
+            snprintf(msg, sizeof msg, "--batch %d is more than the %ld examples to train on", meta.batch, n_train);
+        /* under mpirun each host's data answers for itself: a failure (1) that ends all */
+        rc = ranks > 1 ? cli_fail(clfit_fail(CLFIT_ERR_ARG, "%s", msg)) : cli_usage_error("%s", msg);
         goto done;
     }
     ui.meta = meta;

@@ -80,7 +80,9 @@ float *cli_session_predict(cli_session *s, const char *set, const int *idx, int 
 
 /* mpirun (tools/clfit_mpi.c). cli_mpi_start: MPI_Init when started as several processes
  * (returns 2, said, when this build has no MPI); cli_mpi_end: MPI_Finalize, or on a
- * non-zero rc MPI_Abort, which ends every process. rank 0 and size 1 without mpirun. */
+ * failure (rc 1) MPI_Abort, which ends every process. Exit 2 must come from the arguments
+ * alone (the same on every process); a check that depends on a host's files exits 1 under
+ * mpirun. rank 0 and size 1 without mpirun. */
 int cli_mpi_start(int *argc, char ***argv);
 void cli_mpi_end(int rc);
 int cli_mpi_rank(void);
