@@ -11,14 +11,6 @@
 
 static char out[1 << 16], err[1 << 16];
 
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
 /* Runs "clfit ARGS" (with --data-free args; the caller adds --data where needed) and
  * returns its exit status; stdout and stderr land in out and err. */
 static int clfit(const char *args)
@@ -26,16 +18,8 @@ static int clfit(const char *args)
     char cmd[2048];
     /* the tuning database goes to the test's directory, not the user's; no short tune
      * before training (the class defaults) unless a test asks for one */
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=${CLFIT_QUICK_TUNE:-0} '%s' %s > out.txt 2> err.txt < /dev/null",
-             test_dir, CLFIT_BINARY, args);
-    int rc = system(cmd);
-    char path[300];
-    snprintf(path, sizeof path, "%s/out.txt", test_dir);
-    slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/err.txt", test_dir);
-    slurp(path, err, sizeof err);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+    snprintf(cmd, sizeof cmd, "CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=${CLFIT_QUICK_TUNE:-0} '%s' %s", CLFIT_BINARY, args);
+    return run_in_test_dir(cmd, out, sizeof out, err, sizeof err);
 }
 
 #define EXPECT(args, code, stream, text)                                                 \
@@ -192,7 +176,7 @@ START_TEST(test_train_output_and_round_trip)
     /* history: a header and three rows with validation columns */
     char path[300], csv[4096];
     snprintf(path, sizeof path, "%s/h.csv", test_dir);
-    slurp(path, csv, sizeof csv);
+    read_text_file(path, csv, sizeof csv);
     ck_assert_ptr_nonnull(strstr(csv, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,"));
     ck_assert_ptr_nonnull(strstr(csv, "\n3,"));
     ck_assert_ptr_null(strstr(csv, ",,"));
@@ -220,9 +204,9 @@ START_TEST(test_determinism_and_resume)
     /* and the history continues where it stopped */
     char path[300], csv[4096], csv2[4096];
     snprintf(path, sizeof path, "%s/r.csv", test_dir);
-    slurp(path, csv, sizeof csv);
+    read_text_file(path, csv, sizeof csv);
     snprintf(path, sizeof path, "%s/a.csv", test_dir);
-    slurp(path, csv2, sizeof csv2);
+    read_text_file(path, csv2, sizeof csv2);
     ck_assert_ptr_nonnull(strstr(csv, "\n2,"));
     /* the same numbers as the uninterrupted run, up to the seconds column */
     ck_assert_int_eq(strncmp(strstr(csv, "\n2,"), strstr(csv2, "\n2,"), 30), 0);
@@ -243,11 +227,11 @@ START_TEST(test_verify_and_profile)
     ck_assert_ptr_nonnull(strstr(out, "adam_update"));
     char path[300], buf[1 << 14];
     snprintf(path, sizeof path, "%s/p.csv", test_dir);
-    slurp(path, buf, sizeof buf);
+    read_text_file(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "kernel,calls,total_ms,mean_us,min_us,max_us,share,gflops,gbs\n"));
     ck_assert_ptr_nonnull(strstr(buf, "\"fused_forward_head\","));
     snprintf(path, sizeof path, "%s/t.json", test_dir);
-    slurp(path, buf, sizeof buf);
+    read_text_file(path, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, "{\"traceEvents\":["));
     ck_assert_ptr_nonnull(strstr(buf, "\"ph\":\"X\""));
 }

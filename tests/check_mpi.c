@@ -16,28 +16,13 @@
 
 static char out[1 << 16], err[1 << 16];
 
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
 /* Runs PREFIX clfit ARGS in the test directory (PREFIX: "" or an mpirun line); exit
  * status, with stdout and stderr in out and err. At most 120 s. */
 static int run(const char *prefix, const char *args)
 {
-    char cmd[2048], path[300];
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=0 timeout 120 %s '%s' %s > out.txt 2> err.txt < /dev/null",
-             test_dir, prefix, CLFIT_BINARY, args);
-    int rc = system(cmd);
-    snprintf(path, sizeof path, "%s/out.txt", test_dir);
-    slurp(path, out, sizeof out);
-    snprintf(path, sizeof path, "%s/err.txt", test_dir);
-    slurp(path, err, sizeof err);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "CLFIT_CACHE_DIR=. CLFIT_QUICK_TUNE=0 timeout 120 %s '%s' %s", prefix, CLFIT_BINARY, args);
+    return run_in_test_dir(cmd, out, sizeof out, err, sizeof err);
 }
 
 #define MPIRUN2 MPIEXEC " --allow-run-as-root --oversubscribe -np 2"

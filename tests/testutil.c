@@ -1,4 +1,6 @@
 /* Shared test helpers (see testutil.h). */
+#include <sys/wait.h>
+
 #include "testutil.h"
 
 #include <string.h>
@@ -173,4 +175,24 @@ int run_verify_suite(const char *name, const verify_case *cases, int n)
         suite_add_tcase(s, tc);
     }
     return run_suite(s);
+}
+
+void read_text_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+int run_in_test_dir(const char *cmd, char *out, size_t osize, char *err, size_t esize)
+{
+    char line[4096], path[300];
+    snprintf(line, sizeof line, "cd '%s' && { %s ; } > out.txt 2> err.txt < /dev/null", test_dir, cmd);
+    int rc = system(line);
+    snprintf(path, sizeof path, "%s/out.txt", test_dir);
+    read_text_file(path, out, osize);
+    snprintf(path, sizeof path, "%s/err.txt", test_dir);
+    read_text_file(path, err, esize);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }

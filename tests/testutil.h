@@ -78,6 +78,15 @@ void write_idx_file(const char *path, int type, int ndim, const uint32_t *dims,
 /* Writes <dir>/<split>-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz: n images of
  * rows x cols whose pixels encode the label (pixel k is bright when k % classes equals
  * it, plus noise), so that a model can learn them in a few epochs. */
+/* The file at path as text into buf (at most size-1 bytes, NUL-terminated; empty if it
+ * cannot be read). */
+void read_text_file(const char *path, char *buf, size_t size);
+
+/* Runs the shell command line `cmd` in test_dir with stdin from /dev/null; its stdout and
+ * stderr land in out and err (cut to their sizes). Returns the exit status (128 if it did
+ * not exit). */
+int run_in_test_dir(const char *cmd, char *out, size_t osize, char *err, size_t esize);
+
 void write_learnable_split(const char *dir, const char *split, int n, int rows, int cols,
                            int classes, uint64_t seed);
 
