@@ -42,9 +42,9 @@ typedef struct {
     clfit_verify_report report;
     void *user;
     clfit_rng rng;
-    cl_mem mem[32];
+    cl_mem mem[64];
     int nmem;
-    void *host[64];
+    void *host[128];
     int nhost;
     clfit_status st;
 } vcase;
@@ -664,6 +664,20 @@ static void v_fused_grad_adam(vcase *c, int B, int IN, int OUT, int C)
         float edges[4] = {got_p[0], got_p[L.w_off - 1], got_p[L.b_off - 1], got_p[np - 1]};
         float want_e[4] = {params[0], params[L.w_off - 1], params[L.b_off - 1], params[np - 1]};
         cmp(c, "untouched", edges, want_e, 4, 0, 0, "exact");
+        /* data parallelism's form: the gradient stored at the parameters' indices, no Adam */
+        float *got_g = hf(c, np), *again_p = hf(c, np);
+        cl_mem dg = dev(c, got_g, np * 4);
+        if (c->st) return;
+        run(c, fused_grad_adam_cl(c->cl, dp, dm, dv, dg, dd, with_order ? dord : NULL, start, ddo, &L, B, alpha, &cfg,
+                                  NULL));
+        get(c, dg, got_g, np * 4);
+        get(c, dp, again_p, np * 4);
+        if (c->st) return;
+        cmp(c, "dW to memory", got_g + L.w_off, g + L.w_off, (size_t)IN * OUT, gemm_bound(x, dout, NULL, IN, OUT, B, 1, 0),
+            0, "2 gamma_K sum|a||b|");
+        cmp(c, "db to memory", got_g + L.b_off, g + L.b_off, OUT, 2 * gamma_k(B) * B * max_abs(dout, nout), 0,
+            "sum of B floats");
+        cmp(c, "no Adam", again_p, got_p, np, 0, 0, "exact: the weights stay");
         if (C > 0) {
             sizes(c, "B=%d IN=%d OUT=%d C=%d%s", B, IN, OUT, C, with_order ? " order" : "");
             check_head_update(c, B, OUT, C, &L, dp, dd, with_order ? dord : NULL, start, ddo, params, m, v, np,

@@ -73,6 +73,14 @@ START_TEST(test_usage_errors)
     EXPECT("train --device ''", 2, err, "--device: an empty value");
     EXPECT("train --save ''", 2, err, "--save: an empty value");
     EXPECT("predict --model m.safetensors --index 0,", 2, err, "got '0,'");
+#ifdef CLFIT_NO_MPI
+    /* a build without MPI started by mpirun as 2 processes (as Open MPI announces them):
+     * one line and exit 2, not two independent trainings */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "OMPI_COMM_WORLD_SIZE=2 '%s' train --data . --epochs 1", CLFIT_BINARY);
+    ck_assert_int_eq(run_in_test_dir(cmd, out, sizeof out, err, sizeof err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "started as one of 2 processes (mpirun), but this clfit was built without MPI"));
+#endif
     /* every message is one line */
     clfit("train --epochs 0");
     ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
