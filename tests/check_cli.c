@@ -90,7 +90,7 @@ END_TEST
 START_TEST(test_help)
 {
     const char *cmds[] = {"--help", "devices --help", "info --help", "train --help", "evaluate --help",
-                          "predict --help", "bench --help", "verify --help", "tune --help"};
+                          "predict --help", "bench --help", "verify --help", "tune --help", "summary --help"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) EXPECT(cmds[i], 0, out, "usage: clfit");
 }
 END_TEST
@@ -367,6 +367,22 @@ START_TEST(test_compiler_output_only_verbose)
 }
 END_TEST
 
+/* Keras' model.summary(): the tutorial's 101,770 parameters, and a saved model's
+ * metadata */
+START_TEST(test_summary)
+{
+    EXPECT("summary", 0, out, "Total params: 101,770 (397.54 KB)");
+    ck_assert_ptr_nonnull(strstr(out, "dense_0 (Dense, relu)        (None, 128)               100,480"));
+    ck_assert_ptr_nonnull(strstr(out, "Optimizer params (Adam's m and v): 203,540"));
+    EXPECT("summary --hidden 8,4 --input 20 --classes 3", 0, out, "Total params: 219");
+    ck_assert_int_eq(clfit(TRAIN "--epochs 2 --save s.safetensors"), 0);
+    EXPECT("summary --model s.safetensors", 0, out, "Trained: 2 epochs, 38 Adam steps, seed 42, batch 16");
+    ck_assert_ptr_nonnull(strstr(out, "4x5 images"));
+    EXPECT("summary --model s.safetensors --hidden 3", 2, err, "--model takes its shape from the file");
+    EXPECT("summary --model missing.safetensors", 1, err, "missing.safetensors: No such file");
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -384,6 +400,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_help);
+    tcase_add_test(tc, test_summary);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_train_output_and_round_trip);
     tcase_add_test(tc, test_determinism_and_resume);

@@ -102,5 +102,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 
 #endif
