@@ -183,6 +183,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         p.epoch_done = 1;
         if (o->progress) st = o->progress(&p, m, o->user);
     }
+    if (st == CLFIT_STOPPED) st = CLFIT_OK; /* early stopping: the callback's choice, not an error */
     free(order);
     free(grads);
     clfit_device_data_free(&val);

@@ -383,6 +383,32 @@ START_TEST(test_summary)
 }
 END_TEST
 
+/* Keras' EarlyStopping(restore_best_weights) and ModelCheckpoint(save_best_only): the run
+ * stops by itself, keeps its best epoch (the final file is the best epoch's, bit for bit),
+ * and a resume continues from there. */
+START_TEST(test_early_stopping)
+{
+    EXPECT(TRAIN "--validation-split 0.2 --early-stopping 2 --min-delta 0.05 --epochs 50 --save es.safetensors "
+                 "--save-best best.safetensors", 0, out, "early stopping: val_loss has not improved by more than 0.05 for 2 epochs");
+    ck_assert_ptr_null(strstr(out, "Epoch 50/50"));
+    const char *kept = strstr(out, "Kept the weights of epoch ");
+    ck_assert_ptr_nonnull(kept);
+    long best = atol(kept + strlen("Kept the weights of epoch "));
+    ck_assert_int_ge(best, 1);
+    ck_assert_msg(files_equal("es.safetensors", "best.safetensors"), "the final model is not the best epoch's");
+    char want[64];
+    snprintf(want, sizeof want, "Saved es.safetensors (epoch %ld)", best);
+    ck_assert_ptr_nonnull(strstr(out, want));
+    snprintf(want, sizeof want, "Epoch %ld/%ld", best + 1, best + 1);
+    EXPECT("train --data . --resume es.safetensors --epochs 1", 0, out, want);
+    /* what they need and go with */
+    EXPECT(TRAIN "--early-stopping 2 --epochs 1", 2, err, "need --validation-split");
+    EXPECT(TRAIN "--monitor val_accuracy --epochs 1", 2, err, "go with --early-stopping or --save-best");
+    EXPECT(TRAIN "--early-stopping 2 --monitor accuracy", 2, err, "--monitor: expected val_loss or val_accuracy");
+    EXPECT(TRAIN "--validation-split 0.2 --monitor val_accuracy --save-best b2.safetensors --epochs 2", 0, out, "Epoch 2/2");
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -401,6 +427,7 @@ int main(void)
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_summary);
+    tcase_add_test(tc, test_early_stopping);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_train_output_and_round_trip);
     tcase_add_test(tc, test_determinism_and_resume);

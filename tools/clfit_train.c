@@ -26,7 +26,53 @@ typedef struct {
     long printed_epoch;         /* the epoch whose "Epoch e/E" header is on screen */
     double train_seconds;       /* the epochs' training time so far (validation not counted) */
     long train_steps;
+    /* Keras' EarlyStopping (patience > 0) and ModelCheckpoint(save_best_only) on val_loss
+     * or val_accuracy (monitor_acc), with min_delta */
+    int patience, monitor_acc, have_best, wait;
+    double min_delta, best;
+    long best_epoch;
+    const char *save_best;
+    clfit_model *best_model;    /* the best epoch's weights and Adam state (early stopping) */
+    long last_epoch;            /* the last epoch trained */
 } train_ui;
+
+/* Keeps the best epoch so far (a copy for early stopping, a file for --save-best), and
+ * ends training when the monitored value has not improved by more than min_delta for
+ * patience epochs. */
+static clfit_status watch_best(train_ui *ui, const clfit_progress *p, const clfit_model *m)
+{
+    const char *name = ui->monitor_acc ? "val_accuracy" : "val_loss";
+    double v = ui->monitor_acc ? p->val_accuracy : p->val_loss;
+    int better = !ui->have_best || (ui->monitor_acc ? v > ui->best + ui->min_delta : v < ui->best - ui->min_delta);
+    if (better) {
+        ui->have_best = 1;
+        ui->best = v;
+        ui->best_epoch = p->epoch;
+        ui->wait = 0;
+        if (ui->best_model) {
+            clfit_model *b = ui->best_model;
+            memcpy(b->params, m->params, m->nparams * sizeof(float));
+            memcpy(b->m, m->m, m->nparams * sizeof(float));
+            memcpy(b->v, m->v, m->nparams * sizeof(float));
+            b->step = m->step;
+            b->adam = m->adam;
+        }
+        if (ui->save_best) {
+            clfit_model_meta meta = ui->meta;
+            meta.epoch = p->epoch;
+            clfit_status st = clfit_model_save(ui->save_best, m, &meta);
+            if (st) return st;
+        }
+        return CLFIT_OK;
+    }
+    if (ui->patience && ++ui->wait >= ui->patience) {
+        printf("Epoch %ld: early stopping: %s has not improved by more than %g for %d epoch%s; the best was epoch "
+               "%ld (%s %.4f)\n", p->epoch, name, ui->min_delta, ui->patience, ui->patience == 1 ? "" : "s",
+               ui->best_epoch, name, ui->best);
+        return CLFIT_STOPPED;
+    }
+    return CLFIT_OK;
+}
 
 static void metrics(const clfit_progress *p)
 {
@@ -61,6 +107,7 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
         return CLFIT_OK;
     }
     double ms_step = p->seconds * 1e3 / p->steps;
+    ui->last_epoch = p->epoch;
     ui->train_seconds += p->seconds;
     ui->train_steps += p->steps;
     if (ui->tty) {
@@ -81,6 +128,10 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
                                 p->has_val ? p->val_loss : NAN, p->val_accuracy, p->seconds);
         if (fflush(ui->history) != 0 || ferror(ui->history))
             return clfit_fail(CLFIT_ERR_IO, "%s: write failed: %s", ui->history_path, strerror(errno));
+    }
+    if (ui->patience || ui->save_best) {
+        clfit_status st = watch_best(ui, p, m);
+        if (st) return st; /* CLFIT_STOPPED: the best epoch is restored (and saved) after fit */
     }
     if (ui->save) {
         ui->meta.epoch = p->epoch;
@@ -107,6 +158,12 @@ static void train_help(void)
            "  --save FILE             write the model (safetensors) after every epoch\n"
            "  --history FILE.csv      one row per epoch: epoch,loss,accuracy,val_loss,\n"
            "                          val_accuracy,seconds (appended to when resuming)\n"
+           "  --early-stopping N      stop when the monitored value has not improved for N\n"
+           "                          epochs, keeping (and saving) the best epoch's weights\n"
+           "  --monitor M             val_loss (default) or val_accuracy\n"
+           "  --min-delta D           an improvement is one by more than D (default 0)\n"
+           "  --save-best FILE        keep the best epoch's model so far in FILE (these four\n"
+           "                          watch the validation set: they need --validation-split)\n"
            "  --resume FILE           continue a saved model: weights, Adam state, epoch count,\n"
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
@@ -128,7 +185,7 @@ static void train_help(void)
 int cmd_train(int argc, char **argv)
 {
     enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA,
-           O_GEMM, O_PROFILE, O_TRACE, O_PCSV, O_VERBOSE };
+           O_GEMM, O_PROFILE, O_TRACE, O_PCSV, O_VERBOSE, O_EARLY, O_MONITOR, O_MINDELTA, O_SAVEBEST };
     static const struct option opts[] = {
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
         {"lr", required_argument, 0, O_LR}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -138,8 +195,13 @@ int cmd_train(int argc, char **argv)
         {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
         {"gemm", required_argument, 0, O_GEMM}, {"profile", no_argument, 0, O_PROFILE},
         {"trace", required_argument, 0, O_TRACE}, {"profile-csv", required_argument, 0, O_PCSV},
-        {"verbose", no_argument, 0, O_VERBOSE}, {"help", no_argument, 0, 'h'}, {0}};
-    long epochs = 10, batch = 32, seed = 42;
+        {"verbose", no_argument, 0, O_VERBOSE}, {"early-stopping", required_argument, 0, O_EARLY},
+        {"monitor", required_argument, 0, O_MONITOR}, {"min-delta", required_argument, 0, O_MINDELTA},
+        {"save-best", required_argument, 0, O_SAVEBEST}, {"help", no_argument, 0, 'h'}, {0}};
+    long epochs = 10, batch = 32, seed = 42, patience = 0;
+    double min_delta = 0;
+    int monitor_acc = 0, have_monitor = 0;
+    const char *save_best = NULL;
     double lr = 0.001, val_split = 0;
     int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, shuffle = 1;
     int have_batch = 0, have_lr = 0, have_hidden = 0, have_seed = 0, have_val = 0;
@@ -169,6 +231,15 @@ int cmd_train(int argc, char **argv)
         case O_TRACE: trace = optarg; break;
         case O_PCSV: profile_csv = optarg; break;
         case O_VERBOSE: cli_set_verbose(); break;
+        case O_EARLY: if (!cli_parse_long("--early-stopping", optarg, 1, 1000000, &patience)) return 2; break;
+        case O_MONITOR:
+            if (strcmp(optarg, "val_loss") && strcmp(optarg, "val_accuracy"))
+                return cli_usage_error("--monitor: expected val_loss or val_accuracy, got '%.40s'", optarg);
+            monitor_acc = !strcmp(optarg, "val_accuracy");
+            have_monitor = 1;
+            break;
+        case O_MINDELTA: if (!cli_parse_double("--min-delta", optarg, 0, 1e30, &min_delta)) return 2; break;
+        case O_SAVEBEST: save_best = optarg; break;
         case 'h': train_help(); return 0;
         default: return CLI_BAD_OPTION;
         }
@@ -176,6 +247,8 @@ int cmd_train(int argc, char **argv)
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     int gemm_choice;
     if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
+    if ((have_monitor || min_delta > 0) && !patience && !save_best)
+        return cli_usage_error("--monitor and --min-delta go with --early-stopping or --save-best");
     /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
      * batch, which must divide by the ranks; not the slice backend (it applies Adam inside
      * its one launch, before any sum across ranks could happen): own instead */
@@ -190,14 +263,14 @@ int cmd_train(int argc, char **argv)
             gemm_choice = CLFIT_GEMM_OWN;
         }
         if (cli_mpi_rank() != 0) {
-            save = history = trace = profile_csv = NULL;
+            save = history = trace = profile_csv = save_best = NULL;
             profile = 0;
             if (!freopen("/dev/null", "w", stdout)) return 1;
         }
     }
     /* every output can be written, before anything is loaded or trained */
-    const char *outputs[] = {save, profile_csv, trace, history};
-    for (int i = 0; i < 4; i++) {
+    const char *outputs[] = {save, profile_csv, trace, history, save_best};
+    for (int i = 0; i < 5; i++) {
         clfit_status ost = outputs[i] ? clfit_check_writable(outputs[i]) : CLFIT_OK;
         if (ost) return cli_fail(ost);
     }
@@ -209,7 +282,8 @@ int cmd_train(int argc, char **argv)
     clfit_model_meta meta = {0};
     clfit_dataset train = {0}, test = {0};
     clfit_cl *cl = NULL;
-    train_ui ui = {.tty = isatty(STDOUT_FILENO), .save = save};
+    train_ui ui = {.tty = isatty(STDOUT_FILENO), .save = save, .patience = (int)patience, .monitor_acc = monitor_acc,
+                   .min_delta = min_delta, .save_best = save_best};
     int rc = 1;
     if (resume) {
         m = clfit_model_load(resume, &meta, &st);
@@ -257,6 +331,11 @@ int cmd_train(int argc, char **argv)
                 clfit_data_dir(dir), test.rows, test.cols, train.rows, train.cols);
         goto done;
     }
+    if ((patience || save_best) && !(meta.validation_split > 0)) {
+        rc = cli_usage_error("--early-stopping and --save-best watch the validation set: they need --validation-split");
+        goto done;
+    }
+    if (patience && !(ui.best_model = clfit_model_new(&m->desc, 0, &st))) { cli_fail(st); goto done; }
     long n_train = (long)floor(train.count * (1.0 - meta.validation_split));
     if (ranks > 1 && meta.batch % ranks != 0) { /* read from a file: a failure (1) that ends all */
         cli_fail(clfit_fail(CLFIT_ERR_ARG, "batch %d (from %s) does not divide by the %d processes", meta.batch, resume, ranks));
@@ -306,13 +385,26 @@ int cmd_train(int argc, char **argv)
         cli_fail(st);
         goto done;
     }
-    printf("Trained %ld epoch%s in %.3f s (%.1f us/step)\n", epochs, epochs == 1 ? "" : "s", ui.train_seconds,
+    long run_epochs = ui.last_epoch - meta.epoch, final_epoch = ui.last_epoch;
+    printf("Trained %ld epoch%s in %.3f s (%.1f us/step)\n", run_epochs, run_epochs == 1 ? "" : "s", ui.train_seconds,
            ui.train_seconds * 1e6 / (ui.train_steps ? ui.train_steps : 1));
+    if (ui.best_model && ui.have_best) { /* restore_best_weights */
+        if (ui.best_epoch != ui.last_epoch) {
+            memcpy(m->params, ui.best_model->params, m->nparams * sizeof(float));
+            memcpy(m->m, ui.best_model->m, m->nparams * sizeof(float));
+            memcpy(m->v, ui.best_model->v, m->nparams * sizeof(float));
+            m->step = ui.best_model->step;
+        }
+        final_epoch = ui.best_epoch;
+        printf("Kept the weights of epoch %ld (%s %.4f)\n", ui.best_epoch, monitor_acc ? "val_accuracy" : "val_loss", ui.best);
+        ui.meta.epoch = final_epoch;
+        if (save && (st = clfit_model_save(save, m, &ui.meta))) { cli_fail(st); goto done; }
+    }
     double loss, acc;
     st = clfit_evaluate_shared(cl, m, &test, gemm, cli_mpi_collective(), &loss, &acc);
     if (st) { cli_fail(st); goto done; }
     printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
-    if (save) printf("Saved %s (epoch %ld)\n", save, meta.epoch + epochs);
+    if (save) printf("Saved %s (epoch %ld)\n", save, final_epoch);
     if (profile) {
         printf("\nKernel times on %s (--gemm %s):\n", cl->info.name, clfit_gemm_names[gemm]);
         clfit_profiler_print(prof, stdout);
@@ -330,6 +422,7 @@ done:
     clfit_cl_close(cl);
     clfit_dataset_free(&train);
     clfit_dataset_free(&test);
+    clfit_model_free(ui.best_model);
     clfit_model_free(m);
     return rc;
 }

@@ -24,7 +24,8 @@ typedef struct {
 
 /* Called during an epoch (every refresh_seconds, at most) and once at its end. At the
  * end, m holds the weights after the epoch (so that the callback can save them);
- * during the epoch m is NULL. A non-zero return stops training with that status. */
+ * during the epoch m is NULL. A non-zero return stops training with that status;
+ * CLFIT_STOPPED at an epoch's end stops it early without error (early stopping). */
 typedef clfit_status (*clfit_progress_fn)(const clfit_progress *p, const clfit_model *m,
                                           void *user);
 

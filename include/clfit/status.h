@@ -17,6 +17,7 @@ enum {
     CLFIT_ERR_ARG = -5003,      /* a caller passed an invalid argument */
     CLFIT_ERR_NODEVICE = -5004, /* no OpenCL platform/device, or none matches the selector */
     CLFIT_ERR_NUMERIC = -5005,  /* NaN or infinity where a finite number is required */
+    CLFIT_STOPPED = -5006,      /* not an error: a progress callback ends training early */
 };
 
 /* The symbolic name of a status: "CL_INVALID_WORK_GROUP_SIZE", "CLBlastInvalidDimension",
