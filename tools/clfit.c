@@ -405,7 +405,8 @@ static void main_help(FILE *f)
             "  verify     check every kernel on the device against the CPU reference\n"
             "  tune       search the kernels' parameters for this device, keep the fastest\n"
             "  plot       the tutorial's pictures, a history and a confusion matrix (PNG)\n"
-            "  summary    the model's layers and parameters (Keras' model.summary())\n\n"
+            "  summary    the model's layers and parameters (Keras' model.summary())\n"
+            "  export     a saved model as an ONNX graph (ONNX Runtime runs it)\n\n"
             "'clfit COMMAND --help' describes each. Environment: CLFIT_DATA (data directory),\n"
             "CLFIT_DEVICE (device index or name), CLFIT_CACHE_DIR (tuning database),\n"
             "CLFIT_QUICK_TUNE (seconds of the short tune before a first train), CLFIT_TUNE\n"
@@ -417,7 +418,7 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
         {"devices", cmd_devices}, {"info", cmd_info}, {"train", cmd_train},
         {"evaluate", cmd_evaluate}, {"predict", cmd_predict}, {"bench", cmd_bench},
-        {"verify", cmd_verify}, {"plot", cmd_plot}, {"tune", cmd_tune}, {"summary", cmd_summary},
+        {"verify", cmd_verify}, {"plot", cmd_plot}, {"tune", cmd_tune}, {"summary", cmd_summary}, {"export", cmd_export},
     };
     if (argc < 2) { main_help(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -434,6 +434,7 @@ typedef struct {
     const char *model, *dev, *dir, *set;
     int idx[1024], nidx;
     int gemm_choice;
+    int csv;                    /* predict --csv */
 } eval_args;
 
 static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, void (*help)(void))
@@ -442,7 +443,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
         {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
         {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'},
-        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0}};
+        {"verbose", no_argument, 0, 'v'}, {"csv", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0}};
     int c;
     a->set = "test";
     a->gemm_choice = -1;
@@ -461,6 +462,10 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
             break;
         case 'g': if (!cli_parse_gemm(optarg, &a->gemm_choice)) return 2; break;
         case 'v': cli_set_verbose(); break;
+        case 'c':
+            if (!want_index) return cli_usage_error("unknown option '--csv'");
+            a->csv = 1;
+            break;
         case 'h': help(); return -1;
         default: return CLI_BAD_OPTION;
         }
@@ -503,10 +508,11 @@ int cmd_evaluate(int argc, char **argv)
 
 static void predict_help(void)
 {
-    printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train]\n"
+    printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train] [--csv]\n"
            "                     [--gemm clblast|own|slice|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
-           "predicted class and the true class.\n");
+           "predicted class and the true class. --csv: one line per image instead, index,label\n"
+           "and every probability to float precision (after a header line).\n");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -518,6 +524,19 @@ int cmd_predict(int argc, char **argv)
     if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
     int C = s.m->desc.classes;
     float *probs = cli_session_predict(&s, a.set, a.idx, a.nidx);
+    if (probs && a.csv) { /* machine-readable: every probability to float's precision */
+        printf("index,label");
+        for (int k = 0; k < C; k++) printf(",p%d", k);
+        printf("\n");
+        for (int i = 0; i < a.nidx; i++) {
+            printf("%d,%d", a.idx[i], s.d.labels[a.idx[i]]);
+            for (int k = 0; k < C; k++) printf(",%.9g", probs[(size_t)i * C + k]);
+            printf("\n");
+        }
+        free(probs);
+        cli_session_close(&s);
+        return 0;
+    }
     for (int i = 0; probs && i < a.nidx; i++) {
         const float *p = probs + (size_t)i * C;
         int best = 0, truth = s.d.labels[a.idx[i]];

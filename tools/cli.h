@@ -103,5 +103,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

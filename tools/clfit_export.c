@@ -1,0 +1,257 @@
+/* clfit export: a saved model as a standard ONNX graph, written with protobuf-c from
+ * onnx.proto (the schema of Debian's python3-onnx, compiled at build time): Reshape
+ * [N, rows, cols] -> [N, rows*cols] (or a flat [N, rows*cols] input with --flat), then per
+ * layer Gemm (x W + b, W as [in, out] as clfit stores it) and Relu, then the logits, or
+ * with --softmax the probabilities. Inputs are pixels scaled to 0..1 (x / 255), as clfit
+ * trains on. ONNX Runtime runs it (tests/onnx.sh). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifdef CLFIT_HAVE_ONNX
+#include "onnx.pb-c.h"
+
+enum { MAXL = CLFIT_MAX_LAYERS };
+
+/* One float tensor initializer: name, dims, data (not copied). */
+static void tensor(Onnx__TensorProto *t, int64_t *dims, size_t ndims, const char *name, float *data, size_t n)
+{
+    onnx__tensor_proto__init(t);
+    t->name = (char *)name;
+    t->n_dims = ndims;
+    t->dims = dims;
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->n_float_data = n;
+    t->float_data = data;
+}
+
+/* A float tensor's type, [dims...] with dimension 0 named "N" when dims[0] < 0. */
+typedef struct {
+    Onnx__ValueInfoProto vi;
+    Onnx__TypeProto type;
+    Onnx__TypeProto__Tensor tt;
+    Onnx__TensorShapeProto shape;
+    Onnx__TensorShapeProto__Dimension dim[3], *dimp[3];
+} value_info;
+
+static void value(value_info *v, const char *name, const int64_t *dims, size_t n)
+{
+    onnx__value_info_proto__init(&v->vi);
+    onnx__type_proto__init(&v->type);
+    onnx__type_proto__tensor__init(&v->tt);
+    onnx__tensor_shape_proto__init(&v->shape);
+    for (size_t i = 0; i < n; i++) {
+        onnx__tensor_shape_proto__dimension__init(&v->dim[i]);
+        if (dims[i] < 0) {
+            v->dim[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            v->dim[i].dim_param = "N";
+        } else {
+            v->dim[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            v->dim[i].dim_value = dims[i];
+        }
+        v->dimp[i] = &v->dim[i];
+    }
+    v->shape.n_dim = n;
+    v->shape.dim = v->dimp;
+    v->tt.has_elem_type = 1;
+    v->tt.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    v->tt.shape = &v->shape;
+    v->type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    v->type.tensor_type = &v->tt;
+    v->vi.name = (char *)name;
+    v->vi.type = &v->type;
+}
+
+static void node(Onnx__NodeProto *nd, const char *op, char **in, size_t nin, char **out)
+{
+    onnx__node_proto__init(nd);
+    nd->op_type = (char *)op;
+    nd->name = out[0];
+    nd->n_input = nin;
+    nd->input = in;
+    nd->n_output = 1;
+    nd->output = out;
+}
+
+static clfit_status export_onnx(const char *path, const clfit_model *m, const clfit_model_meta *meta, int softmax,
+                                int flat)
+{
+    int L = m->nlayers, D = m->desc.input, C = m->desc.classes;
+    static char names[4 * MAXL + 8][40];
+    int k = 0;
+    Onnx__TensorProto init[2 * MAXL + 1], *initp[2 * MAXL + 1];
+    Onnx__NodeProto nodes[2 * MAXL + 2], *nodep[2 * MAXL + 2];
+    char *ins[2 * MAXL + 2][3], *outs[2 * MAXL + 2][1];
+    int64_t wdims[MAXL][2], bdims[MAXL][1], sdims[1] = {2}, shape_data[2] = {-1, D};
+    size_t ninit = 0, nnode = 0;
+    /* the reshape's target shape, an int64 initializer */
+    Onnx__TensorProto shape_t;
+    onnx__tensor_proto__init(&shape_t);
+    shape_t.name = "flat_shape";
+    shape_t.n_dims = 1;
+    shape_t.dims = sdims;
+    shape_t.has_data_type = 1;
+    shape_t.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    shape_t.n_int64_data = 2;
+    shape_t.int64_data = shape_data;
+    char *x = "input";
+    if (!flat) {
+        initp[ninit++] = &shape_t;
+        ins[nnode][0] = "input";
+        ins[nnode][1] = "flat_shape";
+        outs[nnode][0] = "flat";
+        node(&nodes[nnode], "Reshape", ins[nnode], 2, outs[nnode]);
+        nnode++;
+        x = "flat";
+    }
+    for (int l = 0; l < L; l++) {
+        const clfit_layer *ly = &m->layer[l];
+        char *w = names[k++], *b = names[k++], *z = names[k++];
+        snprintf(w, 40, "dense_%d.weight", l);
+        snprintf(b, 40, "dense_%d.bias", l);
+        wdims[l][0] = ly->in;
+        wdims[l][1] = ly->out;
+        bdims[l][0] = ly->out;
+        tensor(&init[2 * l], wdims[l], 2, w, m->params + ly->w_off, (size_t)ly->in * ly->out);
+        tensor(&init[2 * l + 1], bdims[l], 1, b, m->params + ly->b_off, (size_t)ly->out);
+        initp[ninit++] = &init[2 * l];
+        initp[ninit++] = &init[2 * l + 1];
+        int last = l == L - 1;
+        snprintf(z, 40, "%s", last ? (softmax ? "logits" : "output") : "");
+        if (!last) snprintf(z, 40, "dense_%d", l);
+        ins[nnode][0] = x;
+        ins[nnode][1] = w;
+        ins[nnode][2] = b;
+        outs[nnode][0] = z;
+        node(&nodes[nnode], "Gemm", ins[nnode], 3, outs[nnode]);
+        nnode++;
+        x = z;
+        if (!last || softmax) {
+            char *a = names[k++];
+            snprintf(a, 40, "%s", last ? "output" : "");
+            if (!last) snprintf(a, 40, "relu_%d", l);
+            ins[nnode][0] = x;
+            outs[nnode][0] = a;
+            node(&nodes[nnode], last ? "Softmax" : "Relu", ins[nnode], 1, outs[nnode]);
+            nnode++;
+            x = a;
+        }
+    }
+    for (size_t i = 0; i < nnode; i++) nodep[i] = &nodes[i];
+    value_info in, out;
+    int64_t idims[3] = {-1, meta->rows, meta->cols}, fdims[2] = {-1, D}, odims[2] = {-1, C};
+    if (flat) value(&in, "input", fdims, 2);
+    else value(&in, "input", idims, 3);
+    value(&out, "output", odims, 2);
+    Onnx__ValueInfoProto *inp = &in.vi, *outp = &out.vi;
+    Onnx__GraphProto g;
+    onnx__graph_proto__init(&g);
+    g.name = "clfit";
+    g.n_node = nnode;
+    g.node = nodep;
+    g.n_initializer = ninit;
+    g.initializer = initp;
+    g.n_input = 1;
+    g.input = &inp;
+    g.n_output = 1;
+    g.output = &outp;
+    /* metadata: what trained it, on what, and how to feed it */
+    char arch[128], epochs[32], classes[512] = "", shape[64];
+    clfit_arch_format(&m->desc, arch, sizeof arch);
+    snprintf(epochs, sizeof epochs, "%ld", meta->epoch);
+    snprintf(shape, sizeof shape, "%dx%d", meta->rows, meta->cols);
+    for (int c = 0; c < C; c++) {
+        char buf[32];
+        snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? "," : "",
+                 cli_class_name(c, C, buf, sizeof buf));
+    }
+    const char *kv[][2] = {{"producer", "clfit " CLFIT_VERSION}, {"architecture", arch}, {"epochs", epochs},
+                           {"class_names", classes}, {"input_shape", shape},
+                           {"input", flat ? "[N, rows*cols] float32 pixels / 255 (0..1)" : "[N, rows, cols] float32 pixels / 255 (0..1)"},
+                           {"output", softmax ? "[N, classes] softmax probabilities" : "[N, classes] logits"}};
+    Onnx__StringStringEntryProto md[7], *mdp[7];
+    for (int i = 0; i < 7; i++) {
+        onnx__string_string_entry_proto__init(&md[i]);
+        md[i].key = (char *)kv[i][0];
+        md[i].value = (char *)kv[i][1];
+        mdp[i] = &md[i];
+    }
+    Onnx__OperatorSetIdProto opset, *opsetp = &opset;
+    onnx__operator_set_id_proto__init(&opset);
+    opset.domain = "";
+    opset.has_version = 1;
+    opset.version = 13;
+    Onnx__ModelProto model;
+    onnx__model_proto__init(&model);
+    model.has_ir_version = 1;
+    model.ir_version = 8;
+    model.n_opset_import = 1;
+    model.opset_import = &opsetp;
+    model.producer_name = "clfit";
+    model.producer_version = CLFIT_VERSION;
+    model.graph = &g;
+    model.n_metadata_props = 7;
+    model.metadata_props = mdp;
+    size_t n = onnx__model_proto__get_packed_size(&model);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path);
+    onnx__model_proto__pack(&model, buf);
+    clfit_status st = clfit_write_atomic(path, buf, n);
+    free(buf);
+    return st;
+}
+#endif
+
+static void export_help(void)
+{
+    printf("usage: clfit export --model FILE -o FILE.onnx [--softmax] [--flat]\n\n"
+           "Writes the trained network as a standard ONNX graph (opset 13): Reshape of the\n"
+           "input [N, rows, cols] to [N, rows*cols] (--flat: the input is [N, rows*cols]\n"
+           "already), then Gemm (x W + b) and Relu per hidden layer, then the logits, or with\n"
+           "--softmax the probabilities. Inputs are float pixels scaled to 0..1 (x / 255), as\n"
+           "clfit trains on. The graph's metadata names clfit's version, the architecture, the\n"
+           "epochs trained, the classes and the input shape. ONNX Runtime runs it.\n");
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
+        {"softmax", no_argument, 0, 's'}, {"flat", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0}};
+    const char *model = NULL, *out = NULL;
+    int softmax = 0, flat = 0, c;
+    while ((c = cli_getopt(argc, argv, "o:h", opts)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'o': out = optarg; break;
+        case 's': softmax = 1; break;
+        case 'f': flat = 1; break;
+        case 'h': export_help(); return 0;
+        default: return CLI_BAD_OPTION;
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!model) return cli_usage_error("--model FILE is required");
+    if (!out) return cli_usage_error("-o FILE.onnx is required");
+#ifdef CLFIT_HAVE_ONNX
+    clfit_status st = clfit_check_writable(out);
+    if (st) return cli_fail(st);
+    clfit_model_meta meta;
+    clfit_model *m = clfit_model_load(model, &meta, &st);
+    if (!m) return cli_fail(st);
+    st = export_onnx(out, m, &meta, softmax, flat);
+    clfit_model_free(m);
+    if (st) return cli_fail(st);
+    printf("Wrote %s\n", out);
+    return 0;
+#else
+    (void)softmax;
+    (void)flat;
+    fprintf(stderr, "clfit: this clfit was built without ONNX export (protobuf-c and python3-onnx's onnx.proto were "
+                    "not found at build time: tools/install-deps.sh installs them)\n");
+    return 1;
+#endif
+}
