@@ -1,6 +1,8 @@
 /* The cache directory and its files (see include/clfit/cache.h). */
 #include "clfit/cache.h"
 
+#include "clfit/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,24 +44,10 @@ int clfit_cache_dir(const char *sub, char *buf, size_t size)
 
 char *clfit_cache_read(const char *path, size_t max, size_t *len)
 {
-    /* O_NONBLOCK: a FIFO put in the cache's place must not hang us */
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0) return NULL;
-    struct stat sb;
-    char *buf = NULL;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 && (size_t)sb.st_size <= max &&
-        (buf = malloc((size_t)sb.st_size + 1))) {
-        size_t got = 0;
-        while (got < (size_t)sb.st_size) {
-            ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-            if (r <= 0) break;
-            got += (size_t)r;
-        }
-        if (got != (size_t)sb.st_size) { free(buf); buf = NULL; }
-        else { buf[got] = '\0'; *len = got; }
-    }
-    close(fd);
-    return buf;
+    /* clfit_read_regular: a FIFO in the cache's place must not hang us, nor a device
+     * feed us forever; a missing or unreadable file is simply no cache */
+    uint8_t *buf;
+    return clfit_read_regular(path, max, "a cache file", &buf, len) ? NULL : (char *)buf;
 }
 
 clfit_status clfit_cache_write(const char *path, const void *data, size_t len)

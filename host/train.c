@@ -23,6 +23,7 @@ struct clfit_trainer {
     cl_mem wt;                             /* own: the last layer's weights transposed (C,H) */
     cl_mem loss_row, right_row;            /* own, slice: each row's loss and correctness (max_batch) */
     cl_mem rows, part, dl;                 /* slice: see clfit_slice_io */
+    float *w1_host, *wt_host;              /* own under data parallelism: W1 and wt on the host */
     int groups;                            /* slice: G, the work-groups of its launch */
     /* slice: the step whose forward pass has run and whose end (loss, and with grad its
      * update) the next launch does; pend_x and pend_labels are retained */
@@ -122,7 +123,7 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     t->params = clfit_cl_buffer(cl, pbytes, m->params, &s);
     if (!s) t->m = clfit_cl_buffer(cl, pbytes, m->m, &s);
     if (!s) t->v = clfit_cl_buffer(cl, pbytes, m->v, &s);
-    if (!s && (gemm == CLFIT_GEMM_CLBLAST || gemm == CLFIT_GEMM_OWN)) { /* own: under data parallelism */
+    if (!s && gemm == CLFIT_GEMM_CLBLAST) {
         t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
         if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
     }
@@ -180,6 +181,8 @@ void clfit_trainer_free(clfit_trainer *t)
     }
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i]) clReleaseMemObject(all[i]);
+    free(t->w1_host);
+    free(t->wt_host);
     free(t);
 }
 
@@ -270,15 +273,11 @@ static clfit_status refresh_wt(clfit_trainer *t)
 {
     const clfit_layer *last = &t->layer[t->nlayers - 1];
     size_t n = (size_t)last->in * last->out;
-    float *w = malloc(n * sizeof *w), *wt = malloc(n * sizeof *wt);
-    clfit_status st = w && wt ? clfit_cl_read(t->cl, t->params, last->w_off * sizeof(float), n * sizeof *w, w)
-                              : clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    float *w = t->w1_host, *wt = t->wt_host;
+    clfit_status st = clfit_cl_read(t->cl, t->params, last->w_off * sizeof(float), n * sizeof *w, w);
     for (int j = 0; j < last->in && !st; j++)
         for (int c = 0; c < last->out; c++) wt[(size_t)c * last->in + j] = w[(size_t)j * last->out + c];
-    if (!st) st = clfit_cl_write(t->cl, t->wt, 0, n * sizeof *wt, wt);
-    free(w);
-    free(wt);
-    return st;
+    return st ? st : clfit_cl_write(t->cl, t->wt, 0, n * sizeof *wt, wt);
 }
 
 /* The slice backend's launch: ends the pending step (if any) and runs the forward pass of
@@ -352,6 +351,17 @@ clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, i
 {
     if (t->gemm == CLFIT_GEMM_SLICE)
         return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast and own backends' alone");
+    if (!t->grads) { /* own: the gradient buffer and wt's host copies, on first use */
+        const clfit_layer *last = &t->layer[t->nlayers - 1];
+        size_t n = (size_t)last->in * last->out;
+        clfit_status st = CLFIT_OK;
+        t->w1_host = malloc(n * sizeof(float));
+        t->wt_host = malloc(n * sizeof(float));
+        if (!t->w1_host || !t->wt_host) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+        t->grads = clfit_cl_buffer(t->cl, t->nparams * sizeof(float), NULL, &st);
+        if (!st) st = clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float)); /* padding: never written */
+        if (st) return st;
+    }
     if (B == 0) return clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float));
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
@@ -367,8 +377,8 @@ clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads)
 
 clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads)
 {
-    if (t->gemm == CLFIT_GEMM_SLICE)
-        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast and own backends' alone");
+    if (t->gemm == CLFIT_GEMM_SLICE || !t->grads)
+        return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: after clfit_trainer_grad, clblast and own alone");
     clfit_status st = clfit_cl_write(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
     if (st) return st;
     t->step++;

@@ -81,8 +81,16 @@ static clfit_status gather_sum(void *buf, size_t n, int is_double)
 {
     size_t esz = is_double ? sizeof(double) : sizeof(float);
     if (n > (size_t)(1 << 30) / esz) return clfit_fail(CLFIT_ERR_ARG, "allreduce of %zu values: too many", n);
-    char *all = malloc(esz * n * (size_t)mpi_size);
-    if (!all) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory for the allreduce");
+    /* every step gathers the same size: one buffer, grown once, kept */
+    static char *all;
+    static size_t cap;
+    size_t need = esz * n * (size_t)mpi_size;
+    if (need > cap) {
+        char *bigger = realloc(all, need);
+        if (!bigger) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory for the allreduce");
+        all = bigger;
+        cap = need;
+    }
     MPI_Datatype t = is_double ? MPI_DOUBLE : MPI_FLOAT;
     MPI_Allgather(buf, (int)n, t, all, (int)n, t, MPI_COMM_WORLD);
     for (size_t i = 0; i < n; i++) {
@@ -96,7 +104,6 @@ static clfit_status gather_sum(void *buf, size_t n, int is_double)
             ((float *)buf)[i] = s;
         }
     }
-    free(all);
     return CLFIT_OK;
 }
 
