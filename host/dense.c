@@ -2,6 +2,7 @@
  * through kernels/dense.cl. Twins of dense_forward_ref / dense_backward_ref. */
 #include <clblast_c.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -33,14 +34,48 @@ clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N,
     return CLFIT_OK;
 }
 
-clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t bias_off,
-                               int B, int OUT, int relu)
+clfit_act_io clfit_act_only(int act)
 {
+    clfit_act_io a;
+    memset(&a, 0, sizeof a);
+    a.act = act;
+    return a;
+}
+
+clfit_act_io clfit_act_train(int act, cl_mem pre, float rate, uint64_t seed, int layer, long step)
+{
+    clfit_act_io a = clfit_act_only(act);
+    a.pre = pre;
+    a.rate = rate;
+    a.scale = rate > 0.0f ? (float)(1.0 / (1.0 - (double)rate)) : 1.0f;
+    a.key.s[0] = (cl_uint)seed;
+    a.key.s[1] = (cl_uint)(seed >> 32);
+    a.key.s[2] = (cl_uint)(uint64_t)step;
+    a.key.s[3] = (cl_uint)((uint64_t)step >> 32);
+    a.layer = layer;
+    return a;
+}
+
+clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t bias_off,
+                               int B, int OUT, const clfit_act_io *ai)
+{
+    clfit_act_io lin = clfit_act_only(CLFIT_ACT_LINEAR), *x = ai ? (clfit_act_io *)ai : &lin;
     int off = (int)bias_off;
-    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B),
-                     CLFIT_ARG(OUT), CLFIT_ARG(relu)};
-    clfit_work w = {(double)B * OUT * (relu ? 2 : 1), 4.0 * (2.0 * B * OUT + OUT)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, (size_t)CLP(cl, WGS), 6, a, w);
+    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B), CLFIT_ARG(OUT),
+                     CLFIT_ARG(x->act), CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale),
+                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+    clfit_work w = {(double)B * OUT * (x->act == CLFIT_ACT_LINEAR ? 1 : 2), 4.0 * (2.0 * B * OUT + OUT)};
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, (size_t)CLP(cl, WGS), 11, a, w);
+}
+
+clfit_status act_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n,
+                             const clfit_act_io *x)
+{
+    cl_mem z = x->pre ? x->pre : out;
+    clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(z), CLFIT_ARG(n), CLFIT_ARG(x->act),
+                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+    clfit_work w = {2.0 * n, 12.0 * n};
+    return clfit_cl_launch(cl, CLFIT_K_ACT_BACKWARD, (size_t)n, (size_t)CLP(cl, WGS), 9, a, w);
 }
 
 clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,
@@ -54,13 +89,13 @@ clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_
 }
 
 clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,
-                              const clfit_layer *L, int B, int relu)
+                              const clfit_layer *L, int B, const clfit_act_io *a)
 {
     /* inp is (B,in), W is (in,out), out is (B,out): out = inp W */
     clfit_status st = gemm_cl(cl, 0, 0, B, L->out, L->in, 1.0f, inp, 0, L->in, params,
                               L->w_off, L->out, 0.0f, out, 0, L->out);
     if (st) return st;
-    return dense_bias_act_cl(cl, out, params, L->b_off, B, L->out, relu);
+    return dense_bias_act_cl(cl, out, params, L->b_off, B, L->out, a);
 }
 
 clfit_status dense_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem grads, cl_mem dout,

@@ -42,6 +42,10 @@ static clfit_status dp_setup(clfit_model *m, const clfit_fit_opts *o)
     if (o->gemm == CLFIT_GEMM_SLICE)
         return clfit_fail(CLFIT_ERR_ARG, "data-parallel training runs the clblast or own backend (slice applies Adam "
                                          "inside its one launch)");
+    for (int l = 0; l < m->desc.nhidden; l++)
+        if (m->desc.dropout[l] > 0.0f)
+            return clfit_fail(CLFIT_ERR_ARG, "dropout under mpirun is not supported yet (its masks are numbered by "
+                                             "the row of one process's batch)");
     if (o->batch % c->size != 0)
         return clfit_fail(CLFIT_ERR_ARG, "the batch %d does not divide by the %d processes", o->batch, c->size);
     clfit_status st = c->broadcast(m->params, m->nparams, c->user);
@@ -90,6 +94,11 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
      * step: under data parallelism, only at epoch ends */
     double refresh = coll ? 0 : o->refresh_seconds;
     int steps = (n_train + o->batch - 1) / o->batch;
+    if (m->opt.sched == CLFIT_SCHED_COSINE && m->opt.sched_epochs == 0) {
+        /* the schedule spans this first run; a resume continues it */
+        m->opt.sched_epochs = o->initial_epoch + o->epochs;
+        m->opt.sched_steps = steps;
+    }
     for (int e = 1; e <= o->epochs && !st; e++) {
         long epoch = o->initial_epoch + e;
         if (e == 1) {
@@ -110,6 +119,8 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         int seen = 0;
         for (int s = 0; s < steps && !st; s++) {
             int start = s * o->batch, b = n_train - start < o->batch ? n_train - start : o->batch;
+            if (m->opt.sched != CLFIT_SCHED_CONSTANT)
+                clfit_trainer_set_lr(t, clfit_optim_lr(&m->opt, m->adam.lr, epoch, clfit_trainer_step_count(t) + 1, steps));
             if (coll) {
                 /* this process's contiguous slice of the global batch (the last may be short) */
                 int s0 = start + (int)((long)rank * b / size), s1 = start + (int)((long)(rank + 1) * b / size);
@@ -120,7 +131,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
                 double tc1 = clfit_now();
                 clfit_profiler_host_call(cl->prof, "allreduce", tc, tc1);
                 p.comm_seconds += tc1 - tc;
-                if (!st) st = clfit_trainer_apply(t, grads);
+                if (!st) st = clfit_trainer_apply(t, grads, b);
             } else {
                 st = clfit_trainer_step(t, &tr, start, b);
             }
@@ -171,6 +182,8 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             p.has_val = 1;
         }
         clfit_profiler_phase_end(cl->prof);
+        /* the plateau schedule watches val_loss, or the training loss without validation */
+        clfit_optim_epoch_end(&m->opt, p.has_val ? p.val_loss : p.loss);
         st = clfit_trainer_download(t, m);
         if (!st && coll) { /* every process's weights must be the same bits */
             uint64_t h = 0xcbf29ce484222325ull;

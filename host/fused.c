@@ -1,18 +1,28 @@
 /* Launchers for kernels/fused.cl, clfit's own training step (see include/clfit/cl.h). */
 #include "internal.h"
 
-clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
-                              cl_mem params, const clfit_layer *L, int B, int relu)
+static const clfit_act_io *or_default(const clfit_act_io *a, clfit_act_io *buf, int act)
 {
+    if (a) return a;
+    *buf = clfit_act_only(act);
+    return buf;
+}
+
+clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
+                              cl_mem params, const clfit_layer *L, int B, const clfit_act_io *ai)
+{
+    clfit_act_io buf;
+    const clfit_act_io *x = or_default(ai, &buf, CLFIT_ACT_LINEAR);
     int w = (int)L->w_off, b = (int)L->b_off;
     size_t cols = (size_t)CLP(cl, VW) * CLP(cl, CB), rb = (size_t)CLP(cl, RB);
     size_t items = (B + rb - 1) / rb * ((L->out + cols - 1) / cols);
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start),
                      CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
-                     CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(relu)};
+                     CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(x->act), CLFIT_ARG(x->pre),
+                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
     clfit_work wk = {2.0 * B * L->in * L->out,
                      4.0 * ((double)L->in * L->out + (double)B * (L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 11, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 16, a, wk);
 }
 
 clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
@@ -20,6 +30,8 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
                                    const clfit_head_io *io)
 {
     int want_grad = io->dlogits != NULL, denom = io->denom > 0 ? io->denom : B;
+    clfit_act_io buf;
+    const clfit_act_io *x = or_default(io->act, &buf, CLFIT_ACT_RELU);
     /* in evaluation the gradient buffers are never touched; any valid buffer will do */
     cl_mem dl = want_grad ? io->dlogits : io->logits, d = want_grad ? io->dh : io->logits;
     int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
@@ -28,12 +40,14 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
                      CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
                      CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),
                      CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
-                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom)};
+                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom),
+                     CLFIT_ARG(x->act), CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale),
+                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(io->loss)};
     /* the hidden layer's product; the logits, and with gradients dh (2BHC each); softmax */
     double H = L->out, n = (double)L->in * L->out;
     clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
                      4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 23,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 30,
                            a, wk);
 }
 
@@ -47,13 +61,27 @@ clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row
 }
 
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
-                                    cl_mem params, const clfit_layer *L, int B)
+                                    cl_mem params, const clfit_layer *L, int B, const clfit_act_io *ai)
 {
+    clfit_act_io buf;
+    const clfit_act_io *x = or_default(ai, &buf, CLFIT_ACT_RELU);
     int w = (int)L->w_off;
+    size_t rb = (size_t)CLP(cl, RB);
     clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(inp), CLFIT_ARG(params),
-                     CLFIT_ARG(w), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out)};
+                     CLFIT_ARG(w), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(x->act),
+                     CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key),
+                     CLFIT_ARG(x->layer)};
     clfit_work wk = {2.0 * B * L->in * L->out, 4.0 * ((double)L->in * L->out + (double)B * (2 * L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, (size_t)B * L->in, (size_t)CLP(cl, FWGS), 8, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, ((size_t)B + rb - 1) / rb * L->in, (size_t)CLP(cl, FWGS),
+                           14, a, wk);
+}
+
+clfit_status head_transpose_cl(clfit_cl *cl, cl_mem wt, cl_mem params, const clfit_layer *last)
+{
+    int w1 = (int)last->w_off, H = last->in, C = last->out;
+    clfit_arg a[] = {CLFIT_ARG(wt), CLFIT_ARG(params), CLFIT_ARG(w1), CLFIT_ARG(H), CLFIT_ARG(C)};
+    clfit_work wk = {0, 8.0 * H * C};
+    return clfit_cl_launch(cl, CLFIT_K_HEAD_TRANSPOSE, (size_t)H * C, (size_t)CLP(cl, WGS), 5, a, wk);
 }
 
 clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,

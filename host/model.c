@@ -9,6 +9,66 @@
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
+int clfit_model_desc_plain(const clfit_model_desc *d)
+{
+    for (int i = 0; i < d->nhidden; i++)
+        if (d->act[i] != CLFIT_ACT_RELU || d->dropout[i] > 0.0f) return 0;
+    return d->loss == CLFIT_LOSS_XENT;
+}
+
+void clfit_optim_defaults(clfit_optim *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = CLFIT_OPT_ADAM;
+    o->rho = 0.9f;      /* Keras' RMSprop */
+    o->gamma = 0.9f;
+    o->factor = 0.1f;   /* Keras' and PyTorch's ReduceLROnPlateau */
+    o->patience = 10;
+    o->lr_scale = 1.0f;
+    o->best = INFINITY;
+}
+
+int clfit_optim_fused(const clfit_optim *o)
+{
+    return o->kind == CLFIT_OPT_ADAM && o->weight_decay == 0.0f && o->l2 == 0.0f && o->clipnorm == 0.0f;
+}
+
+float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long steps_per_epoch)
+{
+    switch (o->sched) {
+    case CLFIT_SCHED_EXPONENTIAL:
+        return (float)((double)lr * pow((double)o->gamma, (double)(epoch - 1)));
+    case CLFIT_SCHED_PLATEAU:
+        return lr * o->lr_scale;
+    case CLFIT_SCHED_COSINE: {
+        /* over the planned steps T = sched_epochs * sched_steps, W of them warm-up: step s
+         * (1-based) runs at lr s / W while s <= W, then lr (1 + cos(pi (s - W) / (T - W))) / 2,
+         * which is 0 at s = T (and stays 0 past it) */
+        long per = o->sched_steps > 0 ? o->sched_steps : steps_per_epoch;
+        double T = (double)o->sched_epochs * per, W = floor((double)o->warmup_epochs * per + 0.5);
+        double s = (double)step;
+        if (W > 0 && s <= W) return (float)((double)lr * s / W);
+        if (T <= W || s >= T) return 0.0f;
+        return (float)((double)lr * 0.5 * (1.0 + cos(M_PI * (s - W) / (T - W))));
+    }
+    default:
+        return lr;
+    }
+}
+
+void clfit_optim_epoch_end(clfit_optim *o, double monitored)
+{
+    if (o->sched != CLFIT_SCHED_PLATEAU || !isfinite(monitored)) return;
+    /* PyTorch's ReduceLROnPlateau, mode min, threshold 1e-4 relative */
+    if (monitored < o->best * (1.0 - 1e-4)) {
+        o->best = monitored;
+        o->bad_epochs = 0;
+    } else if (++o->bad_epochs > o->patience) {
+        o->lr_scale *= o->factor;
+        o->bad_epochs = 0;
+    }
+}
+
 static size_t align_up(size_t n) { return (n + CLFIT_PARAM_ALIGN - 1) / CLFIT_PARAM_ALIGN * CLFIT_PARAM_ALIGN; }
 
 clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, int *nlayers,
@@ -17,6 +77,8 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
     if (d->nhidden < 0 || d->nhidden > CLFIT_MAX_LAYERS - 1)
         return clfit_fail(CLFIT_ERR_ARG, "%d hidden layers: at most %d are supported",
                           d->nhidden, CLFIT_MAX_LAYERS - 1);
+    if ((unsigned)d->loss >= CLFIT_LOSS_COUNT)
+        return clfit_fail(CLFIT_ERR_ARG, "loss %d is not one clfit has", (int)d->loss);
     if (d->input < 1 || d->input > CLFIT_MAX_INPUT || d->classes < 2 || d->classes > CLFIT_MAX_CLASSES)
         return clfit_fail(CLFIT_ERR_ARG, "input width %d and class count %d: need 1..%d and 2..%d", d->input,
                           d->classes, CLFIT_MAX_INPUT, CLFIT_MAX_CLASSES);
@@ -27,6 +89,9 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
         int out = l == n - 1 ? d->classes : d->hidden[l];
         if (l < n - 1 && (out < 1 || out > CLFIT_MAX_WIDTH))
             return clfit_fail(CLFIT_ERR_ARG, "hidden width %d is outside 1..%d", out, CLFIT_MAX_WIDTH);
+        if (l < n - 1 && ((unsigned)d->act[l] >= CLFIT_ACT_COUNT || !(d->dropout[l] >= 0.0f && d->dropout[l] < 1.0f)))
+            return clfit_fail(CLFIT_ERR_ARG, "hidden layer %d: activation %d or dropout %g is not one clfit has", l + 1,
+                              (int)d->act[l], (double)d->dropout[l]);
         layer[l].in = in;
         layer[l].out = out;
         layer[l].w_off = off;
@@ -66,6 +131,8 @@ clfit_model *clfit_model_new(const clfit_model_desc *d, uint64_t seed, clfit_sta
     if (!m) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
     m->desc = *d;
     m->adam = CLFIT_ADAM_KERAS;
+    clfit_optim_defaults(&m->opt);
+    m->dropout_seed = seed;
     s = clfit_model_layout(d, m->layer, &m->nlayers, &m->nparams);
     if (s) goto fail;
     m->params = calloc(m->nparams, sizeof(float));
@@ -105,6 +172,7 @@ struct clfit_ref_work {
     int max_batch;
     float *act[CLFIT_MAX_LAYERS + 1];   /* act[l+1] is layer l's output (B, out) */
     float *dact[CLFIT_MAX_LAYERS + 1];  /* gradients of the same */
+    float *pre[CLFIT_MAX_LAYERS + 1];   /* pre[l+1]: hidden layer l's activation input z */
     float *grads;                       /* for clfit_ref_train_step */
 };
 
@@ -116,7 +184,8 @@ clfit_ref_work *clfit_ref_work_new(const clfit_model *m, int max_batch, clfit_st
     for (int l = 0; l < m->nlayers; l++) {
         w->act[l + 1] = malloc((size_t)max_batch * m->layer[l].out * sizeof(float));
         w->dact[l + 1] = malloc((size_t)max_batch * m->layer[l].out * sizeof(float));
-        if (!w->act[l + 1] || !w->dact[l + 1]) goto fail;
+        w->pre[l + 1] = malloc((size_t)max_batch * m->layer[l].out * sizeof(float));
+        if (!w->act[l + 1] || !w->dact[l + 1] || !w->pre[l + 1]) goto fail;
     }
     w->dact[0] = NULL; /* the input's gradient is never needed */
     w->grads = malloc(m->nparams * sizeof(float));
@@ -136,32 +205,39 @@ void clfit_ref_work_free(clfit_ref_work *w)
     for (int l = 0; l <= CLFIT_MAX_LAYERS; l++) {
         free(w->act[l]);
         free(w->dact[l]);
+        free(w->pre[l]);
     }
     free(w->grads);
     free(w);
 }
 
-clfit_status clfit_ref_forward_backward(const clfit_model *m, clfit_ref_work *w,
-                                        const float *params, const float *x, const uint8_t *y,
-                                        int B, float *grads, float *logits, float *loss_sum,
-                                        int *correct)
+/* forward (with dropout when train), loss, and unless grads is NULL backward */
+static clfit_status forward_backward(const clfit_model *m, clfit_ref_work *w, const float *params,
+                                     const float *x, const uint8_t *y, int B, int train, long step, int row0,
+                                     float *grads, float *logits, float *loss_sum, int *correct)
 {
     if (B < 1 || B > w->max_batch)
         return clfit_fail(CLFIT_ERR_ARG, "batch %d outside 1..%d", B, w->max_batch);
+    const clfit_model_desc *d = &m->desc;
     int L = m->nlayers;
     const float *h = x;
     for (int l = 0; l < L; l++) {
         const clfit_layer *ly = &m->layer[l];
         dense_forward_ref(w->act[l + 1], h, params + ly->w_off, params + ly->b_off, B,
                           ly->in, ly->out);
-        if (l < L - 1)
-            relu_forward_ref(w->act[l + 1], w->act[l + 1], B * ly->out);
+        if (l < L - 1) {
+            memcpy(w->pre[l + 1], w->act[l + 1], (size_t)B * ly->out * sizeof(float));
+            act_forward_ref(d->act[l], w->act[l + 1], w->act[l + 1], B * ly->out);
+            if (train && d->dropout[l] > 0.0f)
+                dropout_forward_ref(w->act[l + 1], B, ly->out, d->dropout[l], m->dropout_seed, l, step, row0);
+        }
         h = w->act[l + 1];
     }
     int C = m->layer[L - 1].out;
     if (logits)
         memcpy(logits, w->act[L], (size_t)B * C * sizeof(float));
-    softmax_xent_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
+    if (d->loss == CLFIT_LOSS_MSE) mse_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
+    else softmax_xent_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
     if (!grads)
         return CLFIT_OK;
     memset(grads, 0, m->nparams * sizeof(float));
@@ -170,21 +246,98 @@ clfit_status clfit_ref_forward_backward(const clfit_model *m, clfit_ref_work *w,
         const float *inp = l == 0 ? x : w->act[l];
         dense_backward_ref(l > 0 ? w->dact[l] : NULL, grads + ly->w_off, grads + ly->b_off,
                            w->dact[l + 1], inp, params + ly->w_off, B, ly->in, ly->out);
-        if (l > 0)
-            relu_backward_ref(w->dact[l], w->dact[l], w->act[l], B * ly->in);
+        if (l > 0) {
+            /* dact[l] is the gradient at layer l-1's output after dropout: through the same
+             * mask, then the activation (at its input z) */
+            float rate = train ? d->dropout[l - 1] : 0.0f;
+            if (rate > 0.0f) {
+                float scale = (float)(1.0 / (1.0 - (double)rate));
+                for (int b = 0; b < B; b++)
+                    for (int j = 0; j < ly->in; j++) {
+                        float *g = w->dact[l] + (size_t)b * ly->in + j;
+                        *g = dropout_uniform_ref(m->dropout_seed, l - 1, step, row0 + b, j, ly->in) >= rate ? *g * scale
+                                                                                                            : 0.0f;
+                    }
+            }
+            act_backward_ref(d->act[l - 1], w->dact[l], w->dact[l], w->pre[l], B * ly->in);
+        }
     }
     return CLFIT_OK;
 }
 
-clfit_status clfit_ref_train_step(clfit_model *m, clfit_ref_work *w, const float *x,
-                                  const uint8_t *y, int B, float *loss_sum, int *correct)
+clfit_status clfit_ref_forward_backward(const clfit_model *m, clfit_ref_work *w,
+                                        const float *params, const float *x, const uint8_t *y,
+                                        int B, float *grads, float *logits, float *loss_sum,
+                                        int *correct)
 {
-    clfit_status st = clfit_ref_forward_backward(m, w, m->params, x, y, B, w->grads, NULL,
-                                                 loss_sum, correct);
+    return forward_backward(m, w, params, x, y, B, 0, 0, 0, grads, logits, loss_sum, correct);
+}
+
+clfit_status clfit_ref_forward_backward_train(const clfit_model *m, clfit_ref_work *w,
+                                              const float *params, const float *x, const uint8_t *y,
+                                              int B, long step, int row0, float *grads, float *loss_sum,
+                                              int *correct)
+{
+    return forward_backward(m, w, params, x, y, B, 1, step, row0, grads, NULL, loss_sum, correct);
+}
+
+void clfit_ref_optim_step(clfit_model *m, float *grads, float lr, int B)
+{
+    const clfit_optim *o = &m->opt;
+    int n = (int)m->nparams;
+    if (o->l2 > 0.0f) {
+        float c = o->l2 / (float)B;
+        for (int l = 0; l < m->nlayers; l++) {
+            const clfit_layer *ly = &m->layer[l];
+            for (size_t i = ly->w_off; i < ly->w_off + (size_t)ly->in * ly->out; i++)
+                grads[i] = fmaf(c, m->params[i], grads[i]);
+        }
+    }
+    if (o->clipnorm > 0.0f) {
+        /* PyTorch's clip_grad_norm_: g *= max / (norm + 1e-6) when that is below 1. The sum of
+         * squares in the order the device adds it: 64 partial sums of i = q, q+64, ..., then
+         * those in order (host/optim.c) */
+        float part[64] = {0};
+        for (int i = 0; i < n; i++) part[i % 64] = fmaf(grads[i], grads[i], part[i % 64]);
+        float sum = 0.0f;
+        for (int q = 0; q < 64; q++) sum += part[q];
+        float coef = o->clipnorm / (sqrtf(sum) + 1e-6f);
+        if (coef < 1.0f)
+            for (int i = 0; i < n; i++) grads[i] *= coef;
+    }
+    float wd = o->weight_decay;
+    if (wd > 0.0f && o->kind != CLFIT_OPT_ADAMW)
+        for (int i = 0; i < n; i++) grads[i] = fmaf(wd, m->params[i], grads[i]);
+    switch (o->kind) {
+    case CLFIT_OPT_ADAMW:
+        if (wd > 0.0f) {
+            float keep = 1.0f - lr * wd;
+            for (int i = 0; i < n; i++) m->params[i] *= keep;
+        }
+        /* fall through */
+    case CLFIT_OPT_ADAM: {
+        float alpha = adam_alpha(lr, m->adam.beta1, m->adam.beta2, m->step);
+        adam_ref(m->params, m->m, m->v, grads, n, alpha, m->adam.beta1, m->adam.beta2, m->adam.eps);
+        break;
+    }
+    case CLFIT_OPT_SGD:
+        sgd_ref(m->params, m->m, grads, n, lr, o->momentum, o->nesterov);
+        break;
+    case CLFIT_OPT_RMSPROP:
+        rmsprop_ref(m->params, m->v, m->m, grads, n, lr, o->rho, m->adam.eps, o->momentum);
+        break;
+    default:
+        break;
+    }
+}
+
+clfit_status clfit_ref_train_step(clfit_model *m, clfit_ref_work *w, const float *x,
+                                  const uint8_t *y, int B, float lr, float *loss_sum, int *correct)
+{
+    clfit_status st = clfit_ref_forward_backward_train(m, w, m->params, x, y, B, m->step + 1, 0, w->grads,
+                                                       loss_sum, correct);
     if (st) return st;
     m->step++;
-    float alpha = adam_alpha(m->adam.lr, m->adam.beta1, m->adam.beta2, m->step);
-    adam_ref(m->params, m->m, m->v, w->grads, (int)m->nparams, alpha, m->adam.beta1,
-             m->adam.beta2, m->adam.eps);
+    clfit_ref_optim_step(m, w->grads, lr, B);
     return CLFIT_OK;
 }

@@ -131,3 +131,135 @@ void adam_ref(float *param, float *m, float *v, const float *grad, int n, float 
         param[i] -= alpha * m[i] / (sqrtf(v[i]) + eps);
     }
 }
+
+/* ---- activations ---- */
+
+static float act_one(int act, float x)
+{
+    switch (act) {
+    case 0: return x > 0.0f ? x : 0.0f;
+    case 2: return tanhf(x);
+    case 3: return 1.0f / (1.0f + expf(-x));
+    case 4: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case 5: return x > 0.0f ? x : 0.01f * x;
+    case 6: return x / (1.0f + expf(-x));
+    default: return x;
+    }
+}
+
+/* act'(z) */
+static float act_grad_one(int act, float z)
+{
+    switch (act) {
+    case 0: return z > 0.0f ? 1.0f : 0.0f;
+    case 2: { float t = tanhf(z); return 1.0f - t * t; }
+    case 3: { float s = 1.0f / (1.0f + expf(-z)); return s * (1.0f - s); }
+    case 4: /* Phi(z) + z phi(z), phi the standard normal density */
+        return 0.5f * (1.0f + erff(z * 0.70710678118654752f)) + z * 0.39894228040143268f * expf(-0.5f * z * z);
+    case 5: return z > 0.0f ? 1.0f : 0.01f;
+    case 6: { float s = 1.0f / (1.0f + expf(-z)); return s * (1.0f + z * (1.0f - s)); }
+    default: return 1.0f;
+    }
+}
+
+void act_forward_ref(int act, float *out, const float *inp, int n)
+{
+    for (int i = 0; i < n; i++) out[i] = act_one(act, inp[i]);
+}
+
+void act_backward_ref(int act, float *dinp, const float *dout, const float *z, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (act == 0) dinp[i] = z[i] > 0.0f ? dout[i] : 0.0f; /* exactly relu_backward_ref */
+        else dinp[i] = dout[i] * act_grad_one(act, z[i]);
+    }
+}
+
+/* ---- dropout: Philox4x32-10 ---- */
+
+static void philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1)
+{
+    for (int r = 0; r < 10; r++) {
+        uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
+        uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+        uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+        uint32_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0; c[1] = lo1; c[2] = n2; c[3] = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+}
+
+float dropout_uniform_ref(uint64_t seed, int layer, long step, int row, int col, int cols)
+{
+    uint32_t e = (uint32_t)row * (uint32_t)cols + (uint32_t)col;
+    uint32_t c[4] = {e >> 2, (uint32_t)layer, (uint32_t)(uint64_t)step, (uint32_t)((uint64_t)step >> 32)};
+    philox4x32_10(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+    return (float)(c[e & 3] >> 8) * (1.0f / 16777216.0f);
+}
+
+void dropout_forward_ref(float *x, int B, int cols, float rate, uint64_t seed, int layer, long step,
+                         int row0)
+{
+    float scale = (float)(1.0 / (1.0 - (double)rate));
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < cols; j++) {
+            float *p = x + (size_t)b * cols + j;
+            *p = dropout_uniform_ref(seed, layer, step, row0 + b, j, cols) >= rate ? *p * scale : 0.0f;
+        }
+}
+
+/* ---- mean squared error ---- */
+
+void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const uint8_t *labels,
+             int B, int C)
+{
+    float total = 0.0f;
+    int right = 0;
+    for (int b = 0; b < B; b++) {
+        const float *z = out + (size_t)b * C;
+        int argmax = 0;
+        for (int c = 1; c < C; c++)
+            if (z[c] > z[argmax]) argmax = c;
+        right += argmax == labels[b];
+        float sq = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float d = z[c] - (c == labels[b] ? 1.0f : 0.0f);
+            sq += d * d;
+            if (dout) dout[(size_t)b * C + c] = 2.0f * d / ((float)C * (float)B);
+        }
+        total += sq / (float)C;
+    }
+    *loss_sum = total;
+    *correct = right;
+}
+
+/* ---- optimizers beyond Adam ---- */
+
+void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float momentum, int nesterov)
+{
+    for (int i = 0; i < n; i++) {
+        float g = grad[i];
+        if (momentum > 0.0f) {
+            buf[i] = fmaf(momentum, buf[i], g);
+            g = nesterov ? fmaf(momentum, buf[i], g) : buf[i];
+        }
+        param[i] -= lr * g;
+    }
+}
+
+void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, float lr, float rho,
+                 float eps, float momentum)
+{
+    for (int i = 0; i < n; i++) {
+        float g = grad[i];
+        v[i] = fmaf(rho, v[i], (1.0f - rho) * g * g);
+        float a = sqrtf(v[i]) + eps;
+        if (momentum > 0.0f) {
+            buf[i] = fmaf(momentum, buf[i], g / a);
+            param[i] -= lr * buf[i];
+        } else {
+            param[i] -= lr * g / a;
+        }
+    }
+}

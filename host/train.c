@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clfit/parts.h"
 #include "clfit/ref.h"
 #include "internal.h"
 
@@ -16,6 +17,10 @@ struct clfit_trainer {
     clfit_layer layer[CLFIT_MAX_LAYERS];
     size_t nparams;
     clfit_adam_cfg adam;
+    clfit_optim opt;
+    int fused_opt;                         /* clfit_optim_fused: own applies Adam in its kernels */
+    uint64_t dropout_seed;
+    float lr;                              /* the next step's learning rate (clfit_trainer_set_lr) */
     long step;
     int max_batch;
     /* all owned: */
@@ -23,7 +28,8 @@ struct clfit_trainer {
     cl_mem wt;                             /* own: the last layer's weights transposed (C,H) */
     cl_mem loss_row, right_row;            /* own, slice: each row's loss and correctness (max_batch) */
     cl_mem rows, part, dl;                 /* slice: see clfit_slice_io */
-    float *w1_host, *wt_host;              /* own under data parallelism: W1 and wt on the host */
+    cl_mem wr, clip_part;                  /* optim_cl's weight ranges (L2) and partial sums (clipping) */
+    int nwr;
     int groups;                            /* slice: G, the work-groups of its launch */
     /* slice: the step whose forward pass has run and whose end (loss, and with grad its
      * update) the next launch does; pend_x and pend_labels are retained */
@@ -32,6 +38,8 @@ struct clfit_trainer {
     cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
+    cl_mem pre[CLFIT_MAX_LAYERS + 1];      /* pre[l+1]: hidden layer l's activation input, where its
+                                              derivative needs it (clfit_acts[].needs_input) */
     cl_mem loss_acc, correct_acc;          /* 2 floats (sum, compensation), 1 int */
 };
 
@@ -110,6 +118,11 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
         s = clfit_fail(CLFIT_ERR_ARG, "the slice backend needs exactly one hidden layer; use --gemm own");
         goto fail;
     }
+    if (gemm == CLFIT_GEMM_SLICE && (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt))) {
+        s = clfit_fail(CLFIT_ERR_ARG, "the slice backend runs ReLU, no dropout, cross-entropy and plain Adam only; "
+                                      "use --backend own or clblast");
+        goto fail;
+    }
     t->cl = cl;
     t->gemm = gemm;
     t->desc = m->desc;
@@ -117,16 +130,30 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
     memcpy(t->layer, m->layer, sizeof t->layer);
     t->nparams = m->nparams;
     t->adam = m->adam;
+    t->opt = m->opt;
+    t->fused_opt = clfit_optim_fused(&m->opt);
+    t->dropout_seed = m->dropout_seed;
+    t->lr = m->adam.lr;
     t->step = m->step;
     t->max_batch = max_batch;
     size_t pbytes = m->nparams * sizeof(float);
     t->params = clfit_cl_buffer(cl, pbytes, m->params, &s);
     if (!s) t->m = clfit_cl_buffer(cl, pbytes, m->m, &s);
     if (!s) t->v = clfit_cl_buffer(cl, pbytes, m->v, &s);
-    if (!s && gemm == CLFIT_GEMM_CLBLAST) {
+    if (!s && (gemm == CLFIT_GEMM_CLBLAST || (gemm == CLFIT_GEMM_OWN && !t->fused_opt))) {
         t->grads = clfit_cl_buffer(cl, pbytes, NULL, &s);
         if (!s) s = clfit_cl_zero(cl, t->grads, 0, pbytes); /* the padding is never written */
     }
+    if (!s && m->opt.l2 > 0.0f) { /* the weights' ranges, for L2 */
+        cl_int wr[2 * CLFIT_MAX_LAYERS];
+        for (int l = 0; l < m->nlayers; l++) {
+            wr[2 * l] = (cl_int)m->layer[l].w_off;
+            wr[2 * l + 1] = (cl_int)(m->layer[l].w_off + (size_t)m->layer[l].in * m->layer[l].out);
+        }
+        t->nwr = m->nlayers;
+        t->wr = clfit_cl_buffer(cl, sizeof(cl_int) * 2 * m->nlayers, wr, &s);
+    }
+    if (!s && m->opt.clipnorm > 0.0f) t->clip_part = clfit_cl_buffer(cl, 65 * sizeof(float), NULL, &s);
     if (!s && gemm == CLFIT_GEMM_OWN) {
         /* wt = W^T of the last layer, which the step then keeps up to date */
         const clfit_layer *last = &m->layer[m->nlayers - 1];
@@ -155,6 +182,8 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
         size_t bytes = (size_t)max_batch * m->layer[l].out * sizeof(float);
         t->act[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
         if (!s) t->dact[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
+        if (!s && l < m->nlayers - 1 && clfit_acts[m->desc.act[l]].needs_input)
+            t->pre[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
     }
     if (!s) t->loss_acc = clfit_cl_buffer(cl, 2 * sizeof(float), NULL, &s);
     if (!s) t->correct_acc = clfit_cl_buffer(cl, sizeof(cl_int), NULL, &s);
@@ -174,15 +203,14 @@ void clfit_trainer_free(clfit_trainer *t)
     if (!t) return;
     if (t->cl) clFinish(t->cl->queue);
     cl_mem all[] = {t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
-                    t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params};
+                    t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params, t->wr, t->clip_part};
     for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
+        if (t->pre[l]) clReleaseMemObject(t->pre[l]);
         if (t->dact[l]) clReleaseMemObject(t->dact[l]);
         if (t->act[l]) clReleaseMemObject(t->act[l]);
     }
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i]) clReleaseMemObject(all[i]);
-    free(t->w1_host);
-    free(t->wt_host);
     free(t);
 }
 
@@ -197,6 +225,14 @@ static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, i
     return CLFIT_OK;
 }
 
+/* Hidden layer l's activation and dropout as the kernels take them: in training (want_grad)
+ * with the dropout of the step being taken (t->step + 1), in evaluation none. */
+static clfit_act_io layer_act(const clfit_trainer *t, int l, int want_grad)
+{
+    return clfit_act_train(t->desc.act[l], t->pre[l + 1], want_grad ? t->desc.dropout[l] : 0.0f, t->dropout_seed, l,
+                           t->step + 1);
+}
+
 /* The CLBlast backend's forward pass and loss (with dlogits / denom when want_grad). */
 static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B,
                             int want_grad, int denom)
@@ -205,13 +241,15 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
     if (st) return st;
     clfit_cl *cl = t->cl;
     st = gather_batch_cl(cl, t->x, t->y, dd->x, dd->labels, dd->order, start, B, dd->D);
-    for (int l = 0; l < t->nlayers && !st; l++)
+    for (int l = 0; l < t->nlayers && !st; l++) {
+        clfit_act_io a = layer_act(t, l, want_grad);
         st = dense_forward_cl(cl, t->act[l + 1], t->act[l], t->params, &t->layer[l], B,
-                              l < t->nlayers - 1);
+                              l < t->nlayers - 1 ? &a : NULL);
+    }
     if (st) return st;
     int L = t->nlayers;
-    return softmax_xent_cl(cl, want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc,
-                           t->act[L], t->y, B, t->layer[L - 1].out, denom);
+    return loss_cl(cl, t->desc.loss, want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc,
+                   t->act[L], t->y, B, t->layer[L - 1].out, denom);
 }
 
 /* The own backend's forward pass: the hidden layers (layer 0 reads the batch's rows from
@@ -223,15 +261,18 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
     clfit_cl *cl = t->cl;
     int L = t->nlayers;
     clfit_status st = CLFIT_OK;
-    for (int l = 0; l < L - 2 && !st; l++)
+    for (int l = 0; l < L - 2 && !st; l++) {
+        clfit_act_io a = layer_act(t, l, want_grad);
         st = fused_forward_cl(cl, t->act[l + 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
-                              t->params, &t->layer[l], B, 1);
+                              t->params, &t->layer[l], B, &a);
+    }
     if (st) return st;
     int l = L - 2; /* the last hidden layer */
+    clfit_act_io a = layer_act(t, l, want_grad);
     clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L],
                         .dlogits = want_grad ? t->dact[L] : NULL, .dh = t->dact[L - 1],
                         .loss_row = t->loss_row, .right_row = t->right_row, .labels = dd->labels,
-                        .order = dd->order, .start = start, .denom = denom};
+                        .order = dd->order, .start = start, .denom = denom, .loss = t->desc.loss, .act = &a};
     return fused_forward_head_cl(cl, t->act[L - 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
                                  t->params, &t->layer[l], B, &io);
 }
@@ -245,8 +286,10 @@ static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int
 {
     int L = t->nlayers;
     clfit_status st = own_forward(t, dd, start, B, 1, denom);
-    for (int l = L - 2; l >= 1 && !st; l--)
-        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B);
+    for (int l = L - 2; l >= 1 && !st; l--) {
+        clfit_act_io a = layer_act(t, l - 1, 1); /* of the layer whose output act[l] is */
+        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &a);
+    }
     for (int l = L - 2; l >= 1 && !st; l--)
         st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
                                 &t->layer[l], B, alpha, &t->adam, NULL);
@@ -259,25 +302,36 @@ static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int
     return st;
 }
 
+/* The optimizer's step from the gradient in t->grads (every optimizer, L2, clipping; plain
+ * Adam through adam_cl, as the clblast backend always ran it), counted as step t->step + 1,
+ * over a batch of B; own's wt is then rebuilt from the new W1. */
+static clfit_status apply_grads(clfit_trainer *t, int B)
+{
+    t->step++;
+    clfit_status st;
+    if (t->fused_opt) {
+        float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step);
+        st = adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+    } else {
+        st = optim_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, &t->adam, &t->opt, t->lr, t->step, B,
+                      t->wr, t->nwr, t->clip_part);
+    }
+    if (st || t->gemm != CLFIT_GEMM_OWN) return st;
+    return head_transpose_cl(t->cl, t->wt, t->params, &t->layer[t->nlayers - 1]);
+}
+
 static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
 {
     clfit_status st = check_batch(t, dd, start, B);
     if (st) return st;
-    t->step++;
-    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    return own_grads(t, dd, start, B, B, NULL, alpha);
-}
-
-/* wt = W1^T again, after an update made outside the fused kernels (clfit_trainer_apply). */
-static clfit_status refresh_wt(clfit_trainer *t)
-{
-    const clfit_layer *last = &t->layer[t->nlayers - 1];
-    size_t n = (size_t)last->in * last->out;
-    float *w = t->w1_host, *wt = t->wt_host;
-    clfit_status st = clfit_cl_read(t->cl, t->params, last->w_off * sizeof(float), n * sizeof *w, w);
-    for (int j = 0; j < last->in && !st; j++)
-        for (int c = 0; c < last->out; c++) wt[(size_t)c * last->in + j] = w[(size_t)j * last->out + c];
-    return st ? st : clfit_cl_write(t->cl, t->wt, 0, n * sizeof *wt, wt);
+    if (!t->fused_opt) { /* the gradient to memory, then the optimizer's kernel */
+        st = own_grads(t, dd, start, B, B, t->grads, 0.0f);
+        return st ? st : apply_grads(t, B);
+    }
+    float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step + 1);
+    st = own_grads(t, dd, start, B, B, NULL, alpha);
+    if (!st) t->step++;
+    return st;
 }
 
 /* The slice backend's launch: ends the pending step (if any) and runs the forward pass of
@@ -288,7 +342,7 @@ static clfit_status slice_launch(clfit_trainer *t, cl_mem x, cl_mem labels, cl_m
     float alpha = 0.0f;
     if (t->pend_B && t->pend_grad) {
         t->step++;
-        alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
+        alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step);
     }
     clfit_slice_io io = {.l0 = &t->layer[0], .l1 = &t->layer[1], .params = t->params, .m = t->m, .v = t->v,
                          .x = x, .labels = labels, .rows = t->rows, .h = t->act[1], .dh = t->dact[1],
@@ -341,23 +395,25 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
     if (t->gemm == CLFIT_GEMM_OWN) return own_step(t, dd, start, B);
     if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 1);
     clfit_status st = clblast_grads(t, dd, start, B, B);
-    if (st) return st;
-    t->step++;
-    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    return adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
+    return st ? st : apply_grads(t, B);
+}
+
+void clfit_trainer_set_lr(clfit_trainer *t, float lr)
+{
+    t->lr = lr;
+}
+
+long clfit_trainer_step_count(const clfit_trainer *t)
+{
+    return t->step;
 }
 
 clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
 {
     if (t->gemm == CLFIT_GEMM_SLICE)
         return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: the clblast and own backends' alone");
-    if (!t->grads) { /* own: the gradient buffer and wt's host copies, on first use */
-        const clfit_layer *last = &t->layer[t->nlayers - 1];
-        size_t n = (size_t)last->in * last->out;
+    if (!t->grads) { /* own with fused Adam: the gradient buffer, on first use */
         clfit_status st = CLFIT_OK;
-        t->w1_host = malloc(n * sizeof(float));
-        t->wt_host = malloc(n * sizeof(float));
-        if (!t->w1_host || !t->wt_host) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
         t->grads = clfit_cl_buffer(t->cl, t->nparams * sizeof(float), NULL, &st);
         if (!st) st = clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float)); /* padding: never written */
         if (st) return st;
@@ -375,16 +431,12 @@ clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads)
     return clfit_cl_read(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
 }
 
-clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads)
+clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads, int B)
 {
     if (t->gemm == CLFIT_GEMM_SLICE || !t->grads)
         return clfit_fail(CLFIT_ERR_ARG, "the gradient without its update: after clfit_trainer_grad, clblast and own alone");
     clfit_status st = clfit_cl_write(t->cl, t->grads, 0, t->nparams * sizeof(float), grads);
-    if (st) return st;
-    t->step++;
-    float alpha = adam_alpha(t->adam.lr, t->adam.beta1, t->adam.beta2, t->step);
-    st = adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
-    return st || t->gemm != CLFIT_GEMM_OWN ? st : refresh_wt(t);
+    return st ? st : apply_grads(t, B);
 }
 
 /* The CLBlast backend's gradient of rows [start, start+B) into t->grads, dlogits over
@@ -396,8 +448,10 @@ static clfit_status clblast_grads(clfit_trainer *t, const clfit_device_data *dd,
         const clfit_layer *ly = &t->layer[l];
         st = dense_backward_cl(t->cl, l > 0 ? t->dact[l] : NULL, t->grads, t->dact[l + 1],
                                t->act[l], t->params, ly, B);
-        if (!st && l > 0)
-            st = relu_backward_cl(t->cl, t->dact[l], t->dact[l], t->act[l], B * ly->in);
+        if (!st && l > 0) { /* back through layer l-1's dropout and activation */
+            clfit_act_io a = layer_act(t, l - 1, 1);
+            st = act_backward_cl(t->cl, t->dact[l], t->dact[l], t->act[l], B * ly->in, &a);
+        }
     }
     return st;
 }

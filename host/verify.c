@@ -24,6 +24,9 @@
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
+/* ReLU alone, as the launchers take an activation (kernels/act.cl) */
+static const clfit_act_io relu_io = {.act = CLFIT_ACT_RELU};
+
 #define U (FLT_EPSILON / 2)
 
 const char *const clfit_verify_ops[] = {
@@ -209,7 +212,7 @@ static void v_dense_bias_act(vcase *c, int B, int OUT)
         if (relu) relu_forward_ref(want, want, (int)n);
         cl_mem dz = dev(c, z, n * 4), dp = dev(c, params, np * 4);
         if (c->st) return;
-        run(c, dense_bias_act_cl(c->cl, dz, dp, L.b_off, B, OUT, relu));
+        run(c, dense_bias_act_cl(c->cl, dz, dp, L.b_off, B, OUT, relu ? &relu_io : NULL));
         get(c, dz, got, n * 4);
         cmp(c, relu ? "out relu" : "out", got, want, n, 0, 0, "exact: one add");
     }
@@ -250,7 +253,7 @@ static void v_dense_forward(vcase *c, int B, int IN, int OUT)
         if (relu) relu_forward_ref(want, want, (int)nout);
         cl_mem dx = dev(c, x, nin * 4), dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4);
         if (c->st) return;
-        run(c, dense_forward_cl(c->cl, dout, dx, dp, &L, B, relu));
+        run(c, dense_forward_cl(c->cl, dout, dx, dp, &L, B, relu ? &relu_io : NULL));
         get(c, dout, got, nout * 4);
         cmp(c, relu ? "out relu" : "out", got, want, nout, tol, 0, "2 gamma_K sum|a||b|");
     }
@@ -448,7 +451,7 @@ static void v_fused_forward(vcase *c, int B, int IN, int OUT)
         cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int));
         cl_mem dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4);
         if (c->st) return;
-        run(c, fused_forward_cl(c->cl, dout, dd, with_order ? dord : NULL, start, dp, &L, B, relu));
+        run(c, fused_forward_cl(c->cl, dout, dd, with_order ? dord : NULL, start, dp, &L, B, relu ? &relu_io : NULL));
         get(c, dout, got, nout * 4);
         cmp(c, relu ? "out relu" : "out", got, want, nout,
             gemm_bound(x, params + L.w_off, params + L.b_off, B, OUT, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
@@ -556,7 +559,7 @@ static void v_fused_backward_data(vcase *c, int B, int IN, int OUT)
     cl_mem di = dev(c, inp, nin * 4), dd = dev(c, dout, nout * 4), dp = dev(c, params, np * 4),
            dx = dev(c, NULL, nin * 4);
     if (c->st) return;
-    run(c, fused_backward_data_cl(c->cl, dx, dd, di, dp, &L, B));
+    run(c, fused_backward_data_cl(c->cl, dx, dd, di, dp, &L, B, NULL));
     get(c, dx, got, nin * 4);
     cmp(c, "dinp", got, want, nin, gemm_bound(dout, params + L.w_off, NULL, B, IN, OUT, 0, 1), 0,
         "2 gamma_K sum|a||b|");

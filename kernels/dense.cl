@@ -6,15 +6,20 @@
 #endif
 
 /* out is (B,OUT), already holding x.W; bias is params[bias_off .. +OUT).
- * out = out + bias, then max(out, 0) when relu != 0. One work-item per element. */
+ * z = out + bias, stored in pre unless pre is NULL (the backward pass of an activation
+ * whose derivative needs its input); out = act(z) (act.cl), then with rate > 0 dropout
+ * (act.cl's dropout_apply, element gid). One work-item per element. */
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void dense_bias_act(__global float *out, __global const float *params, int bias_off, int B,
-                    int OUT, int relu)
+                    int OUT, int act, __global float *pre, float rate, float scale, uint4 key, int layer)
 {
     int gid = get_global_id(0);
     if (gid >= B * OUT) return;
     float z = out[gid] + params[bias_off + gid % OUT];
-    out[gid] = (relu && !(z > 0.0f)) ? 0.0f : z;
+    if (pre) pre[gid] = z;
+    z = act_apply(act, z);
+    if (rate > 0.0f) z = dropout_apply(z, rate, scale, key, layer, (uint)gid);
+    out[gid] = z;
 }
 
 /* dout is (B,OUT); dbias = grads[bias_off .. +OUT) = sum over b of dout[b, o].

@@ -31,6 +31,9 @@
 #ifndef VW
 #define VW 16
 #endif
+#ifndef WGS
+#define WGS 64
+#endif
 #ifndef FWGS
 #define FWGS 16
 #endif
@@ -111,14 +114,59 @@ inline __global const float *input_row(__global const float *in, __global const 
     return in + (size_t)(order ? order[start + r] : r) * IN;
 }
 
+/* ---- activations and dropout on vectors (act.cl's act_apply, act_grad, dropout_apply) ---- */
+
+/* act(z) lane by lane; ReLU is the select it always was (NaN -> 0, as relu_forward_ref) */
+inline floatv actv(int act, floatv z)
+{
+    switch (act) {
+    case 0: return select((floatv)0.0f, z, z > 0.0f);
+    case 1: return z;
+    case 2: return tanh(z);
+    case 3: return 1.0f / (1.0f + exp(-z));
+    case 4: return 0.5f * z * (1.0f + erf(z * 0.70710678118654752f));
+    case 5: return select(0.01f * z, z, z > 0.0f);
+    default: return z / (1.0f + exp(-z));
+    }
+}
+
+/* d act'(z) lane by lane (z: the activation's input, or for relu, linear and leaky_relu
+ * its output, which has the same sign) */
+inline floatv actgradv(int act, floatv d, floatv z)
+{
+    switch (act) {
+    case 0: return select((floatv)0.0f, d, z > 0.0f);
+    case 1: return d;
+    case 2: { floatv t = tanh(z); return d * (1.0f - t * t); }
+    case 3: { floatv s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }
+    case 4: return d * (0.5f * (1.0f + erf(z * 0.70710678118654752f)) + z * 0.39894228040143268f * exp(-0.5f * z * z));
+    case 5: return d * select((floatv)0.01f, (floatv)1.0f, z > 0.0f);
+    default: { floatv s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f + z * (1.0f - s))); }
+    }
+}
+
+/* Dropout of the lanes of x that are columns c0 .. of row `row` of a (., n) layer output:
+ * element row * n + c, as dropout_apply numbers them. */
+inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, uint4 key, int layer)
+{
+    float t[VW];
+    VSTORE(x, t);
+    for (int i = 0; i < VW && c0 + i < n; i++)
+        t[i] = dropout_apply(t[i], rate, scale, key, layer, (uint)(row * n + c0 + i));
+    return VLOAD(t);
+}
+
 /* ---- forward ---- */
 
 /* Rows r0 .. r0+RB-1 (loads clamped to row B-1, stores only below B) and columns
- * c0 .. c0+VW*CB-1 of out (B,OUT) = act(in (B,IN) . W (IN,OUT) + bias). Each output is
- * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + bias, then the ReLU if relu. */
+ * c0 .. c0+VW*CB-1 of out (B,OUT) = drop(act(in (B,IN) . W (IN,OUT) + bias)). Each output is
+ * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + bias (z, stored in pre unless pre
+ * is NULL), then the activation, then with rate > 0 the dropout of layer `layer` keyed by
+ * key (dropv). */
 inline void forward_block(__global float *out, __global const float *in, __global const int *order,
                           int start, __global const float *W, __global const float *bias, int r0,
-                          int c0, int B, int IN, int OUT, int relu)
+                          int c0, int B, int IN, int OUT, int act, __global float *pre, float rate,
+                          float scale, uint4 key, int layer)
 {
     __global const float *x[RB];
     floatv acc[RB][CB];
@@ -162,26 +210,30 @@ inline void forward_block(__global float *out, __global const float *in, __globa
         for (int r = 0; r < RB; r++) {
             if (r0 + r >= B) break;
             floatv z = acc[r][j] + b;
-            if (relu) z = select((floatv)0.0f, z, z > 0.0f); /* NaN -> 0, as relu_forward_ref */
+            if (pre) storev(pre + (size_t)(r0 + r) * OUT, c, OUT, z);
+            z = actv(act, z);
+            if (rate > 0.0f) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer);
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
     }
 }
 
-/* out (B,OUT) = act(in (B,IN) . W (IN,OUT) + b): a hidden layer that does not feed the
- * last one (deep models). One work-item: forward_block at rows (gid / cgroups) * RB and
+/* out (B,OUT) = drop(act(in (B,IN) . W (IN,OUT) + b)): a hidden layer that does not feed
+ * the last one (deep models). One work-item: forward_block at rows (gid / cgroups) * RB and
  * columns (gid % cgroups) * VW * CB. Global size ceil(B/RB) * ceil(OUT/(VW*CB)), rounded up
- * to FWGS. order may be NULL (then row r is in[r]). */
+ * to FWGS. order may be NULL (then row r is in[r]); pre may be NULL. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward(__global float *out, __global const float *in, __global const int *order,
                    int start, __global const float *params, int w_off, int b_off, int B,
-                   int IN, int OUT, int relu)
+                   int IN, int OUT, int act, __global float *pre, float rate, float scale, uint4 key,
+                   int layer)
 {
     int cgroups = (OUT + VW * CB - 1) / (VW * CB);
     int gid = get_global_id(0);
     int r0 = (gid / cgroups) * RB, c0 = (gid % cgroups) * VW * CB;
     if (r0 >= B) return;
-    forward_block(out, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, OUT, relu);
+    forward_block(out, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, OUT, act, pre, rate,
+                  scale, key, layer);
 }
 
 /* 16 / VW vectors: 16 partial sums along H, whatever VW is */
@@ -215,8 +267,11 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  *   is the label labels[lorder[lstart + b]] (fused_grad_adam or fused_head_stats add them)
  * and when want_grad:
  *   dlogits[b] (C) = (softmax - onehot) / denom (B, or the global batch of a slice)
- *   dh[b] (H) = dlogits[b] W1^T where h[b] > 0, else 0 (the gradient at the ReLU's input)
- * Global size ceil(B/RB), rounded up to FWGS. order may be NULL (then row r is in[r]). */
+ *   dh[b] (H) = the gradient at the activation's input: dlogits[b] W1^T back through the
+ *   dropout's mask and the activation (at z from pre, or at h where pre is NULL: relu,
+ *   linear and leaky_relu, whose derivative h's sign gives)
+ * The loss is clfit_loss `loss` (loss_row in softmax_xent.cl). Global size ceil(B/RB),
+ * rounded up to FWGS. order may be NULL (then row r is in[r]). */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward_head(__global float *h, __global const float *in, __global const int *order,
                         int start, __global const float *params, int w_off, int b_off, int B,
@@ -224,49 +279,91 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
                         __global float *logits, __global float *dlogits, __global float *dh,
                         __global float *loss_row, __global int *right_row,
                         __global const uchar *labels, __global const int *lorder, int lstart,
-                        int want_grad, int denom)
+                        int want_grad, int denom, int act, __global float *pre, float rate, float scale,
+                        uint4 key, int layer, int loss)
 {
     int r0 = get_global_id(0) * RB;
     if (r0 >= B) return;
     for (int c0 = 0; c0 < H; c0 += VW * CB)
-        forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, 1);
+        forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, act, pre, rate, scale,
+                      key, layer);
     /* the rows just written are this work-item's own: read back in program order */
     for (int r = 0; r < RB && r0 + r < B; r++) {
         int b = r0 + r;
         __global const float *hb = h + (size_t)b * H;
         for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
         int right;
-        loss_row[b] = softmax_xent_row(logits + b * C, labels[lorder[lstart + b]], C,
-                                       want_grad ? dlogits + b * C : 0, (float)denom, &right);
+        loss_row[b] = loss_row_of(loss, logits + b * C, labels[lorder[lstart + b]], C,
+                                  want_grad ? dlogits + b * C : 0, (float)denom, &right);
         right_row[b] = right;
         if (!want_grad) continue;
         __global const float *dz = dlogits + b * C;
         for (int j0 = 0; j0 < H; j0 += VW) {
             floatv s = 0.0f;
             for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
-            floatv hv = loadv(hb, j0, H);
-            storev(dh + (size_t)b * H, j0, H, select((floatv)0.0f, s, hv > 0.0f));
+            if (rate > 0.0f) s = dropv(s, b, j0, H, rate, scale, key, layer);
+            floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
+            storev(dh + (size_t)b * H, j0, H, actgradv(act, s, zv));
         }
     }
 }
 
-/* dinp (B,IN) = (dout (B,OUT) . W^T) where inp > 0, else 0: the gradient at the input of
- * the ReLU that produced inp, for MLPs with more than one hidden layer. One work-item per
- * element; global size B*IN rounded up to FWGS. */
+/* dinp (B,IN) = the gradient at the input of hidden layer `act`'s activation, for MLPs
+ * with more than one hidden layer: (dout (B,OUT) . W^T), back through the dropout of the
+ * layer whose output inp (B,IN) is (rate > 0) and then its activation (at z from pre, or at
+ * inp itself where pre is NULL; see actgradv). One work-item: rows r0 .. r0+RB-1 of one
+ * column i; each sum is the dot16 order (16 partial sums along OUT combined by one fixed
+ * tree), whatever VW and RB are. Global size ceil(B/RB) * IN, rounded up to FWGS. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_backward_data(__global float *dinp, __global const float *dout,
                          __global const float *inp, __global const float *params, int w_off,
-                         int B, int IN, int OUT)
+                         int B, int IN, int OUT, int act, __global const float *pre, float rate, float scale,
+                         uint4 key, int layer)
 {
     int gid = get_global_id(0);
-    if (gid >= B * IN) return;
-    int b = gid / IN, i = gid - b * IN;
+    int r0 = (gid / IN) * RB, i = gid % IN;
+    if (r0 >= B) return;
     __global const float *W = params + w_off + (size_t)i * OUT;
-    float s = 0.0f;
-    if (inp[gid] > 0.0f)
-        for (int o = 0; o < OUT; o++)
-            s = fma(dout[b * OUT + o], W[o], s);
-    dinp[gid] = s;
+    floatv part[RB][NPART];
+#pragma unroll
+    for (int r = 0; r < RB; r++)
+#pragma unroll
+        for (int q = 0; q < NPART; q++) part[r][q] = 0.0f;
+    for (int j0 = 0; j0 < OUT; j0 += 16) {
+#pragma unroll
+        for (int q = 0; q < NPART; q++) {
+            floatv w = loadv(W, j0 + q * VW, OUT);
+#pragma unroll
+            for (int r = 0; r < RB; r++) {
+                int b = min(r0 + r, B - 1);
+                part[r][q] = fma(loadv(dout + (size_t)b * OUT, j0 + q * VW, OUT), w, part[r][q]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < RB; r++) {
+        int b = r0 + r;
+        if (b >= B) break;
+#pragma unroll
+        for (int s2 = NPART / 2; s2 > 0; s2 /= 2)
+#pragma unroll
+            for (int q = 0; q < s2; q++) part[r][q] += part[r][q + s2];
+        float d = sumv(part[r][0]);
+        size_t e = (size_t)b * IN + i;
+        if (rate > 0.0f) d = dropout_apply(d, rate, scale, key, layer, (uint)e);
+        dinp[e] = act_grad(act, d, pre ? pre[e] : inp[e]);
+    }
+}
+
+/* wt (C,H) = W1^T, W1 (H,C) at params[w1_off]: rebuilt after an update made outside
+ * fused_grad_adam (another optimizer, or data parallelism). One work-item per element. */
+__kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
+void head_transpose(__global float *wt, __global const float *params, int w1_off, int H, int C)
+{
+    int gid = get_global_id(0);
+    if (gid >= H * C) return;
+    int c = gid / H, j = gid - c * H;
+    wt[gid] = params[w1_off + j * C + c];
 }
 
 /* ---- the batch's loss, and the last layer's update ---- */

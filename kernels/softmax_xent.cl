@@ -31,6 +31,30 @@ inline float softmax_xent_row(__global const float *z, int y, int C, __global fl
     return loss;
 }
 
+/* Mean squared error of one row z (C outputs) against the one-hot label y: returns
+ * mean_c (z_c - t_c)^2, sets *right to whether the first argmax is y, writes dz =
+ * 2 (z - t) / (C B) unless dz is NULL (mse_ref). */
+inline float mse_row(__global const float *z, int y, int C, __global float *dz, float B, int *right)
+{
+    int argmax = 0;
+    for (int c = 1; c < C; c++)
+        if (z[c] > z[argmax]) argmax = c;
+    *right = argmax == y;
+    float sq = 0.0f;
+    for (int c = 0; c < C; c++) {
+        float d = z[c] - (c == y ? 1.0f : 0.0f);
+        sq += d * d;
+        if (dz) dz[c] = 2.0f * d / ((float)C * B);
+    }
+    return sq / (float)C;
+}
+
+/* The loss of one row: clfit_loss 0 cross-entropy, 1 mean squared error. */
+inline float loss_row_of(int loss, __global const float *z, int y, int C, __global float *dz, float B, int *right)
+{
+    return loss == 1 ? mse_row(z, y, C, dz, B, right) : softmax_xent_row(z, y, C, dz, B, right);
+}
+
 /* Combines the work-group's per-item loss and correct count (lsum, lcorrect: SXE_WGS
  * entries each) by a fixed tree, and lets item 0 add the totals to the accumulators:
  * loss_acc[0] the running sum, loss_acc[1] its Kahan compensation, correct_acc[0] the
@@ -64,7 +88,7 @@ inline void softmax_xent_accumulate(__local float *lsum, __local int *lcorrect,
 __kernel __attribute__((reqd_work_group_size(SXE_WGS, 1, 1)))
 void softmax_xent(__global float *dlogits, __global float *loss_acc,
                   __global int *correct_acc, __global const float *logits,
-                  __global const uchar *labels, int B, int C, int want_grad, int denom)
+                  __global const uchar *labels, int B, int C, int want_grad, int denom, int loss)
 {
     __local float lsum[SXE_WGS];
     __local int lcorrect[SXE_WGS];
@@ -73,8 +97,8 @@ void softmax_xent(__global float *dlogits, __global float *loss_acc,
     int my_correct = 0;
     for (int b = t; b < B; b += SXE_WGS) {
         int right;
-        my_loss += softmax_xent_row(logits + b * C, labels[b], C,
-                                    want_grad ? dlogits + b * C : 0, (float)denom, &right);
+        my_loss += loss_row_of(loss, logits + b * C, labels[b], C,
+                            want_grad ? dlogits + b * C : 0, (float)denom, &right);
         my_correct += right;
     }
     lsum[t] = my_loss;

@@ -54,7 +54,7 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
             gather_batch_ref(x, y, ds.images, ds.labels, order + start, b, desc->input);
             float ref_loss;
             int ref_correct;
-            ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, &ref_loss, &ref_correct));
+            ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &ref_loss, &ref_correct));
             ASSERT_OK(clfit_trainer_step(t, &dd, start, b));
             ref_loss_since += ref_loss;
             ref_correct_since += ref_correct;
@@ -250,7 +250,7 @@ START_TEST(test_grad_then_apply_is_a_step)
                 ASSERT_OK(clfit_trainer_step(ta, &dd, start, b));
                 ASSERT_OK(clfit_trainer_grad(tb, &dd, start, b, b));
                 ASSERT_OK(clfit_trainer_read_grads(tb, grads));
-                ASSERT_OK(clfit_trainer_apply(tb, grads));
+                ASSERT_OK(clfit_trainer_apply(tb, grads, b));
             }
         double la, lb;
         long ca, cb;

@@ -20,26 +20,36 @@
 #include "clfit/profile.h"
 #include "clfit/status.h"
 
-/* The kernels clfit builds, in the order of clfit_kernel_names. */
-enum {
-    CLFIT_K_SCALE_IMAGES,
-    CLFIT_K_GATHER_BATCH,
-    CLFIT_K_DENSE_BIAS_ACT,
-    CLFIT_K_DENSE_BIAS_GRAD,
-    CLFIT_K_RELU_BACKWARD,
-    CLFIT_K_SOFTMAX_XENT,
-    CLFIT_K_ADAM_UPDATE,
-    CLFIT_K_FUSED_FORWARD,
-    CLFIT_K_FUSED_FORWARD_HEAD,
-    CLFIT_K_FUSED_HEAD_STATS,
-    CLFIT_K_FUSED_BACKWARD_DATA,
-    CLFIT_K_FUSED_GRAD_ADAM,
-    CLFIT_K_SLICE_STEP,
-    CLFIT_K_PEAK_FMA4,
-    CLFIT_K_PEAK_FMA8,
-    CLFIT_K_PEAK_FMA16,
-    CLFIT_K_COUNT
-};
+/* The kernels clfit builds: the one list (kernel name, the tunable that sets its
+ * work-group size), from which the enum CLFIT_K_<NAME>, clfit_kernel_names and the
+ * work-group table are made. A new kernel is a row here and its .cl file in CMakeLists'
+ * kernel list. */
+#define CLFIT_KERNEL_LIST(X)                                                            \
+    X(SCALE_IMAGES, scale_images, WGS)                                                  \
+    X(GATHER_BATCH, gather_batch, WGS)                                                  \
+    X(DENSE_BIAS_ACT, dense_bias_act, WGS)                                              \
+    X(DENSE_BIAS_GRAD, dense_bias_grad, WGS)                                            \
+    X(RELU_BACKWARD, relu_backward, WGS)                                                \
+    X(ACT_BACKWARD, act_backward, WGS)                                                  \
+    X(SOFTMAX_XENT, softmax_xent, SXE_WGS)                                              \
+    X(ADAM_UPDATE, adam_update, WGS)                                                    \
+    X(GRAD_SUMSQ, grad_sumsq, WGS)                                                      \
+    X(GRAD_CLIP_COEF, grad_clip_coef, WGS)                                              \
+    X(OPTIM_UPDATE, optim_update, WGS)                                                  \
+    X(FUSED_FORWARD, fused_forward, FWGS)                                               \
+    X(FUSED_FORWARD_HEAD, fused_forward_head, FWGS)                                     \
+    X(FUSED_HEAD_STATS, fused_head_stats, FWGS)                                         \
+    X(FUSED_BACKWARD_DATA, fused_backward_data, FWGS)                                   \
+    X(FUSED_GRAD_ADAM, fused_grad_adam, GWGS)                                           \
+    X(HEAD_TRANSPOSE, head_transpose, WGS)                                              \
+    X(SLICE_STEP, slice_step, SWGS)                                                     \
+    X(PEAK_FMA4, peak_fma4, WGS)                                                        \
+    X(PEAK_FMA8, peak_fma8, WGS)                                                        \
+    X(PEAK_FMA16, peak_fma16, WGS)
+
+#define CLFIT_K_ENUM_(id, name, wg) CLFIT_K_##id,
+enum { CLFIT_KERNEL_LIST(CLFIT_K_ENUM_) CLFIT_K_COUNT };
+#undef CLFIT_K_ENUM_
 extern const char *const clfit_kernel_names[CLFIT_K_COUNT];
 
 typedef struct {
@@ -146,6 +156,24 @@ clfit_status clfit_cl_finish(clfit_cl *cl);
 
 /* ---- launchers: the *_cl twins of the references in clfit/ref.h ---- */
 
+/* A hidden layer's activation and, in training, its dropout, as the kernels take them
+ * (kernels/act.cl). A launcher given NULL for one applies no activation (linear). */
+typedef struct {
+    int act;            /* clfit_act */
+    cl_mem pre;         /* (B,out): the forward pass stores the activation's input z there,
+                           the backward pass reads it; NULL: not kept (relu, linear,
+                           leaky_relu: their derivative follows from the output) */
+    float rate, scale;  /* dropout rate and 1/(1-rate); rate 0: no dropout */
+    cl_uint4 key;       /* seed (low, high word), optimizer step (low, high) */
+    int layer;          /* hidden layer index: part of the mask's counter */
+} clfit_act_io;
+
+/* An activation alone: no kept input, no dropout. */
+clfit_act_io clfit_act_only(int act);
+/* act with dropout `rate` of hidden layer `layer` at optimizer step `step` with `seed`
+ * (dropout_uniform_ref's numbering), keeping z in pre (may be NULL). */
+clfit_act_io clfit_act_train(int act, cl_mem pre, float rate, uint64_t seed, int layer, long step);
+
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major, offsets and leading dimensions in
  * floats; op(X) is X or X^T. Through CLBlastSgemm. */
 clfit_status gemm_cl(clfit_cl *cl, int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -160,14 +188,20 @@ clfit_status scale_images_cl(clfit_cl *cl, cl_mem x, cl_mem images, size_t n);
 clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem data, cl_mem labels,
                              cl_mem order, int start, int B, int D);
 
-/* out (B,layer->out) = inp (B,layer->in) . W + b, then ReLU if relu; W and b are read
- * from params at layer->w_off and layer->b_off. */
+/* out (B,layer->out) = inp (B,layer->in) . W + b, then the activation and dropout of a
+ * (NULL: none); W and b are read from params at layer->w_off and layer->b_off. */
 clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,
-                              const clfit_layer *layer, int B, int relu);
+                              const clfit_layer *layer, int B, const clfit_act_io *a);
 
 /* The bias + activation half of dense_forward_cl alone (kernel dense_bias_act). */
 clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t bias_off,
-                               int B, int OUT, int relu);
+                               int B, int OUT, const clfit_act_io *a);
+
+/* dinp (n) = the gradient at the activation's input from dout (n = B*cols, the gradient at
+ * the layer's output after dropout): through a's dropout mask, then act' at a->pre (or at
+ * out, the layer's output, where a->pre is NULL). dinp may be dout. (act_backward_ref) */
+clfit_status act_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n,
+                             const clfit_act_io *a);
 
 /* The bias-gradient half of dense_backward_cl alone (kernel dense_bias_grad):
  * grads[bias_off + o] = sum over b of dout[b, o], summed in order b = 0..B-1. */
@@ -188,6 +222,22 @@ clfit_status relu_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out
  * is NULL (denom: B, or the global batch these rows are a slice of, >= B). */
 clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
                              cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C, int denom);
+/* The same for any clfit_loss (mse_ref's gradient over denom for CLFIT_LOSS_MSE). */
+clfit_status loss_cl(clfit_cl *cl, int loss, cl_mem dlogits, cl_mem loss_acc, cl_mem correct_acc,
+                     cl_mem logits, cl_mem labels, int B, int C, int denom);
+
+/* The optimizer step of clfit_ref_optim_step over n parameters from the gradient grad
+ * (read only) at learning rate lr and step (already counted) `step`: L2 on the weights,
+ * whose ranges wr (nw pairs of float offsets [begin, end)) a device buffer holds; the
+ * clip by global norm (two small launches first, into part: 65 floats); the optimizer.
+ * wr and part may be NULL when l2 and clipnorm are 0. */
+clfit_status optim_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,
+                      const clfit_adam_cfg *adam, const clfit_optim *o, float lr, long step, int B,
+                      cl_mem wr, int nw, cl_mem part);
+
+/* wt (C,H) = the last layer's W1 (H,C) transposed, from params (after an update that
+ * fused_grad_adam did not make). */
+clfit_status head_transpose_cl(clfit_cl *cl, cl_mem wt, cl_mem params, const clfit_layer *last);
 
 /* One Adam update of n floats with the step size alpha = adam_alpha(lr, b1, b2, t). */
 clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad, size_t n,
@@ -195,11 +245,12 @@ clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad
 
 /* ---- the fused "own" step (kernels/fused.cl); each names its references ---- */
 
-/* out (B,L->out) = act(inp (B,L->in) . W + b) (dense_forward_ref + relu_forward_ref).
+/* out (B,L->out) = drop(act(inp (B,L->in) . W + b)) with a's activation and dropout
+ * (NULL: linear) (dense_forward_ref, act_forward_ref, dropout_forward_ref).
  * Row b of inp is inp[order[start+b]] when order is not NULL (the batch read straight
  * from the dataset), else inp[b]. */
 clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
-                              cl_mem params, const clfit_layer *L, int B, int relu);
+                              cl_mem params, const clfit_layer *L, int B, const clfit_act_io *a);
 
 /* The last layer's inputs and outputs, per row, for fused_forward_head_cl. */
 typedef struct {
@@ -212,6 +263,8 @@ typedef struct {
     cl_mem labels, order;           /* row b's label: labels[order[start + b]] */
     int start;
     int denom;                      /* dlogits over this (0: B): the global batch of a slice */
+    int loss;                       /* clfit_loss */
+    const clfit_act_io *act;        /* the hidden layer's activation and dropout (NULL: relu) */
 } clfit_head_io;
 
 /* The last hidden layer L (inp (B,L->in) -> h (B,L->out), ReLU; rows through order as in
@@ -229,9 +282,10 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
 clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row, int B,
                                  cl_mem loss_acc, cl_mem correct_acc);
 
-/* dinp (B,L->in) = (dout (B,L->out) . W^T) where inp > 0, else 0. */
+/* dinp (B,L->in) = (dout (B,L->out) . W^T) back through the dropout and activation a of
+ * the layer whose output inp is (at a->pre, or inp where a->pre is NULL; a NULL: relu). */
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
-                                    cl_mem params, const clfit_layer *L, int B);
+                                    cl_mem params, const clfit_layer *L, int B, const clfit_act_io *a);
 
 /* What fused_grad_adam_cl does besides layer L when head is not NULL: the last layer's own
  * update from h and dlogits (dense_backward_ref + adam_ref; wt rewritten with the new

@@ -1,7 +1,11 @@
 /* clfit model: a multilayer perceptron described by its widths (input, hidden..., classes),
- * its parameters in one flat array, Adam's state, and the CPU reference training step.
+ * each hidden layer's activation and dropout, its loss, its optimizer (with weight decay,
+ * L2, clipping and a learning-rate schedule), its parameters in one flat array, the
+ * optimizer's state, and the CPU reference training step.
  * Layer l maps width[l] -> width[l+1] with y = xW + b; every layer but the last is
- * followed by ReLU; the last produces logits. */
+ * followed by its activation (ReLU by default) and, in training, its dropout; the last
+ * produces the outputs (logits for cross-entropy). The parts' names and defaults are
+ * listed once, in host/parts.c (clfit/parts.h). */
 #ifndef CLFIT_MODEL_H
 #define CLFIT_MODEL_H
 
@@ -23,12 +27,40 @@
  * padding between tensors is zero and has zero gradient, so Adam leaves it at zero. */
 #define CLFIT_PARAM_ALIGN 64
 
+/* A hidden layer's activation. The numbers are the device's too (kernels/act.cl); 0 is
+ * ReLU, so that a zeroed description is the tutorial's model. */
+typedef enum {
+    CLFIT_ACT_RELU = 0,
+    CLFIT_ACT_LINEAR = 1,   /* identity */
+    CLFIT_ACT_TANH = 2,
+    CLFIT_ACT_SIGMOID = 3,
+    CLFIT_ACT_GELU = 4,     /* exact: x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, PyTorch's default */
+    CLFIT_ACT_LEAKY_RELU = 5, /* slope 0.01 below zero, PyTorch's default */
+    CLFIT_ACT_SILU = 6,     /* x sigmoid(x) */
+    CLFIT_ACT_COUNT
+} clfit_act;
+
+/* The loss of the last layer's outputs against the labels. */
+typedef enum {
+    CLFIT_LOSS_XENT = 0,    /* sparse softmax cross-entropy from logits */
+    CLFIT_LOSS_MSE = 1,     /* mean squared error, mean over outputs and rows (Keras' mse);
+                               against the one-hot label until tables bring real targets */
+    CLFIT_LOSS_COUNT
+} clfit_loss;
+
 typedef struct {
     int input;                          /* e.g. 784 for 28x28 images */
     int nhidden;                        /* number of hidden layers, 0..CLFIT_MAX_LAYERS-1 */
     int hidden[CLFIT_MAX_LAYERS - 1];   /* their widths, e.g. {128} */
     int classes;                        /* e.g. 10 */
+    /* zero-initialised means the tutorial's model: ReLU, no dropout, cross-entropy */
+    clfit_act act[CLFIT_MAX_LAYERS - 1];  /* each hidden layer's activation */
+    float dropout[CLFIT_MAX_LAYERS - 1];  /* each hidden layer's dropout rate, [0, 1) */
+    clfit_loss loss;
 } clfit_model_desc;
+
+/* Whether d is the tutorial's family: ReLU everywhere, no dropout, cross-entropy. */
+int clfit_model_desc_plain(const clfit_model_desc *d);
 
 typedef struct {
     int in, out;        /* weight is (in,out): index [i*out + o], input index first */
@@ -42,6 +74,62 @@ typedef struct {
 
 #define CLFIT_ADAM_KERAS ((clfit_adam_cfg){0.001f, 0.9f, 0.999f, 1e-7f})
 
+typedef enum {
+    CLFIT_OPT_ADAM = 0,     /* Keras' Adam (eps after the bias correction; see adam_ref) */
+    CLFIT_OPT_ADAMW = 1,    /* Adam with decoupled weight decay: p -= lr wd p first (PyTorch) */
+    CLFIT_OPT_SGD = 2,      /* PyTorch's SGD: momentum buffer, optional Nesterov */
+    CLFIT_OPT_RMSPROP = 3,  /* PyTorch's RMSprop: rho, eps outside the root, optional momentum */
+    CLFIT_OPT_COUNT
+} clfit_opt_kind;
+
+typedef enum {
+    CLFIT_SCHED_CONSTANT = 0,
+    CLFIT_SCHED_EXPONENTIAL = 1,    /* lr gamma^(epoch-1), per epoch (PyTorch's ExponentialLR) */
+    CLFIT_SCHED_COSINE = 2,         /* linear warm-up, then cosine to 0 at the last step, per step */
+    CLFIT_SCHED_PLATEAU = 3,        /* lr *= factor after `patience` epochs without a better
+                                       val_loss (train loss without validation) */
+    CLFIT_SCHED_COUNT
+} clfit_sched_kind;
+
+/* The optimizer beyond Adam's four numbers (m->adam: lr is every optimizer's base learning
+ * rate; beta1/beta2/eps are Adam's and AdamW's, eps RMSprop's too), with the state that a
+ * resume needs. Zero-initialised it is plain Adam at a constant rate. */
+typedef struct {
+    clfit_opt_kind kind;
+    float momentum;         /* SGD and RMSprop (0: none) */
+    int nesterov;           /* SGD: Nesterov momentum (needs momentum > 0) */
+    float rho;              /* RMSprop's decay of the mean square (Keras 0.9) */
+    float weight_decay;     /* AdamW: decoupled; the others: added to the gradient, wd p (PyTorch) */
+    float l2;               /* scikit-learn's alpha: loss += l2/(2B) sum W^2 over the weights (not
+                               biases), so the gradient gains l2 W / B */
+    float clipnorm;         /* > 0: the gradient scaled to this global norm when above it */
+    clfit_sched_kind sched;
+    float warmup_epochs;    /* cosine: linear warm-up epochs (may be fractional) */
+    float gamma;            /* exponential: factor per epoch */
+    float factor;           /* plateau: factor on each reduction (0.1) */
+    int patience;           /* plateau: epochs without improvement before one (10) */
+    long sched_epochs;      /* cosine: the epochs the schedule spans (set by the first fit) */
+    long sched_steps;       /* cosine: steps per epoch it was planned with */
+    /* plateau's state */
+    float lr_scale;         /* the product of the reductions so far (1 at the start) */
+    double best;            /* the best monitored loss so far (inf at the start) */
+    int bad_epochs;         /* epochs since it improved */
+} clfit_optim;
+
+/* Plain Adam, constant rate, no decay or clipping: the tutorial's */
+void clfit_optim_defaults(clfit_optim *o);
+
+/* Whether o is what the fused Adam kernels do by themselves: Adam, no weight decay, no L2,
+ * no clipping (any schedule: the rate is the host's per step). */
+int clfit_optim_fused(const clfit_optim *o);
+
+/* The learning rate of optimizer step `step` (1-based) of epoch `epoch` (1-based), with
+ * steps_per_epoch steps an epoch: base lr through the schedule (see clfit_sched_kind). */
+float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long steps_per_epoch);
+
+/* The plateau schedule's end-of-epoch update with the monitored loss. */
+void clfit_optim_epoch_end(clfit_optim *o, double monitored);
+
 typedef struct {
     clfit_model_desc desc;
     int nlayers;
@@ -49,8 +137,10 @@ typedef struct {
     size_t nparams;         /* length of params, m, v, including alignment padding */
     float *params;          /* owned */
     float *m, *v;           /* Adam's first and second moments, owned */
-    long step;              /* Adam steps taken so far */
-    clfit_adam_cfg adam;
+    long step;              /* optimizer steps taken so far */
+    clfit_adam_cfg adam;    /* lr (every optimizer's), Adam's betas and eps */
+    clfit_optim opt;        /* which optimizer, decay, clipping, schedule */
+    uint64_t dropout_seed;  /* the dropout masks' key (the model's seed) */
 } clfit_model;
 
 /* Checks a description (widths >= 1, layer count) and fills the layer table. */
@@ -71,6 +161,13 @@ clfit_model *clfit_model_new(const clfit_model_desc *d, uint64_t seed, clfit_sta
 
 void clfit_model_free(clfit_model *m);
 
+/* The optimizer's step on every parameter with the mean loss's gradient grads (nparams
+ * floats; modified: L2 and clipping are applied to it), at the step's learning rate lr:
+ * L2 (weights only), then the global-norm clip, then the optimizer. m->step is the step
+ * this is (already incremented). Moments: m->m (Adam's m, or the momentum buffer),
+ * m->v (the mean square). */
+void clfit_ref_optim_step(clfit_model *m, float *grads, float lr, int B);
+
 /* ---- CPU reference training path ---- */
 
 /* Scratch for the reference forward/backward at batch sizes up to max_batch. */
@@ -88,9 +185,17 @@ clfit_status clfit_ref_forward_backward(const clfit_model *m, clfit_ref_work *w,
                                         int B, float *grads, float *logits, float *loss_sum,
                                         int *correct);
 
-/* One training step on the CPU: forward_backward on m->params, then adam_ref over every
- * parameter at step m->step + 1. */
+/* The same in training: each hidden layer's dropout (mask for optimizer step `step`, row
+ * row0 + b of its batch) applied after its activation. */
+clfit_status clfit_ref_forward_backward_train(const clfit_model *m, clfit_ref_work *w,
+                                              const float *params, const float *x, const uint8_t *y,
+                                              int B, long step, int row0, float *grads, float *loss_sum,
+                                              int *correct);
+
+/* One training step on the CPU at learning rate lr (the schedule's, clfit_optim_lr):
+ * forward_backward_train on m->params with step m->step + 1's dropout, then
+ * clfit_ref_optim_step. */
 clfit_status clfit_ref_train_step(clfit_model *m, clfit_ref_work *w, const float *x,
-                                  const uint8_t *y, int B, float *loss_sum, int *correct);
+                                  const uint8_t *y, int B, float lr, float *loss_sum, int *correct);
 
 #endif

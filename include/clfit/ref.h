@@ -55,4 +55,43 @@ float adam_alpha(float lr, float beta1, float beta2, long t);
 void adam_ref(float *param, float *m, float *v, const float *grad, int n, float alpha,
               float beta1, float beta2, float eps);
 
+/* ---- the parts beyond the tutorial's (activations, dropout, MSE, optimizers) ---- */
+
+/* out[i] = act(inp[i]) for activation `act` (a clfit_act: 0 relu, 1 linear, 2 tanh,
+ * 3 sigmoid, 4 gelu (exact, erf), 5 leaky_relu (0.01), 6 silu); out may alias inp. */
+void act_forward_ref(int act, float *out, const float *inp, int n);
+
+/* dinp[i] = dout[i] * act'(z[i]), where z is the activation's input; may alias dout. ReLU's
+ * is dout where z > 0, else 0 (as relu_backward_ref with z in place of its output). */
+void act_backward_ref(int act, float *dinp, const float *dout, const float *z, int n);
+
+/* The dropout mask's uniform number for element `col` of row `row` (of rows of `cols`
+ * elements) of hidden layer `layer` at optimizer step `step`: Philox4x32-10 (Salmon et al.,
+ * SC'11, as PyTorch and JAX use) keyed by the 64-bit seed, counter (e/4, layer, step's low
+ * and high 32 bits) with e = row * cols + col, word e % 4, its top 24 bits / 2^24. The
+ * element is kept when u >= rate. The same integers on every device: every backend,
+ * tuning and process count draws the same mask. */
+float dropout_uniform_ref(uint64_t seed, int layer, long step, int row, int col, int cols);
+
+/* Inverted dropout of x (B,cols) in place: kept elements times scale = 1/(1-rate) (as a
+ * float), dropped ones 0. Rows are row0 .. row0+B-1 of the step's batch. */
+void dropout_forward_ref(float *x, int B, int cols, float rate, uint64_t seed, int layer, long step,
+                         int row0);
+
+/* Mean squared error of outputs (B,C) against the one-hot labels (B): *loss_sum = the sum
+ * over rows of mean_c (z_c - t_c)^2, *correct = rows whose first argmax is the label;
+ * unless dout is NULL, dout (B,C) = 2 (z - t) / (C B), the mean loss's gradient. */
+void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const uint8_t *labels,
+             int B, int C);
+
+/* PyTorch's SGD on n parameters (weight decay already in grad): with momentum, the buffer
+ * buf = momentum buf + g (one fma) and the step uses buf, or with nesterov g + momentum buf;
+ * without, g. param -= lr * step. */
+void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float momentum, int nesterov);
+
+/* PyTorch's RMSprop: v = rho v + (1 - rho) g^2 (one fma); a = sqrt(v) + eps; with momentum
+ * buf = momentum buf + g / a and param -= lr buf, else param -= lr g / a. */
+void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, float lr, float rho,
+                 float eps, float momentum);
+
 #endif

@@ -43,8 +43,10 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
                                  clfit_gemm gemm, clfit_status *st);
 void clfit_trainer_free(clfit_trainer *t);
 
-/* One training step on the batch dd->order[start .. start+B): gather, forward, softmax
- * cross-entropy (accumulating loss and correct count), backward, Adam. Enqueue only.
+/* One training step on the batch dd->order[start .. start+B): gather, forward (with each
+ * hidden layer's activation and dropout), the loss (accumulating loss and correct count),
+ * backward, the optimizer (fused Adam, or from the gradient in memory for the others, L2,
+ * clipping and weight decay). Enqueue only.
  * The slice backend runs a step's end (loss, backward, Adam) in the launch of the next
  * step or evaluation batch on the same data; reading the stats, logits or weights, or
  * resetting the stats, runs it first, so the caller sees whole steps. */
@@ -59,7 +61,13 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
  * slice) and takes Adam's step with it. */
 clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom);
 clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads);
-clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads);
+clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads, int B);
+
+/* The learning rate of the steps that follow (the schedule's; clfit_optim_lr): the model's
+ * lr until set. */
+void clfit_trainer_set_lr(clfit_trainer *t, float lr);
+/* Optimizer steps taken so far (the model's at the start, plus this trainer's). */
+long clfit_trainer_step_count(const clfit_trainer *t);
 
 /* Forward pass and loss only (evaluation) on the same batch; enqueue only. */
 clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, int start,

@@ -1,0 +1,77 @@
+/* act.cl: the hidden layers' activations and dropout, shared by every backend's kernels
+ * (dense.cl's bias + activation, act_backward below, fused.cl's vector forms). The numbers
+ * are clfit_act's (include/clfit/model.h): 0 relu, 1 linear, 2 tanh, 3 sigmoid, 4 gelu
+ * (exact), 5 leaky_relu (0.01), 6 silu. References: act_forward_ref, act_backward_ref,
+ * dropout_uniform_ref (host/ref.c). Test: tests/check_act.c.
+ * A new activation is a case in act_apply and act_grad here and in fused.cl's vector
+ * twins (see docs/extending.md). */
+
+#ifndef WGS
+#define WGS 64
+#endif
+
+inline float act_apply(int act, float x)
+{
+    switch (act) {
+    case 0: return x > 0.0f ? x : 0.0f;
+    case 2: return tanh(x);
+    case 3: return 1.0f / (1.0f + exp(-x));
+    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
+    case 5: return x > 0.0f ? x : 0.01f * x;
+    case 6: return x / (1.0f + exp(-x));
+    default: return x;
+    }
+}
+
+/* d * act'(z); ReLU's is d where z > 0, else 0, with no multiply */
+inline float act_grad(int act, float d, float z)
+{
+    switch (act) {
+    case 0: return z > 0.0f ? d : 0.0f;
+    case 2: { float t = tanh(z); return d * (1.0f - t * t); }
+    case 3: { float s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }
+    case 4: return d * (0.5f * (1.0f + erf(z * 0.70710678118654752f)) + z * 0.39894228040143268f * exp(-0.5f * z * z));
+    case 5: return d * (z > 0.0f ? 1.0f : 0.01f);
+    case 6: { float s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f + z * (1.0f - s))); }
+    default: return d;
+    }
+}
+
+/* Dropout's uniform number for element e of layer `layer` at the step whose number's low
+ * and high words are key.z, key.w, with the seed in key.x (low) and key.y (high):
+ * Philox4x32-10, counter (e/4, layer, step), word e%4, top 24 bits / 2^24. Integer
+ * arithmetic only: the same on every device as dropout_uniform_ref. */
+inline float dropout_u(uint4 key, int layer, uint e)
+{
+    uint c0 = e >> 2, c1 = (uint)layer, c2 = key.z, c3 = key.w, k0 = key.x, k1 = key.y;
+    for (int r = 0; r < 10; r++) {
+        uint hi0 = mul_hi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        uint hi1 = mul_hi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        uint n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    uint w = (e & 3) == 0 ? c0 : (e & 3) == 1 ? c1 : (e & 3) == 2 ? c2 : c3;
+    return (float)(w >> 8) * (1.0f / 16777216.0f);
+}
+
+/* x kept (times scale = 1/(1-rate)) or dropped (0) for element e */
+inline float dropout_apply(float x, float rate, float scale, uint4 key, int layer, uint e)
+{
+    return dropout_u(key, layer, e) >= rate ? x * scale : 0.0f;
+}
+
+/* dinp[i] = act'(z[i]) * (the gradient at the dropout's output, through its mask)
+ * for i < n = B * cols: the backward pass of a hidden layer's activation and dropout
+ * (rate 0: none), z its input. dinp may be dout. */
+__kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
+void act_backward(__global float *dinp, __global const float *dout, __global const float *z, int n, int act,
+                  float rate, float scale, uint4 key, int layer)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float d = dout[i];
+    if (rate > 0.0f) d = dropout_apply(d, rate, scale, key, layer, (uint)i);
+    dinp[i] = act_grad(act, d, z[i]);
+}
