@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clfit/io.h"
+#include "clfit/parts.h"
 
 void clfit_arch_format(const clfit_model_desc *d, char *buf, size_t size)
 {
@@ -152,6 +153,30 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
     add_meta(md, "adam_beta1", "%.9g", m->adam.beta1);
     add_meta(md, "adam_beta2", "%.9g", m->adam.beta2);
     add_meta(md, "adam_epsilon", "%.9g", m->adam.eps);
+    /* the parts (format 2; a file without them is a ReLU, cross-entropy, plain Adam model) */
+    char buf[256];
+    const clfit_optim *o = &m->opt;
+    add_meta(md, "format_version", "2");
+    add_meta(md, "activations", "%s", clfit_acts_format(&m->desc, buf, sizeof buf));
+    add_meta(md, "dropout", "%s", clfit_dropout_format(&m->desc, buf, sizeof buf));
+    add_meta(md, "loss", "%s", clfit_loss_names[m->desc.loss]);
+    add_meta(md, "optimizer", "%s", clfit_opt_names[o->kind]);
+    add_meta(md, "momentum", "%.9g", o->momentum);
+    add_meta(md, "nesterov", "%d", o->nesterov);
+    add_meta(md, "rho", "%.9g", o->rho);
+    add_meta(md, "weight_decay", "%.9g", o->weight_decay);
+    add_meta(md, "l2", "%.9g", o->l2);
+    add_meta(md, "clipnorm", "%.9g", o->clipnorm);
+    add_meta(md, "lr_schedule", "%s", clfit_sched_names[o->sched]);
+    add_meta(md, "warmup_epochs", "%.9g", o->warmup_epochs);
+    add_meta(md, "lr_gamma", "%.9g", o->gamma);
+    add_meta(md, "plateau_factor", "%.9g", o->factor);
+    add_meta(md, "plateau_patience", "%d", o->patience);
+    add_meta(md, "schedule_epochs", "%ld", o->sched_epochs);
+    add_meta(md, "schedule_steps", "%ld", o->sched_steps);
+    add_meta(md, "lr_scale", "%.9g", o->lr_scale);
+    add_meta(md, "plateau_best", "%.17g", isfinite(o->best) ? o->best : 1e308);
+    add_meta(md, "plateau_bad_epochs", "%d", o->bad_epochs);
     cJSON_AddStringToObject(md, "layout", "dense_<l>.weight is [in, out]: y = x W + b");
     size_t offset = 0;
     for (int i = 0; i < nt; i++) {
@@ -228,6 +253,107 @@ static int meta_double(meta_reader *r, const char *key, double lo, double hi, in
 {
     const char *v = meta_str(r->md, key);
     if (!clfit_parse_double(v, lo, hi, out) || (open_hi && *out >= hi)) return meta_fail(r, key, v, want);
+    return 1;
+}
+
+/* An optional key (absent in files of clfit before format 2): 1 when absent or parsed, 0 on
+ * a bad value (r->st set). */
+static int opt_double(meta_reader *r, const char *key, double lo, double hi, const char *want, double *out)
+{
+    return !meta_str(r->md, key) || meta_double(r, key, lo, hi, 0, want, out);
+}
+static int opt_long(meta_reader *r, const char *key, long lo, long hi, long *out)
+{
+    return !meta_str(r->md, key) || meta_long(r, key, lo, hi, out);
+}
+static int opt_name(meta_reader *r, const char *key, const char *const *names, int n, int *out)
+{
+    const char *v = meta_str(r->md, key);
+    if (!v) return 1;
+    int i = clfit_part_find(names, n, v);
+    if (i < 0) {
+        char want[160] = "one of";
+        for (int k = 0; k < n; k++) snprintf(want + strlen(want), sizeof want - strlen(want), " %s", names[k]);
+        return meta_fail(r, key, v, want);
+    }
+    *out = i;
+    return 1;
+}
+
+/* "relu,gelu" / "0,0.2" for nhidden layers ("-" for none) into d. */
+static int parse_layer_list(meta_reader *r, const char *key, clfit_model_desc *d, int acts)
+{
+    const char *v = meta_str(r->md, key);
+    if (!v) return 1;
+    if (d->nhidden == 0) return !strcmp(v, "-") ? 1 : meta_fail(r, key, v, "\"-\" (the model has no hidden layer)");
+    const char *p = v;
+    for (int l = 0; l < d->nhidden; l++) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item || (l < d->nhidden - 1) != (p[len] == ','))
+            return meta_fail(r, key, v, acts ? "an activation per hidden layer, comma-separated"
+                                              : "a dropout rate in [0, 1) per hidden layer, comma-separated");
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (acts) {
+            int a = clfit_act_find(item);
+            if (a < 0) return meta_fail(r, key, v, "a list of clfit's activations (relu, linear, tanh, sigmoid, gelu, leaky_relu, silu)");
+            d->act[l] = (clfit_act)a;
+        } else {
+            double x;
+            if (!clfit_parse_double(item, 0, 0.99, &x)) return meta_fail(r, key, v, "dropout rates in [0, 0.99] (as --dropout)");
+            d->dropout[l] = (float)x;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 1;
+}
+
+/* The parts of format 2 into desc and o; 0 with r->st set on a bad value. */
+static int parse_parts(meta_reader *r, clfit_model_desc *desc, clfit_optim *o)
+{
+    int loss = 0, kind = 0, sched = 0;
+    long nest = 0, pat = o->patience, se = 0, ss = 0, bad = 0;
+    double mom = 0, rho = o->rho, wd = 0, l2 = 0, clip = 0, warm = 0, gamma = o->gamma, factor = o->factor, scale = 1,
+           best = 1e308;
+    if (!parse_layer_list(r, "activations", desc, 1) || !parse_layer_list(r, "dropout", desc, 0) ||
+        !opt_name(r, "loss", clfit_loss_names, CLFIT_LOSS_COUNT, &loss) ||
+        !opt_name(r, "optimizer", clfit_opt_names, CLFIT_OPT_COUNT, &kind) ||
+        !opt_double(r, "momentum", 0, 0.999, "in [0, 0.999] (as --momentum)", &mom) ||
+        !opt_long(r, "nesterov", 0, 1, &nest) ||
+        !opt_double(r, "rho", 0, 0.999999, "in [0, 0.999999] (as --rho)", &rho) ||
+        !opt_double(r, "weight_decay", 0, 10, "in [0, 10] (as --weight-decay)", &wd) ||
+        !opt_double(r, "l2", 0, 1e6, "in [0, 1e6] (as --l2)", &l2) ||
+        !opt_double(r, "clipnorm", 0, 1e30, "in [0, 1e30] (as --clipnorm)", &clip) ||
+        !opt_name(r, "lr_schedule", clfit_sched_names, CLFIT_SCHED_COUNT, &sched) ||
+        !opt_double(r, "warmup_epochs", 0, 1e6, "in [0, 1e6] (as --warmup-epochs)", &warm) ||
+        !opt_double(r, "lr_gamma", 1e-6, 1, "in [1e-6, 1] (as --lr-gamma)", &gamma) ||
+        !opt_double(r, "plateau_factor", 1e-6, 0.999999, "in [1e-6, 0.999999] (as --plateau-factor)", &factor) ||
+        !opt_long(r, "plateau_patience", 0, 1000000, &pat) || !opt_long(r, "schedule_epochs", 0, MAX_EPOCH, &se) ||
+        !opt_long(r, "schedule_steps", 0, 1L << 31, &ss) ||
+        !opt_double(r, "lr_scale", 1e-30, 1, "in [1e-30, 1]", &scale) ||
+        !opt_double(r, "plateau_best", -1e308, 1e308, "a number", &best) ||
+        !opt_long(r, "plateau_bad_epochs", 0, 1000000, &bad))
+        return 0;
+    if (nest && !(mom > 0)) return meta_fail(r, "nesterov", "1", "possible without momentum");
+    desc->loss = (clfit_loss)loss;
+    o->kind = (clfit_opt_kind)kind;
+    o->momentum = (float)mom;
+    o->nesterov = (int)nest;
+    o->rho = (float)rho;
+    o->weight_decay = (float)wd;
+    o->l2 = (float)l2;
+    o->clipnorm = (float)clip;
+    o->sched = (clfit_sched_kind)sched;
+    o->warmup_epochs = (float)warm;
+    o->gamma = (float)gamma;
+    o->factor = (float)factor;
+    o->patience = (int)pat;
+    o->sched_epochs = se;
+    o->sched_steps = ss;
+    o->lr_scale = (float)scale;
+    o->best = best >= 1e308 ? INFINITY : best;
+    o->bad_epochs = (int)bad;
     return 1;
 }
 
@@ -349,6 +475,12 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
                        path, clfit_quote(shape, q, sizeof q), desc.input, arch);
         goto fail;
     }
+    clfit_optim opt;
+    clfit_optim_defaults(&opt);
+    if (!parse_parts(&r, &desc, &opt)) {
+        s = r.st;
+        goto fail;
+    }
     mm.epoch = epoch;
     mm.batch = (int)batch;
     mm.validation_split = vs;
@@ -430,6 +562,8 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
     m = clfit_model_new(&desc, 0, &s);
     if (!m) goto fail;
     m->step = step;
+    m->opt = opt;
+    m->dropout_seed = mm.seed;
     m->adam.lr = (float)lr;
     m->adam.beta1 = (float)b1;
     m->adam.beta2 = (float)b2;

@@ -118,8 +118,8 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
         s = clfit_fail(CLFIT_ERR_ARG, "the slice backend needs exactly one hidden layer; use --gemm own");
         goto fail;
     }
-    if (gemm == CLFIT_GEMM_SLICE && (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt))) {
-        s = clfit_fail(CLFIT_ERR_ARG, "the slice backend runs ReLU, no dropout, cross-entropy and plain Adam only; "
+    if (gemm == CLFIT_GEMM_SLICE && !clfit_model_desc_plain(&m->desc)) {
+        s = clfit_fail(CLFIT_ERR_ARG, "the slice backend runs ReLU, no dropout and cross-entropy only; "
                                       "use --backend own or clblast");
         goto fail;
     }
@@ -282,23 +282,32 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
  * launch for layer 0 also updating the last layer and adding up the batch's loss. With
  * gout, the gradients (dlogits over denom) go there instead, and no Adam. */
 static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom,
-                              cl_mem gout, float alpha)
+                              cl_mem gout, float alpha, float keep)
 {
     int L = t->nlayers;
     clfit_status st = own_forward(t, dd, start, B, 1, denom);
     for (int l = L - 2; l >= 1 && !st; l--) {
         clfit_act_io a = layer_act(t, l - 1, 1); /* of the layer whose output act[l] is */
-        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &a);
+        if (a.rate == 0.0f && !clfit_acts[a.act].needs_input) {
+            st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &a);
+            continue;
+        }
+        /* dropout or an activation whose derivative is not a mask: the product alone, then
+         * fused_act_backward over the elements in vectors (fused_backward_data's own per-element
+         * Philox and transcendentals run one lane at a time: 3x slower at 784-512-256-10) */
+        clfit_act_io lin = clfit_act_only(CLFIT_ACT_LINEAR);
+        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &lin);
+        if (!st) st = fused_act_backward_cl(t->cl, t->dact[l], t->act[l], B, t->layer[l].in, &a);
     }
     for (int l = L - 2; l >= 1 && !st; l--)
-        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
-                                &t->layer[l], B, alpha, &t->adam, NULL);
+        st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
+                                 &t->layer[l], B, alpha, keep, &t->adam, NULL);
     clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
                               .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
                               .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
     if (!st)
-        st = fused_grad_adam_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
-                                B, alpha, &t->adam, &head);
+        st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
+                                 B, alpha, keep, &t->adam, &head);
     return st;
 }
 
@@ -309,7 +318,7 @@ static clfit_status apply_grads(clfit_trainer *t, int B)
 {
     t->step++;
     clfit_status st;
-    if (t->fused_opt) {
+    if (t->fused_opt && t->opt.kind == CLFIT_OPT_ADAM) {
         float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step);
         st = adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
     } else {
@@ -325,11 +334,12 @@ static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int 
     clfit_status st = check_batch(t, dd, start, B);
     if (st) return st;
     if (!t->fused_opt) { /* the gradient to memory, then the optimizer's kernel */
-        st = own_grads(t, dd, start, B, B, t->grads, 0.0f);
+        st = own_grads(t, dd, start, B, B, t->grads, 0.0f, 1.0f);
         return st ? st : apply_grads(t, B);
     }
     float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step + 1);
-    st = own_grads(t, dd, start, B, B, NULL, alpha);
+    float keep = t->opt.kind == CLFIT_OPT_ADAMW ? 1.0f - t->lr * t->opt.weight_decay : 1.0f;
+    st = own_grads(t, dd, start, B, B, NULL, alpha, keep);
     if (!st) t->step++;
     return st;
 }
@@ -393,7 +403,12 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
                                 int B)
 {
     if (t->gemm == CLFIT_GEMM_OWN) return own_step(t, dd, start, B);
-    if (t->gemm == CLFIT_GEMM_SLICE) return slice_batch(t, dd, start, B, 1);
+    if (t->gemm == CLFIT_GEMM_SLICE) {
+        if (!t->fused_opt || t->opt.kind != CLFIT_OPT_ADAM)
+            return clfit_fail(CLFIT_ERR_ARG, "the slice backend applies plain Adam only (no weight decay, L2 or "
+                                             "clipping); use --backend own or clblast");
+        return slice_batch(t, dd, start, B, 1);
+    }
     clfit_status st = clblast_grads(t, dd, start, B, B);
     return st ? st : apply_grads(t, B);
 }
@@ -421,7 +436,7 @@ clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, i
     if (B == 0) return clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float));
     if (t->gemm == CLFIT_GEMM_OWN) {
         clfit_status st = check_batch(t, dd, start, B);
-        return st ? st : own_grads(t, dd, start, B, denom, t->grads, 0.0f);
+        return st ? st : own_grads(t, dd, start, B, denom, t->grads, 0.0f, 1.0f);
     }
     return clblast_grads(t, dd, start, B, denom);
 }

@@ -20,6 +20,17 @@ inline void adam_one(__global float *p, __global float *m, __global float *v, fl
     *p -= alpha * mi / (sqrt(vi) + eps);
 }
 
+/* AdamW's (PyTorch's): p *= keep (= 1 - lr wd) first, then Adam. The decay is a statement of
+ * its own, so that no compiler contracts it with the update (OpenCL C contracts within an
+ * expression only): the reference's two roundings. keep = 1 is adam_one exactly. */
+inline void adamw_one(__global float *p, __global float *m, __global float *v, float g,
+                      float alpha, float beta1, float beta2, float eps, float keep)
+{
+    float pk = *p * keep;
+    *p = pk;
+    adam_one(p, m, v, g, alpha, beta1, beta2, eps);
+}
+
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void adam_update(__global float *param, __global float *m, __global float *v,
                  __global const float *grad, int n, float alpha, float beta1, float beta2,

@@ -145,15 +145,54 @@ inline floatv actgradv(int act, floatv d, floatv z)
     }
 }
 
+#if VW == 1
+typedef uint uintv;
+#define LANES 0u
+#define TO_FLOATV(x) convert_float(x)
+#else
+typedef CAT(uint, VW) uintv;
+#define TO_FLOATV(x) CAT(convert_float, VW)(x)
+#if VW == 2
+#define LANES (uint2)(0, 1)
+#elif VW == 4
+#define LANES (uint4)(0, 1, 2, 3)
+#elif VW == 8
+#define LANES (uint8)(0, 1, 2, 3, 4, 5, 6, 7)
+#else
+#define LANES (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#endif
+#endif
+
 /* Dropout of the lanes of x that are columns c0 .. of row `row` of a (., n) layer output:
- * element row * n + c, as dropout_apply numbers them. */
+ * element row * n + c, as dropout_apply numbers them, with Philox4x32-10 run on every lane
+ * at once (the same integers as dropout_u). */
 inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, uint4 key, int layer)
 {
-    float t[VW];
-    VSTORE(x, t);
-    for (int i = 0; i < VW && c0 + i < n; i++)
-        t[i] = dropout_apply(t[i], rate, scale, key, layer, (uint)(row * n + c0 + i));
-    return VLOAD(t);
+    uintv e = (uintv)((uint)(row * n + c0)) + LANES;
+    uintv c0v = e >> 2, c1v = (uintv)((uint)layer), c2v = (uintv)key.z, c3v = (uintv)key.w;
+    uint k0 = key.x, k1 = key.y;
+    for (int r = 0; r < 10; r++) {
+        uintv hi0 = mul_hi((uintv)0xD2511F53u, c0v), lo0 = (uintv)0xD2511F53u * c0v;
+        uintv hi1 = mul_hi((uintv)0xCD9E8D57u, c2v), lo1 = (uintv)0xCD9E8D57u * c2v;
+        c0v = hi1 ^ c1v ^ (uintv)k0;
+        c1v = lo1;
+        c2v = hi0 ^ c3v ^ (uintv)k1;
+        c3v = lo0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    uintv w3 = e & 3u;
+#if VW == 1
+    uintv w = w3 == 0 ? c0v : w3 == 1 ? c1v : w3 == 2 ? c2v : c3v;
+#else
+    uintv w = select(select(c2v, c3v, w3 == 3u), select(c0v, c1v, w3 == 1u), w3 < 2u);
+#endif
+    floatv u = TO_FLOATV(w >> 8) * (1.0f / 16777216.0f);
+#if VW == 1
+    return u >= rate ? x * scale : 0.0f;
+#else
+    return select((floatv)0.0f, x * scale, u >= rate);
+#endif
 }
 
 /* ---- forward ---- */
@@ -355,6 +394,23 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
     }
 }
 
+/* act_backward (act.cl) in vectors: d (B,cols) = act'(z) * (d through the dropout's mask),
+ * in place, z from pre (or out, the layer's output, where pre is NULL). One work-item: VW
+ * columns of one row. Global size B * ceil(cols/VW), rounded up to FWGS. */
+__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+void fused_act_backward(__global float *d, __global const float *out, int B, int cols, int act,
+                        __global const float *pre, float rate, float scale, uint4 key, int layer)
+{
+    int per = (cols + VW - 1) / VW, gid = get_global_id(0);
+    int b = gid / per, c0 = (gid % per) * VW;
+    if (b >= B) return;
+    __global float *row = d + (size_t)b * cols;
+    floatv g = loadv(row, c0, cols);
+    if (rate > 0.0f) g = dropv(g, b, c0, cols, rate, scale, key, layer);
+    floatv z = loadv((pre ? pre : out) + (size_t)b * cols, c0, cols);
+    storev(row, c0, cols, actgradv(act, g, z));
+}
+
 /* wt (C,H) = W1^T, W1 (H,C) at params[w1_off]: rebuilt after an update made outside
  * fused_grad_adam (another optimizer, or data parallelism). One work-item per element. */
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
@@ -397,7 +453,7 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
                         __global const float *h, __global const float *dlogits,
                         __global const float *loss_row, __global const int *right_row,
                         __global float *loss_acc, __global int *correct_acc, float alpha,
-                        float beta1, float beta2, float eps)
+                        float beta1, float beta2, float eps, float keep)
 {
     int jtiles = (H + VW - 1) / VW;
     if (t < jtiles) {
@@ -413,7 +469,7 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
                     gout[i] = gl[k];
                     continue;
                 }
-                adam_one(params + i, m + i, v + i, gl[k], alpha, beta1, beta2, eps);
+                adamw_one(params + i, m + i, v + i, gl[k], alpha, beta1, beta2, eps, keep);
                 wt[c * H + j0 + k] = params[i];
             }
         }
@@ -423,7 +479,7 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
             for (int b = 0; b < B; b++) g += dlogits[b * C + c];
             int i = b1_off + c;
             if (gout) gout[i] = g;
-            else adam_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps);
+            else adamw_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps, keep);
         }
         add_stats(loss_row, right_row, B, loss_acc, correct_acc);
     }
@@ -439,13 +495,15 @@ void fused_head_stats(__global const float *loss_row, __global const int *right_
 
 /* ---- weight gradients with Adam applied in place ---- */
 
-/* Adam (Keras; see adam.cl) on lanes 0 .. min(VW, n-c0)-1 of p, m, v at [c0 ..). */
+/* Adam (Keras; see adam.cl) on lanes 0 .. min(VW, n-c0)-1 of p, m, v at [c0 ..), after
+ * AdamW's decay p *= keep (a statement of its own, as adamw_one; keep = 1: none). */
 inline void adamv(__global float *p, __global float *m, __global float *v, int c0, int n,
-                  floatv g, float alpha, float beta1, float beta2, float eps)
+                  floatv g, float alpha, float beta1, float beta2, float eps, float keep)
 {
     floatv mi = fma((floatv)beta1, loadv(m, c0, n), (1.0f - beta1) * g);
     floatv vi = fma((floatv)beta2, loadv(v, c0, n), (1.0f - beta2) * g * g);
-    floatv pi = loadv(p, c0, n) - alpha * mi / (sqrt(vi) + eps);
+    floatv pk = loadv(p, c0, n) * keep;
+    floatv pi = pk - alpha * mi / (sqrt(vi) + eps);
     storev(m, c0, n, mi);
     storev(v, c0, n, vi);
     storev(p, c0, n, pi);
@@ -464,7 +522,7 @@ __kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
 void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
                      __global const float *in, __global const int *order, int start,
                      __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
-                     float alpha, float beta1, float beta2, float eps, int head,
+                     float alpha, float beta1, float beta2, float eps, float keep, int head,
                      __global float *wt, int w1_off, int b1_off, int H, int C,
                      __global const float *h, __global const float *dlogits,
                      __global const float *loss_row, __global const int *right_row,
@@ -476,7 +534,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
     if (rt > rtiles) {
         if (head)
             head_update(gid - (rtiles + 1) * ctiles, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
-                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps);
+                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep);
         return;
     }
     if (rt == rtiles) { /* the bias */
@@ -486,7 +544,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             floatv db = 0.0f;
             for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
             if (gout) storev(gout + b_off, c, OUT, db);
-            else adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps);
+            else adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps, keep);
         }
         return;
     }
@@ -532,7 +590,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             int c = c0 + VW * j;
             if (c >= OUT) break;
             if (gout) storev(gout + row, c, OUT, acc[r][j]);
-            else adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps);
+            else adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps, keep);
         }
     }
 }

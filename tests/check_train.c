@@ -15,7 +15,9 @@
 #include "clfit/train.h"
 #include "testutil.h"
 
-static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs, clfit_gemm gemm)
+/* With opt NULL: plain Adam. */
+static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *opt, int N, int B, int epochs,
+                              clfit_gemm gemm)
 {
     clfit_rng rng;
     clfit_rng_seed(&rng, test_seed());
@@ -28,6 +30,7 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
     uint64_t seed = clfit_rng_next(&rng);
     clfit_model *ref = clfit_model_new(desc, seed, &st), *dev = clfit_model_new(desc, seed, &st);
     ck_assert_ptr_nonnull(ref);
+    if (opt) ref->opt = dev->opt = *opt;
     clfit_ref_work *w = clfit_ref_work_new(ref, B, &st);
     clfit_trainer *t = clfit_trainer_new(tcl, dev, B, gemm, &st);
     ck_assert_msg(t != NULL, "%s", clfit_last_error());
@@ -115,6 +118,11 @@ static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs
     free(order); free(x); free(y);
 }
 
+static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs, clfit_gemm gemm)
+{
+    compare_paths_opt(desc, NULL, N, B, epochs, gemm);
+}
+
 START_TEST(test_small_mlp)
 {
     clfit_model_desc d = {.input = 33, .nhidden = 1, .hidden = {16}, .classes = 5};
@@ -138,6 +146,51 @@ START_TEST(test_tutorial_shape)
     compare_paths(&d, 160, 32, 1, CLFIT_GEMM_CLBLAST);
     compare_paths(&d, 160, 32, 1, CLFIT_GEMM_OWN);
     compare_paths(&d, 160, 32, 3, CLFIT_GEMM_SLICE);
+}
+END_TEST
+
+/* The parts beyond the tutorial's, on both backends that take them: every activation,
+ * dropout (the same Philox mask on the device and in the reference, so the same
+ * tolerances hold), MSE, each optimizer with weight decay, L2 and clipping. */
+START_TEST(test_parts)
+{
+    clfit_optim o;
+    clfit_model_desc a = {.input = 20, .nhidden = 2, .hidden = {13, 9}, .classes = 4,
+                          .act = {CLFIT_ACT_GELU, CLFIT_ACT_TANH}, .dropout = {0.3f, 0.2f}};
+    clfit_optim_defaults(&o);
+    o.kind = CLFIT_OPT_ADAMW;
+    o.weight_decay = 0.05f;
+    o.clipnorm = 0.5f;
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) compare_paths_opt(&a, &o, 50, 16, 2, (clfit_gemm)g);
+
+    clfit_model_desc b = {.input = 17, .nhidden = 2, .hidden = {11, 6}, .classes = 3,
+                          .act = {CLFIT_ACT_SILU, CLFIT_ACT_SIGMOID}, .dropout = {0.0f, 0.4f}, .loss = CLFIT_LOSS_MSE};
+    clfit_optim_defaults(&o);
+    o.kind = CLFIT_OPT_SGD;
+    o.momentum = 0.9f;
+    o.nesterov = 1;
+    o.l2 = 0.01f;
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) compare_paths_opt(&b, &o, 47, 9, 2, (clfit_gemm)g);
+
+    clfit_model_desc c = {.input = 15, .nhidden = 1, .hidden = {10}, .classes = 6,
+                          .act = {CLFIT_ACT_LEAKY_RELU}, .dropout = {0.25f}};
+    clfit_optim_defaults(&o);
+    o.kind = CLFIT_OPT_RMSPROP;
+    o.momentum = 0.5f;
+    o.weight_decay = 1e-3f;
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) compare_paths_opt(&c, &o, 40, 8, 2, (clfit_gemm)g);
+
+    clfit_model_desc d = {.input = 9, .nhidden = 1, .hidden = {8}, .classes = 3, .act = {CLFIT_ACT_LINEAR}};
+    clfit_optim_defaults(&o);
+    o.clipnorm = 0.05f; /* small enough to clip every step */
+    o.l2 = 0.1f;
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) compare_paths_opt(&d, &o, 30, 7, 2, (clfit_gemm)g);
+
+    /* no hidden layer (a linear model): the clblast backend alone */
+    clfit_model_desc e = {.input = 12, .nhidden = 0, .classes = 4};
+    clfit_optim_defaults(&o);
+    o.kind = CLFIT_OPT_SGD;
+    compare_paths_opt(&e, &o, 30, 8, 2, CLFIT_GEMM_CLBLAST);
 }
 END_TEST
 
@@ -197,6 +250,10 @@ START_TEST(test_tunables_keep_results)
     ASSERT_OK(clfit_params_parse("VW=16,FWGS=16,RB=4,CB=4,GWGS=16,RG=4,CG=1,SXE_WGS=64", "a", &a));
     ASSERT_OK(clfit_params_parse("VW=4,FWGS=2,RB=3,CB=2,GWGS=8,RG=6,CG=3,SXE_WGS=16", "b", &b));
     assert_same_bits(&a, &b, &d);
+    /* and with the activations that keep their input, dropout and MSE */
+    clfit_model_desc parts = {.input = 53, .nhidden = 2, .hidden = {40, 19}, .classes = 10,
+                              .act = {CLFIT_ACT_GELU, CLFIT_ACT_SILU}, .dropout = {0.2f, 0.1f}, .loss = CLFIT_LOSS_MSE};
+    assert_same_bits(&a, &b, &parts);
 }
 END_TEST
 
@@ -219,6 +276,11 @@ START_TEST(test_slice_work_group_keeps_results)
     ck_assert_ptr_null(clfit_trainer_new(tcl, m, 8, CLFIT_GEMM_SLICE, &st));
     ck_assert_int_eq(st, CLFIT_ERR_ARG);
     ck_assert_ptr_nonnull(strstr(clfit_last_error(), "exactly one hidden layer"));
+    clfit_model_free(m);
+    clfit_model_desc gelu = {.input = 5, .nhidden = 1, .hidden = {4}, .classes = 2, .act = {CLFIT_ACT_GELU}};
+    m = clfit_model_new(&gelu, 1, &st);
+    ck_assert_ptr_null(clfit_trainer_new(tcl, m, 8, CLFIT_GEMM_SLICE, &st));
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "ReLU, no dropout"));
     clfit_model_free(m);
 }
 END_TEST
@@ -289,6 +351,7 @@ int main(void)
     tcase_add_test(tc, test_small_mlp);
     tcase_add_test(tc, test_deeper_mlp);
     tcase_add_test(tc, test_tutorial_shape);
+    tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_tunables_keep_results);
     tcase_add_test(tc, test_slice_work_group_keeps_results);
     tcase_add_test(tc, test_grad_then_apply_is_a_step);

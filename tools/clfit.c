@@ -95,6 +95,14 @@ int cli_parse_double(const char *opt, const char *s, double min, double max, dou
 }
 
 /* "3,17,42" -> up to max ints, each >= 0; returns the count or -1 (usage error printed). */
+void cli_options_join(struct option *out, const struct option *a, const struct option *b)
+{
+    int n = 0;
+    for (; a->name; a++) out[n++] = *a;
+    for (; b->name; b++) out[n++] = *b;
+    memset(&out[n], 0, sizeof out[n]);
+}
+
 int cli_parse_list(const char *opt, const char *s, int *out, int max)
 {
     int n = 0;
@@ -239,12 +247,13 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         snprintf(from + strlen(from), sizeof from - strlen(from), "; --gemm %s", clfit_gemm_names[gemm_choice]);
     }
     int g = cl->p.v[CLFIT_P_BACKEND];
-    if (!clfit_gemm_fits(g, d->nhidden)) { /* own needs a hidden layer, slice exactly one */
+    if (!clfit_gemm_fits(g, d)) { /* own needs a hidden layer, slice exactly one and the tutorial's parts */
         clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d->nhidden) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+        p.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
-        snprintf(from + strlen(from), sizeof from - strlen(from), "; %s needs %s hidden layer", clfit_gemm_names[g],
-                 g == CLFIT_GEMM_SLICE ? "exactly one" : "a");
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; %s needs %s", clfit_gemm_names[g],
+                 g == CLFIT_GEMM_OWN ? "a hidden layer"
+                 : d->nhidden != 1 ? "exactly one hidden layer" : "ReLU, no dropout and cross-entropy");
     }
     if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
     if (cli_verbose())

@@ -146,10 +146,11 @@ static void train_help(void)
 {
     printf("usage: clfit train [OPTIONS]\n\n"
            "Trains Flatten -> Dense(hidden, ReLU)... -> Dense(classes) with Adam and softmax\n"
-           "cross-entropy on the training set (Keras' fit), then evaluates the test set.\n\n"
+           "cross-entropy on the training set (Keras' fit), then evaluates the test set; the\n"
+           "model's parts (activations, dropout, loss, optimizer, schedule) can be others.\n\n"
            "  --epochs N              epochs to run now (default 10)\n"
            "  --batch N               examples per step (default 32)\n"
-           "  --lr X                  Adam's learning rate (default 0.001; above 0)\n"
+           "  --lr X                  the learning rate (default 0.001; above 0)\n"
            "  --hidden W[,W...]       hidden layer widths (default 128)\n"
            "  --seed N                initialisation and shuffling seed (default 42)\n"
            "  --validation-split F    hold out the last fraction F of the training set and\n"
@@ -172,6 +173,8 @@ static void train_help(void)
            "                          kernels), own (fused kernels shaped for CPUs), slice\n"
            "                          (one launch a step, shaped for GPUs; one hidden layer)\n"
            "                          or auto (the default): the tuned choice (clfit tune)\n"
+           "  --backend B             the same as --gemm\n"
+           "%s"
            "  --profile               print a per-kernel time table after training\n"
            "  --profile-csv FILE      write that table as CSV\n"
            "  --trace FILE.json       write a Chrome trace (Perfetto, chrome://tracing)\n"
@@ -179,7 +182,8 @@ static void train_help(void)
            "Progress: a live bar on a terminal, else one line per epoch. A NaN or infinite\n"
            "loss stops training with exit status 1. The kernels run with the parameters tuned\n"
            "for this device, model and batch (clfit tune); on a device not yet tuned for them\n"
-           "a short tune runs first and is kept. stderr says which parameters run.\n", CLFIT_DEFAULT_DATA_DIR);
+           "a short tune runs first and is kept. stderr says which parameters run.\n", CLFIT_DEFAULT_DATA_DIR,
+           cli_parts_help);
 }
 
 int cmd_train(int argc, char **argv)
@@ -197,7 +201,12 @@ int cmd_train(int argc, char **argv)
         {"trace", required_argument, 0, O_TRACE}, {"profile-csv", required_argument, 0, O_PCSV},
         {"verbose", no_argument, 0, O_VERBOSE}, {"early-stopping", required_argument, 0, O_EARLY},
         {"monitor", required_argument, 0, O_MONITOR}, {"min-delta", required_argument, 0, O_MINDELTA},
-        {"save-best", required_argument, 0, O_SAVEBEST}, {"help", no_argument, 0, 'h'}, {0}};
+        {"save-best", required_argument, 0, O_SAVEBEST}, {"backend", required_argument, 0, O_GEMM},
+        {"help", no_argument, 0, 'h'}, {0}};
+    struct option all[sizeof opts / sizeof opts[0] + CLI_PARTS_NOPTIONS];
+    cli_options_join(all, opts, cli_parts_options);
+    cli_parts parts;
+    cli_parts_init(&parts);
     long epochs = 10, batch = 32, seed = 42, patience = 0;
     double min_delta = 0;
     int monitor_acc = 0, have_monitor = 0;
@@ -209,7 +218,10 @@ int cmd_train(int argc, char **argv)
     const char *gemm_arg = "auto", *trace = NULL, *profile_csv = NULL;
     int profile = 0;
     int c;
-    while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "h", all)) != -1) {
+        int pr = cli_parts_parse(&parts, c, optarg);
+        if (pr == 0) return 2;
+        if (pr == 1) continue;
         switch (c) {
         case O_EPOCHS: if (!cli_parse_long("--epochs", optarg, 1, 1000000, &epochs)) return 2; break;
         case O_BATCH: if (!cli_parse_long("--batch", optarg, 1, 65536, &batch)) return 2; have_batch = 1; break;
@@ -300,6 +312,10 @@ int cmd_train(int argc, char **argv)
                 return cli_usage_error("--hidden gives %s, but %s holds %s", want, resume, arch);
             }
         }
+        if (cli_parts_check_resume(&parts, resume)) {
+            clfit_model_free(m);
+            return 2;
+        }
         if (have_seed && (uint64_t)seed != meta.seed) {
             clfit_model_free(m);
             return cli_usage_error("--seed %ld differs from the seed %" PRIu64 " %s was trained with", seed, meta.seed, resume);
@@ -316,9 +332,14 @@ int cmd_train(int argc, char **argv)
         clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden,
                               .classes = maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES};
         memcpy(d.hidden, hidden, sizeof hidden);
+        clfit_optim opt;
+        clfit_optim_defaults(&opt);
+        if ((rc = cli_parts_apply(&parts, &d, &opt))) goto done;
+        rc = 1;
         m = clfit_model_new(&d, (uint64_t)seed, &st);
         if (!m) { cli_fail(st); goto done; }
         m->adam.lr = (float)lr;
+        m->opt = opt;
         meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,
                                   .validation_split = val_split, .rows = train.rows, .cols = train.cols};
     } else if (train.rows != meta.rows || train.cols != meta.cols) {
@@ -369,7 +390,21 @@ int cmd_train(int argc, char **argv)
         p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
     }
+    if (cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE && !(clfit_optim_fused(&m->opt) && m->opt.kind == CLFIT_OPT_ADAM)) {
+        /* slice: plain Adam alone */
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
+        if (cli_mpi_rank() == 0)
+            fprintf(stderr, "clfit: steps run own: slice applies plain Adam only (no weight decay, L2 or clipping)\n");
+    }
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
+    if (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt) || m->opt.sched != CLFIT_SCHED_CONSTANT ||
+        m->opt.kind != CLFIT_OPT_ADAM) {
+        char parts_text[512];
+        cli_parts_describe(m, parts_text, sizeof parts_text);
+        if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: model: %s\n", parts_text);
+    }
     if (profile || trace || profile_csv) {
         prof = clfit_profiler_new();
         if (!prof || (st = clfit_cl_set_profiler(cl, prof))) { cli_fail(prof ? st : CLFIT_ERR_NOMEM); goto done; }
@@ -442,7 +477,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
-        {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'},
+        {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'}, {"backend", required_argument, 0, 'g'},
         {"verbose", no_argument, 0, 'v'}, {"csv", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0}};
     int c;
     a->set = "test";

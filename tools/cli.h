@@ -25,6 +25,8 @@ int cli_fail(clfit_status st);
  * '?' for every error, already reported: the caller's default case returns 2. */
 #include <getopt.h>
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* out = a's entries, then b's, then the zero entry (out has room for both). */
+void cli_options_join(struct option *out, const struct option *a, const struct option *b);
 #define CLI_BAD_OPTION 2
 /* Strict number parsing (clfit_parse_long/_double: the whole string, no spaces or '+');
  * print a usage error and return 0 on bad input. */
@@ -94,6 +96,35 @@ const clfit_collective *cli_mpi_collective(void);
 const char *cli_mpi_device(const char *dev, char *buf, size_t size);
 /* Rank 0 prints every process's "rank R on host H: device D" (all must call it). */
 void cli_mpi_report_device(const char *name);
+
+/* The model parts' options (tools/clfit_parts.c): cli_parts_options (terminated by a zero
+ * entry) to append to a command's getopt table, cli_parts_help for its --help. */
+enum { CLI_P_ACT = 3000, CLI_P_DROPOUT, CLI_P_LOSS, CLI_P_OPT, CLI_P_MOMENTUM, CLI_P_NESTEROV, CLI_P_RHO, CLI_P_WD,
+       CLI_P_L2, CLI_P_CLIP, CLI_P_SCHED, CLI_P_WARMUP, CLI_P_GAMMA, CLI_P_FACTOR, CLI_P_PATIENCE };
+#define CLI_PARTS_NOPTIONS 15
+extern const struct option cli_parts_options[];
+extern const char *const cli_parts_help;
+typedef struct {
+    int act[CLFIT_MAX_LAYERS - 1], nact;
+    float dropout[CLFIT_MAX_LAYERS - 1];
+    int ndropout;
+    int loss, opt, sched;       /* -1: not given */
+    double momentum, rho, wd, l2, clip, warmup, gamma, factor;
+    long patience;
+    int nesterov;
+    unsigned seen;              /* which of the numeric options were given */
+} cli_parts;
+void cli_parts_init(cli_parts *p);
+/* Takes option `code` with its argument: 1 taken, 0 bad (said: exit 2), -1 not a part's. */
+int cli_parts_parse(cli_parts *p, int code, const char *arg);
+int cli_parts_given(const cli_parts *p);
+/* Onto a new model's description (its nhidden set) and optimizer; returns 0, or 2 (said)
+ * for a combination that makes no sense (--nesterov without sgd's momentum, ...). */
+int cli_parts_apply(const cli_parts *p, clfit_model_desc *d, clfit_optim *o);
+/* 2 (said) if any part was given: a resumed model's parts are its file's. */
+int cli_parts_check_resume(const cli_parts *p, const char *file);
+/* "activations relu, dropout 0, loss crossentropy, optimizer adam, lr 0.001 constant" */
+void cli_parts_describe(const clfit_model *m, char *buf, size_t size);
 
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);

@@ -41,6 +41,7 @@
     X(FUSED_HEAD_STATS, fused_head_stats, FWGS)                                         \
     X(FUSED_BACKWARD_DATA, fused_backward_data, FWGS)                                   \
     X(FUSED_GRAD_ADAM, fused_grad_adam, GWGS)                                           \
+    X(FUSED_ACT_BACKWARD, fused_act_backward, FWGS)                                     \
     X(HEAD_TRANSPOSE, head_transpose, WGS)                                              \
     X(SLICE_STEP, slice_step, SWGS)                                                     \
     X(PEAK_FMA4, peak_fma4, WGS)                                                        \
@@ -235,6 +236,9 @@ clfit_status optim_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem gra
                       const clfit_adam_cfg *adam, const clfit_optim *o, float lr, long step, int B,
                       cl_mem wr, int nw, cl_mem part);
 
+/* act_backward_cl in the fused kernels' vectors: d (B,cols) in place. */
+clfit_status fused_act_backward_cl(clfit_cl *cl, cl_mem d, cl_mem out, int B, int cols, const clfit_act_io *a);
+
 /* wt (C,H) = the last layer's W1 (H,C) transposed, from params (after an update that
  * fused_grad_adam did not make). */
 clfit_status head_transpose_cl(clfit_cl *cl, cl_mem wt, cl_mem params, const clfit_layer *last);
@@ -304,6 +308,12 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head);
+/* The same with AdamW's decoupled decay: each parameter p *= keep (= 1 - lr wd) before its
+ * Adam step (fused_grad_adam_cl is keep = 1). */
+clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,
+                                 cl_mem order, int start, cl_mem dout, const clfit_layer *L,
+                                 int B, float alpha, float keep, const clfit_adam_cfg *cfg,
+                                 const clfit_head_update *head);
 
 /* ---- the one-launch step (kernels/slice.cl) ---- */
 

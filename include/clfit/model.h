@@ -119,8 +119,9 @@ typedef struct {
 /* Plain Adam, constant rate, no decay or clipping: the tutorial's */
 void clfit_optim_defaults(clfit_optim *o);
 
-/* Whether o is what the fused Adam kernels do by themselves: Adam, no weight decay, no L2,
- * no clipping (any schedule: the rate is the host's per step). */
+/* Whether o is what the fused Adam kernels do by themselves: Adam without weight decay, or
+ * AdamW; no L2, no clipping (any schedule: the rate is the host's per step). The slice
+ * backend takes plain Adam alone. */
 int clfit_optim_fused(const clfit_optim *o);
 
 /* The learning rate of optimizer step `step` (1-based) of epoch `epoch` (1-based), with

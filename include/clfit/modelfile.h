@@ -9,7 +9,13 @@
  *   adam_v.dense_<l>.weight / adam_v.dense_<l>.bias   Adam's second moments
  * __metadata__ (all strings): format "clfit", architecture "784-128-10", input_shape
  * "28x28", epoch, step (Adam steps), seed, batch, validation_split, adam_lr, adam_beta1,
- * adam_beta2, adam_epsilon.
+ * adam_beta2, adam_epsilon; since format_version 2 also the model's parts (clfit/parts.h):
+ * activations ("relu,gelu"), dropout ("0,0.2"), loss, optimizer, momentum, nesterov, rho,
+ * weight_decay, l2, clipnorm, lr_schedule, warmup_epochs, lr_gamma, plateau_factor,
+ * plateau_patience and the schedule's state (schedule_epochs, schedule_steps, lr_scale,
+ * plateau_best, plateau_bad_epochs). A file without them (written by clfit before) is a
+ * ReLU, cross-entropy, plain Adam model. adam_m / adam_v hold the optimizer's state: Adam's
+ * moments, SGD's momentum buffer (m), RMSprop's mean square (v) and momentum buffer (m).
  * Files are written atomically: "<path>.tmp" in the same directory, then rename. */
 #ifndef CLFIT_MODELFILE_H
 #define CLFIT_MODELFILE_H
