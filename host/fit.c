@@ -94,10 +94,11 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
      * step: under data parallelism, only at epoch ends */
     double refresh = coll ? 0 : o->refresh_seconds;
     int steps = (n_train + o->batch - 1) / o->batch;
-    if (m->opt.sched == CLFIT_SCHED_COSINE && m->opt.sched_epochs == 0) {
-        /* the schedule spans this first run; a resume continues it */
-        m->opt.sched_epochs = o->initial_epoch + o->epochs;
-        m->opt.sched_steps = steps;
+    if (m->opt.sched == CLFIT_SCHED_COSINE) {
+        /* the schedule spans this first run unless it was given its length; a resume
+         * continues it */
+        if (m->opt.sched_epochs == 0) m->opt.sched_epochs = o->initial_epoch + o->epochs;
+        if (m->opt.sched_steps == 0) m->opt.sched_steps = steps;
     }
     for (int e = 1; e <= o->epochs && !st; e++) {
         long epoch = o->initial_epoch + e;
@@ -183,7 +184,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         }
         clfit_profiler_phase_end(cl->prof);
         /* the plateau schedule watches val_loss, or the training loss without validation */
-        clfit_optim_epoch_end(&m->opt, p.has_val ? p.val_loss : p.loss);
+        clfit_optim_epoch_end(&m->opt, m->adam.lr, p.has_val ? p.val_loss : p.loss);
         st = clfit_trainer_download(t, m);
         if (!st && coll) { /* every process's weights must be the same bits */
             uint64_t h = 0xcbf29ce484222325ull;

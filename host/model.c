@@ -42,30 +42,33 @@ float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long
     case CLFIT_SCHED_PLATEAU:
         return lr * o->lr_scale;
     case CLFIT_SCHED_COSINE: {
-        /* over the planned steps T = sched_epochs * sched_steps, W of them warm-up: step s
-         * (1-based) runs at lr s / W while s <= W, then lr (1 + cos(pi (s - W) / (T - W))) / 2,
-         * which is 0 at s = T (and stays 0 past it) */
+        /* PyTorch's SequentialLR(LinearLR(1/W .. 1 over W steps), CosineAnnealingLR(T - W,
+         * eta_min 0)) stepped every step, over the planned T = sched_epochs * sched_steps
+         * steps, W of them warm-up: step k = step - 1 (0-based) runs at lr (k + 1) / W while
+         * k < W, then lr (1 + cos(pi (k - W) / (T - W))) / 2, and 0 from k = T on */
         long per = o->sched_steps > 0 ? o->sched_steps : steps_per_epoch;
         double T = (double)o->sched_epochs * per, W = floor((double)o->warmup_epochs * per + 0.5);
-        double s = (double)step;
-        if (W > 0 && s <= W) return (float)((double)lr * s / W);
-        if (T <= W || s >= T) return 0.0f;
-        return (float)((double)lr * 0.5 * (1.0 + cos(M_PI * (s - W) / (T - W))));
+        double k = (double)(step - 1);
+        if (k < W) return (float)((double)lr * (k + 1) / W);
+        if (k >= T || T <= W) return 0.0f;
+        return (float)((double)lr * 0.5 * (1.0 + cos(M_PI * (k - W) / (T - W))));
     }
     default:
         return lr;
     }
 }
 
-void clfit_optim_epoch_end(clfit_optim *o, double monitored)
+void clfit_optim_epoch_end(clfit_optim *o, float lr, double monitored)
 {
     if (o->sched != CLFIT_SCHED_PLATEAU || !isfinite(monitored)) return;
-    /* PyTorch's ReduceLROnPlateau, mode min, threshold 1e-4 relative */
+    /* PyTorch's ReduceLROnPlateau: mode min, relative threshold 1e-4, no cooldown, and no
+     * reduction smaller than 1e-8 */
     if (monitored < o->best * (1.0 - 1e-4)) {
         o->best = monitored;
         o->bad_epochs = 0;
     } else if (++o->bad_epochs > o->patience) {
-        o->lr_scale *= o->factor;
+        double now = (double)lr * o->lr_scale;
+        if (now - now * o->factor > 1e-8) o->lr_scale *= o->factor;
         o->bad_epochs = 0;
     }
 }

@@ -177,7 +177,7 @@ void act_backward_ref(int act, float *dinp, const float *dout, const float *z, i
 
 /* ---- dropout: Philox4x32-10 ---- */
 
-static void philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1)
+void clfit_philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1)
 {
     for (int r = 0; r < 10; r++) {
         uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
@@ -194,7 +194,7 @@ float dropout_uniform_ref(uint64_t seed, int layer, long step, int row, int col,
 {
     uint32_t e = (uint32_t)row * (uint32_t)cols + (uint32_t)col;
     uint32_t c[4] = {e >> 2, (uint32_t)layer, (uint32_t)(uint64_t)step, (uint32_t)((uint64_t)step >> 32)};
-    philox4x32_10(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+    clfit_philox4x32_10(c, (uint32_t)seed, (uint32_t)(seed >> 32));
     return (float)(c[e & 3] >> 8) * (1.0f / 16777216.0f);
 }
 

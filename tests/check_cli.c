@@ -376,7 +376,7 @@ START_TEST(test_summary)
     ck_assert_ptr_nonnull(strstr(out, "Optimizer params (Adam's m and v): 203,540"));
     EXPECT("summary --hidden 8,4 --input 20 --classes 3", 0, out, "Total params: 219");
     ck_assert_int_eq(clfit(TRAIN "--epochs 2 --save s.safetensors"), 0);
-    EXPECT("summary --model s.safetensors", 0, out, "Trained: 2 epochs, 38 Adam steps, seed 42, batch 16");
+    EXPECT("summary --model s.safetensors", 0, out, "Trained: 2 epochs, 38 optimizer steps, seed 42, batch 16");
     ck_assert_ptr_nonnull(strstr(out, "4x5 images"));
     EXPECT("summary --model s.safetensors --hidden 3", 2, err, "--model takes its shape from the file");
     EXPECT("summary --model missing.safetensors", 1, err, "missing.safetensors: No such file");
@@ -409,6 +409,63 @@ START_TEST(test_early_stopping)
 }
 END_TEST
 
+/* The model's parts from the command line: they train, are said on stderr, saved, shown by
+ * summary, and a resume continues them bit for bit (dropout masks by step, the optimizer's
+ * state, the cosine schedule over --schedule-epochs, the plateau's state); bad ones get
+ * one line and exit 2. */
+START_TEST(test_parts)
+{
+#define PARTS "--hidden 16,8 --activation gelu,tanh --dropout 0.2,0.1 --optimizer adamw --weight-decay 1e-3 " \
+              "--lr-schedule cosine --warmup-epochs 1 --seed 3 "
+    EXPECT(TRAIN PARTS "--epochs 3 --save a.safetensors", 0, err,
+           "clfit: model: activations gelu,tanh, dropout 0.2,0.1, loss crossentropy, optimizer adamw, weight decay 0.001");
+    ck_assert_ptr_nonnull(strstr(out, "Test: loss: "));
+    ck_assert_int_eq(clfit(TRAIN PARTS "--epochs 1 --schedule-epochs 3 --save r.safetensors"), 0);
+    EXPECT("train --data . --epochs 2 --resume r.safetensors --save r.safetensors", 0, out, "Epoch 3/3 - ");
+    ck_assert_msg(files_equal("a.safetensors", "r.safetensors"), "a resumed parts model differs from the uninterrupted one");
+    EXPECT("summary --model a.safetensors", 0, out, "dense_0 (Dense, gelu)");
+    ck_assert_ptr_nonnull(strstr(out, "dropout_1 (Dropout 0.1)"));
+    ck_assert_ptr_nonnull(strstr(out, "lr 0.001 cosine (warm-up 1 epochs)"));
+    EXPECT("train --data . --epochs 1 --resume a.safetensors", 0, err, "epochs 4 to 4 run at learning rate 0");
+    EXPECT("train --data . --epochs 1 --resume a.safetensors --activation relu", 2, err, "come from a.safetensors");
+    /* SGD with Nesterov momentum, L2, clipping and the plateau schedule on a validation split;
+     * MSE; on both backends that take them */
+#define SGD "--hidden 12 --activation silu --optimizer sgd --momentum 0.9 --nesterov --l2 0.01 --clipnorm 1 --lr 0.05 " \
+            "--lr-schedule plateau --plateau-patience 0 --plateau-factor 0.5 --validation-split 0.2 --loss mse "
+    for (int g = 0; g < 2; g++) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, TRAIN SGD "--backend %s --epochs 3 --save s%d.safetensors", g ? "own" : "clblast", g);
+        EXPECT(cmd, 0, out, "Epoch 3/3");
+        snprintf(cmd, sizeof cmd, TRAIN SGD "--backend %s --epochs 2 --save t%d.safetensors", g ? "own" : "clblast", g);
+        ck_assert_int_eq(clfit(cmd), 0);
+        snprintf(cmd, sizeof cmd, "train --data . --epochs 1 --resume t%d.safetensors --save t%d.safetensors --backend %s", g,
+                 g, g ? "own" : "clblast");
+        ck_assert_int_eq(clfit(cmd), 0);
+        char a[32], b[32];
+        snprintf(a, sizeof a, "s%d.safetensors", g);
+        snprintf(b, sizeof b, "t%d.safetensors", g);
+        ck_assert_msg(files_equal(a, b), "%s: a resumed SGD + plateau model differs", g ? "own" : "clblast");
+    }
+    /* a model slice cannot run: own instead, said */
+    EXPECT(TRAIN "--hidden 8 --activation tanh --backend slice --epochs 1", 0, err, "slice needs ReLU, no dropout and cross-entropy");
+    EXPECT(TRAIN "--hidden 8 --optimizer rmsprop --backend slice --epochs 1", 0, err, "slice applies plain Adam only");
+    /* what is wrong, in one line */
+    EXPECT(TRAIN "--activation swish", 2, err, "--activation: 'swish' is not one of relu");
+    EXPECT(TRAIN "--hidden 8 --activation relu,tanh", 2, err, "--activation names 2 activations for 1 hidden layers");
+    EXPECT(TRAIN "--dropout 1", 2, err, "--dropout");
+    EXPECT(TRAIN "--optimizer lbfgs", 2, err, "--optimizer: expected one of adam, adamw, sgd, rmsprop");
+    EXPECT(TRAIN "--optimizer sgd --nesterov", 2, err, "--nesterov needs --optimizer sgd and a --momentum above 0");
+    EXPECT(TRAIN "--momentum 0.9", 2, err, "--momentum and --nesterov go with --optimizer sgd or rmsprop");
+    EXPECT(TRAIN "--warmup-epochs 1", 2, err, "go with --lr-schedule cosine");
+    EXPECT(TRAIN "--loss hinge", 2, err, "--loss: expected one of crossentropy, mse");
+    EXPECT(TRAIN "--lr-schedule cosine --warmup-epochs 3 --schedule-epochs 2", 2, err, "leaves nothing");
+    EXPECT("summary --model a.safetensors --dropout 0.5", 2, err, "--model takes its parts from the file");
+    EXPECT("summary --hidden 8 --activation gelu --dropout 0.5", 0, out, "dropout_0 (Dropout 0.5)");
+#undef PARTS
+#undef SGD
+}
+END_TEST
+
 START_TEST(test_nan_stops_training)
 {
     /* a learning rate of 1e30 drives the weights to infinity and the loss to NaN */
@@ -432,6 +489,7 @@ int main(void)
     tcase_add_test(tc, test_train_output_and_round_trip);
     tcase_add_test(tc, test_determinism_and_resume);
     tcase_add_test(tc, test_nan_stops_training);
+    tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_verify_and_profile);
     tcase_add_test(tc, test_plots);
     tcase_add_test(tc, test_tune_and_train);

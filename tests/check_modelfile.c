@@ -63,6 +63,83 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* The parts (format 2) round trip too: activations, dropout, loss, every optimizer setting
+ * and the schedule's state. */
+START_TEST(test_round_trip_parts)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 2, .hidden = {33, 7}, .classes = 10,
+                          .act = {CLFIT_ACT_GELU, CLFIT_ACT_LEAKY_RELU}, .dropout = {0.2f, 0.55f}, .loss = CLFIT_LOSS_MSE};
+    clfit_model_meta meta, back_meta;
+    clfit_model *m = random_model(&d, &meta);
+    clfit_optim *o = &m->opt;
+    o->kind = CLFIT_OPT_SGD;
+    o->momentum = 0.9f;
+    o->nesterov = 1;
+    o->weight_decay = 3e-4f;
+    o->l2 = 0.125f;
+    o->clipnorm = 2.5f;
+    o->sched = CLFIT_SCHED_PLATEAU;
+    o->factor = 0.3f;
+    o->patience = 4;
+    o->lr_scale = 0.09f;
+    o->best = 0.4321;
+    o->bad_epochs = 2;
+    o->sched_epochs = 20;
+    o->sched_steps = 469;
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_status st;
+    clfit_model *back = clfit_model_load(path, &back_meta, &st);
+    ck_assert_msg(back != NULL, "%s", clfit_last_error());
+    ck_assert_int_eq(memcmp(&back->desc, &m->desc, sizeof m->desc), 0);
+    ck_assert_int_eq(memcmp(&back->opt, &m->opt, sizeof m->opt), 0);
+    ck_assert(back->dropout_seed == meta.seed);
+    clfit_model_free(back);
+    clfit_model_free(m);
+}
+END_TEST
+
+/* A file written before format 2 (no parts in its metadata) is the tutorial's family:
+ * ReLU, no dropout, cross-entropy, plain Adam at a constant rate. */
+START_TEST(test_format_1_loads)
+{
+    clfit_model_desc d = {.input = 20, .nhidden = 1, .hidden = {8}, .classes = 10, .act = {CLFIT_ACT_TANH}};
+    clfit_model_meta meta;
+    clfit_model *m = random_model(&d, &meta);
+    m->opt.kind = CLFIT_OPT_RMSPROP;
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_model_free(m);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc(size);
+    ck_assert_int_eq(fread(buf, 1, size, f), size);
+    fclose(f);
+    uint64_t hlen;
+    memcpy(&hlen, buf, 8);
+    char *hdr = calloc(hlen + 1, 1);
+    memcpy(hdr, buf + 8, hlen);
+    char *a = strstr(hdr, ",\"format_version\""), *b = strstr(hdr, ",\"layout\"");
+    ck_assert(a && b && a < b);
+    memmove(a, b, strlen(b) + 1);
+    uint64_t nlen = strlen(hdr);
+    f = fopen(path, "wb");
+    fwrite(&nlen, 8, 1, f);
+    fwrite(hdr, 1, nlen, f);
+    fwrite(buf + 8 + hlen, 1, size - 8 - hlen, f);
+    fclose(f);
+    clfit_status st;
+    clfit_model *back = clfit_model_load(path, NULL, &st);
+    ck_assert_msg(back != NULL, "%s", clfit_last_error());
+    ck_assert(clfit_model_desc_plain(&back->desc));
+    ck_assert_int_eq(back->opt.kind, CLFIT_OPT_ADAM);
+    ck_assert(clfit_optim_fused(&back->opt) && back->opt.sched == CLFIT_SCHED_CONSTANT);
+    clfit_model_free(back);
+    free(buf);
+    free(hdr);
+}
+END_TEST
+
 /* Saves a model, then rewrites the JSON header with `from` replaced by `to` (same file
  * otherwise; the length field is updated), and expects loading to fail with `what`. */
 static void expect_header_edit_fails(const char *from, const char *to, const char *what)
@@ -135,6 +212,14 @@ START_TEST(test_bad_metadata_values)
         {"architecture", "20-8-10-", "architecture"}, {"architecture", " 20-8-10", "architecture"},
         {"architecture", "20-+8-10", "architecture"}, {"architecture", "20-1048576-10", "hidden width 1048576"},
         {"architecture", "20-8-1000", "class count 1000"},
+        /* the parts */
+        {"activations", "swish", "activations \"swish\""}, {"activations", "relu,relu", "activations"},
+        {"activations", "", "activations"}, {"dropout", "1", "dropout"}, {"dropout", "0.5,0.5", "dropout"},
+        {"dropout", "nan", "dropout"}, {"loss", "l1", "loss \"l1\" is not one of crossentropy mse"},
+        {"optimizer", "lbfgs", "optimizer"}, {"momentum", "1", "momentum"}, {"nesterov", "2", "nesterov"},
+        {"nesterov", "1", "nesterov"}, {"rho", "1", "rho"}, {"weight_decay", "-1", "weight_decay"},
+        {"clipnorm", "inf", "clipnorm"}, {"lr_schedule", "step", "lr_schedule"}, {"plateau_patience", "-1", "plateau_patience"},
+        {"lr_scale", "0", "lr_scale"}, {"lr_gamma", "2", "lr_gamma"}, {"warmup_epochs", "-1", "warmup_epochs"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char from[64], to[128];
@@ -337,6 +422,8 @@ int main(void)
     TCase *tc = tcase_create("safetensors");
     tcase_add_checked_fixture(tc, make_dir, test_dir_teardown);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_round_trip_parts);
+    tcase_add_test(tc, test_format_1_loads);
     tcase_add_test(tc, test_mismatched_files);
     tcase_add_test(tc, test_truncated_and_trailing);
     tcase_add_test(tc, test_save_failure_keeps_old_file);

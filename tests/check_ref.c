@@ -1,11 +1,14 @@
-/* The CPU reference itself (host/ref.c, host/model.c): the PRNG's known answers,
- * Glorot-uniform initialisation, softmax cross-entropy and Adam against values computed
- * by hand (in double, with Python's math module), and a finite-difference check of the
- * whole backward pass. */
+/* The CPU reference itself (host/ref.c, host/model.c): the PRNGs' known answers (SplitMix64,
+ * Philox4x32-10), Glorot-uniform initialisation, softmax cross-entropy and Adam against
+ * values computed by hand (in double, with Python's math module), a finite-difference check
+ * of the whole backward pass for every activation, dropout and both losses, and every
+ * optimizer and schedule against PyTorch's own on the same inputs (tests/data/
+ * torch_reference.txt, written by tools/torch_reference.py). */
 #include <math.h>
 #include <string.h>
 
 #include "clfit/model.h"
+#include "clfit/parts.h"
 #include "clfit/ref.h"
 #include "testutil.h"
 
@@ -136,7 +139,7 @@ END_TEST
  * balances the two at about 1e-4 absolute. Points where a ReLU input lies within 3h of
  * its kink make the quotient meaningless; the data are redrawn until there are none.
  * Asserted: |fd - analytic| <= 2e-3 max(|fd|, |analytic|) + 2e-4 for every parameter. */
-static void gradcheck(const clfit_model_desc *d, int B)
+static void gradcheck_train(const clfit_model_desc *d, int B, int train)
 {
     clfit_status st;
     clfit_rng rng;
@@ -158,16 +161,18 @@ static void gradcheck(const clfit_model_desc *d, int B)
             if (m->params[i] == 0.0f) m->params[i] = 0.2f * (clfit_rng_uniform(&rng) - 0.5f);
         fill_uniform(&rng, x, (size_t)B * d->input, -1, 1);
         for (int b = 0; b < B; b++) y[b] = (uint8_t)clfit_rng_below(&rng, d->classes);
-        /* hidden pre-activations: recompute layer by layer without ReLU's clamp */
+        /* hidden pre-activations, layer by layer: relu and leaky_relu have a kink at 0 */
         int kink = 0;
         float *h_in = malloc((size_t)B * 64 * 4), *h_out = malloc((size_t)B * 64 * 4);
         memcpy(h_in, x, (size_t)B * d->input * 4);
         for (int l = 0; l < m->nlayers - 1 && !kink; l++) {
             const clfit_layer *L = &m->layer[l];
             dense_forward_ref(h_out, h_in, m->params + L->w_off, m->params + L->b_off, B, L->in, L->out);
-            for (int i = 0; i < B * L->out; i++)
+            int kinked = d->act[l] == CLFIT_ACT_RELU || d->act[l] == CLFIT_ACT_LEAKY_RELU;
+            for (int i = 0; i < B * L->out && kinked; i++)
                 if (fabsf(h_out[i]) < 3 * h) kink = 1;
-            relu_forward_ref(h_in, h_out, B * L->out);
+            act_forward_ref(d->act[l], h_in, h_out, B * L->out);
+            if (train && d->dropout[l] > 0) dropout_forward_ref(h_in, B, L->out, d->dropout[l], m->dropout_seed, l, 7, 0);
         }
         free(h_in);
         free(h_out);
@@ -175,7 +180,10 @@ static void gradcheck(const clfit_model_desc *d, int B)
     }
     float *grads = malloc(m->nparams * 4), loss0, lp, lm;
     int correct;
-    ASSERT_OK(clfit_ref_forward_backward(m, w, m->params, x, y, B, grads, NULL, &loss0, &correct));
+    /* in training, the dropout masks of step 7: fixed, so the loss is a smooth function */
+#define LOSS_OF(g, lossp) (train ? clfit_ref_forward_backward_train(m, w, m->params, x, y, B, 7, 0, g, lossp, &correct) \
+                                 : clfit_ref_forward_backward(m, w, m->params, x, y, B, g, NULL, lossp, &correct))
+    ASSERT_OK(LOSS_OF(grads, &loss0));
     double worst = 0;
     size_t checked = 0;
     for (int l = 0; l < m->nlayers; l++) {
@@ -186,9 +194,9 @@ static void gradcheck(const clfit_model_desc *d, int B)
                 size_t i = ranges[r][0] + k;
                 float keep = m->params[i];
                 m->params[i] = keep + h;
-                clfit_ref_forward_backward(m, w, m->params, x, y, B, NULL, NULL, &lp, &correct);
+                LOSS_OF(NULL, &lp);
                 m->params[i] = keep - h;
-                clfit_ref_forward_backward(m, w, m->params, x, y, B, NULL, NULL, &lm, &correct);
+                LOSS_OF(NULL, &lm);
                 m->params[i] = keep;
                 double fd = ((double)lp - lm) / B / (2.0 * h), an = grads[i];
                 double err = fabs(fd - an), scale = fmax(fabs(fd), fabs(an));
@@ -201,11 +209,20 @@ static void gradcheck(const clfit_model_desc *d, int B)
         }
     }
     ck_assert_uint_gt(checked, 0);
-    printf("gradcheck %d layers: %zu parameters, worst relative error %.2e (where > 1e-2)\n",
-           m->nlayers, checked, worst);
+    char acts[128];
+    int n = 0;
+    for (int l = 0; l < d->nhidden; l++) n += snprintf(acts + n, sizeof acts - n, "%s%d", l ? "," : "", (int)d->act[l]);
+    printf("gradcheck %d layers (activations %s, loss %d%s): %zu parameters, worst relative error %.2e (where > 1e-2)\n",
+           m->nlayers, acts, (int)d->loss, train ? ", dropout" : "", checked, worst);
+#undef LOSS_OF
     clfit_model_free(m);
     clfit_ref_work_free(w);
     free(x); free(y); free(grads);
+}
+
+static void gradcheck(const clfit_model_desc *d, int B)
+{
+    gradcheck_train(d, B, 0);
 }
 
 START_TEST(test_gradcheck_two_layers)
@@ -219,6 +236,213 @@ START_TEST(test_gradcheck_three_layers)
 {
     clfit_model_desc d = {.input = 6, .nhidden = 2, .hidden = {5, 4}, .classes = 3};
     gradcheck(&d, 2);
+}
+END_TEST
+
+/* Every activation, in both positions, each loss, and dropout (masks fixed by the step). */
+START_TEST(test_gradcheck_parts)
+{
+    for (int a = 0; a < CLFIT_ACT_COUNT; a++) {
+        clfit_model_desc d = {.input = 6, .nhidden = 2, .hidden = {5, 4}, .classes = 3,
+                              .act = {(clfit_act)a, (clfit_act)((a + 3) % CLFIT_ACT_COUNT)}, .loss = (clfit_loss)(a % 2)};
+        gradcheck(&d, 3);
+    }
+    clfit_model_desc drop = {.input = 6, .nhidden = 2, .hidden = {9, 8}, .classes = 3,
+                             .act = {CLFIT_ACT_GELU, CLFIT_ACT_TANH}, .dropout = {0.3f, 0.5f}};
+    gradcheck_train(&drop, 4, 1);
+    drop.loss = CLFIT_LOSS_MSE;
+    drop.act[1] = CLFIT_ACT_RELU;
+    gradcheck_train(&drop, 4, 1);
+}
+END_TEST
+
+/* Random123's known answers for Philox4x32-10 (kat_vectors), and the dropout mask: every
+ * element kept or dropped by u >= rate, kept ones scaled by 1/(1-rate), the dropped share
+ * within 5 standard errors of the rate, and another step or layer another mask. */
+START_TEST(test_philox_and_dropout)
+{
+    uint32_t a[4] = {0, 0, 0, 0};
+    clfit_philox4x32_10(a, 0, 0);
+    ck_assert_uint_eq(a[0], 0x6627e8d5u); ck_assert_uint_eq(a[1], 0xe169c58du);
+    ck_assert_uint_eq(a[2], 0xbc57ac4cu); ck_assert_uint_eq(a[3], 0x9b00dbd8u);
+    uint32_t b[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    clfit_philox4x32_10(b, 0xffffffffu, 0xffffffffu);
+    ck_assert_uint_eq(b[0], 0x408f276du); ck_assert_uint_eq(b[1], 0x41c83b0eu);
+    ck_assert_uint_eq(b[2], 0xa20bc7c6u); ck_assert_uint_eq(b[3], 0x6d5451fdu);
+    uint32_t c[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u};
+    clfit_philox4x32_10(c, 0xa4093822u, 0x299f31d0u);
+    ck_assert_uint_eq(c[0], 0xd16cfe09u); ck_assert_uint_eq(c[1], 0x94fdccebu);
+    ck_assert_uint_eq(c[2], 0x5001e420u); ck_assert_uint_eq(c[3], 0x24126ea1u);
+
+    int B = 100, H = 1000;
+    float rate = 0.3f, scale = (float)(1.0 / 0.7);
+    float *x = malloc((size_t)B * H * 4), *y = malloc((size_t)B * H * 4);
+    for (int i = 0; i < B * H; i++) x[i] = y[i] = 1.0f + (float)(i % 7);
+    dropout_forward_ref(x, B, H, rate, 42, 1, 5, 0);
+    long dropped = 0, differ = 0;
+    for (int i = 0; i < B * H; i++) {
+        float u = dropout_uniform_ref(42, 1, 5, i / H, i % H, H);
+        ck_assert(u >= 0.0f && u < 1.0f);
+        if (u < rate) { ck_assert_float_eq(x[i], 0.0f); dropped++; }
+        else ck_assert_float_eq(x[i], (1.0f + (float)(i % 7)) * scale);
+    }
+    double n = (double)B * H, sd = sqrt(n * rate * (1 - rate));
+    ck_assert_msg(fabs(dropped - n * rate) < 5 * sd, "%ld of %.0f dropped at rate %g", dropped, n, (double)rate);
+    dropout_forward_ref(y, B, H, rate, 42, 1, 6, 0);
+    for (int i = 0; i < B * H; i++) differ += (x[i] == 0.0f) != (y[i] == 0.0f);
+    ck_assert_int_gt(differ, (long)(n * 0.3)); /* independent masks differ on 2 p (1-p) = 42% */
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* ---- against PyTorch (tests/data/torch_reference.txt) ---- */
+
+static char *torch_file(void)
+{
+    static char buf[1 << 17];
+    read_text_file(CLFIT_SOURCE_DIR "/tests/data/torch_reference.txt", buf, sizeof buf);
+    return buf;
+}
+
+/* The floats after `tag` ("params 14", ...): skips tag's words, then reads n floats. */
+static const char *read_floats(const char *p, float *out, int n)
+{
+    char *end;
+    for (int i = 0; i < n; i++) {
+        out[i] = strtof(p, &end);
+        ck_assert_msg(end != p, "tests/data/torch_reference.txt: a number short");
+        p = end;
+    }
+    return p;
+}
+
+/* Each optimizer case for 20 steps from the same start with the same gradients, every
+ * parameter after every step compared with PyTorch's, rtol 1e-5 + atol 1e-6: the same
+ * formulas, rounded differently (PyTorch's momentum update is a multiply then an add where
+ * clfit has one fma, its clipping norm a norm of norms: an ulp or two a step; measured: see
+ * the printed maximum). Adam's eps sits where Keras puts it (test_adam_by_hand), PyTorch
+ * elsewhere: the fixture's Adam cases use eps 1e-10, where that does not show (see
+ * tools/torch_reference.py). */
+START_TEST(test_optim_matches_torch)
+{
+    char *f = torch_file();
+    enum { N = 14, STEPS = 20 };
+    float p0[N], g[STEPS][N], want[STEPS][N];
+    const char *p = strstr(f, "\nparams 14 ");
+    ck_assert_ptr_nonnull(p);
+    p = read_floats(p + 11, p0, N);
+    p = strstr(p, "grads 20 14 ");
+    ck_assert_ptr_nonnull(p);
+    p = read_floats(p + 12, &g[0][0], STEPS * N);
+    clfit_model_desc d = {.input = 3, .nhidden = 1, .hidden = {2}, .classes = 2};
+    int cases = 0;
+    while ((p = strstr(p, "\ncase "))) {
+        char name[32], kind[16];
+        double lr, b1, b2, eps, mom, wd, l2, clip;
+        int nest, B, used;
+        ck_assert_int_eq(sscanf(p, "\ncase %31s %15s %lf %lf %lf %lf %lf %d %lf %lf %lf %d%n", name, kind, &lr, &b1, &b2, &eps,
+                                &mom, &nest, &wd, &l2, &clip, &B, &used), 12);
+        p += used;
+        p = strstr(p, "after ");
+        ck_assert_ptr_nonnull(p);
+        p = read_floats(p + 6, &want[0][0], STEPS * N);
+        clfit_status st;
+        clfit_model *m = clfit_model_new(&d, 1, &st);
+        ck_assert_ptr_nonnull(m);
+        clfit_optim *o = &m->opt;
+        o->kind = (clfit_opt_kind)clfit_part_find(clfit_opt_names, CLFIT_OPT_COUNT, kind);
+        ck_assert_int_ge(o->kind, 0);
+        m->adam.lr = (float)lr;
+        if (o->kind == CLFIT_OPT_RMSPROP) o->rho = (float)b2;
+        else { m->adam.beta1 = (float)b1; m->adam.beta2 = (float)b2; }
+        m->adam.eps = (float)eps;
+        o->momentum = (float)mom;
+        o->nesterov = nest;
+        o->weight_decay = (float)wd;
+        o->l2 = (float)l2;
+        o->clipnorm = (float)clip;
+        /* the 14 floats in clfit's layout: w0 (6), b0 (2), w1 (4), b1 (2) */
+        size_t at[N];
+        int k = 0;
+        for (int l = 0; l < 2; l++) {
+            for (int i = 0; i < m->layer[l].in * m->layer[l].out; i++) at[k++] = m->layer[l].w_off + i;
+            for (int i = 0; i < m->layer[l].out; i++) at[k++] = m->layer[l].b_off + i;
+        }
+        memset(m->params, 0, m->nparams * 4);
+        for (int i = 0; i < N; i++) m->params[at[i]] = p0[i];
+        float *grads = calloc(m->nparams, 4), got[N];
+        double worst = 0;
+        for (int s = 0; s < STEPS; s++) {
+            memset(grads, 0, m->nparams * 4);
+            for (int i = 0; i < N; i++) grads[at[i]] = g[s][i];
+            m->step++;
+            clfit_ref_optim_step(m, grads, m->adam.lr, B);
+            for (int i = 0; i < N; i++) {
+                got[i] = m->params[at[i]];
+                worst = fmax(worst, fabs((double)got[i] - want[s][i]));
+            }
+            char what[64];
+            snprintf(what, sizeof what, "%s after step %d", name, s + 1);
+            ASSERT_CLOSE(what, got, want[s], N, 1e-6, 1e-5);
+        }
+        printf("against PyTorch: %-20s 20 steps, max |difference| %.2g\n", name, worst);
+        free(grads);
+        clfit_model_free(m);
+        cases++;
+    }
+    ck_assert_int_eq(cases, 10);
+}
+END_TEST
+
+/* The schedules' rates step by step (epoch by epoch for plateau), against PyTorch's
+ * schedulers (which compute them recursively in float: rtol 1e-5). */
+START_TEST(test_schedules_match_torch)
+{
+    char *f = torch_file();
+    clfit_optim o;
+    float want[64], got[64];
+    /* cosine: SequentialLR(LinearLR, CosineAnnealingLR) */
+    const char *p = strstr(f, "schedule cosine ");
+    ck_assert_ptr_nonnull(p);
+    double lr, warm, gamma, factor;
+    int E, per, used, patience;
+    ck_assert_int_eq(sscanf(p, "schedule cosine %lf %d %d %lf%n", &lr, &E, &per, &warm, &used), 4);
+    read_floats(p + used, want, E * per);
+    clfit_optim_defaults(&o);
+    o.sched = CLFIT_SCHED_COSINE;
+    o.warmup_epochs = (float)warm;
+    o.sched_epochs = E;
+    o.sched_steps = per;
+    for (int s = 0; s < E * per; s++) got[s] = clfit_optim_lr(&o, (float)lr, s / per + 1, s + 1, per);
+    ASSERT_CLOSE("cosine with warm-up", got, want, E * per, 1e-5, 1e-9);
+    /* exponential, per epoch */
+    p = strstr(f, "schedule exponential ");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sscanf(p, "schedule exponential %lf %d %d %lf%n", &lr, &E, &per, &gamma, &used), 4);
+    read_floats(p + used, want, E * per);
+    clfit_optim_defaults(&o);
+    o.sched = CLFIT_SCHED_EXPONENTIAL;
+    o.gamma = (float)gamma;
+    for (int s = 0; s < E * per; s++) got[s] = clfit_optim_lr(&o, (float)lr, s / per + 1, s + 1, per);
+    ASSERT_CLOSE("exponential", got, want, E * per, 1e-5, 1e-9);
+    /* plateau: the monitored losses, then the rate of each epoch */
+    p = strstr(f, "schedule plateau ");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sscanf(p, "schedule plateau %lf %d %d %lf %d%n", &lr, &E, &per, &factor, &patience, &used), 5);
+    float mon[64];
+    p = read_floats(p + used, mon, E);
+    read_floats(p, want, E);
+    clfit_optim_defaults(&o);
+    o.sched = CLFIT_SCHED_PLATEAU;
+    o.factor = (float)factor;
+    o.patience = patience;
+    for (int e = 0; e < E; e++) {
+        got[e] = clfit_optim_lr(&o, (float)lr, e + 1, e + 1, 1);
+        clfit_optim_epoch_end(&o, (float)lr, mon[e]);
+    }
+    ASSERT_CLOSE("reduce on plateau", got, want, E, 1e-5, 1e-9);
+    ck_assert_float_lt(got[E - 1], (float)lr); /* it did reduce */
 }
 END_TEST
 
@@ -236,6 +460,12 @@ int main(void)
     tc = tcase_create("gradcheck");
     tcase_add_test(tc, test_gradcheck_two_layers);
     tcase_add_test(tc, test_gradcheck_three_layers);
+    tcase_add_test(tc, test_gradcheck_parts);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parts");
+    tcase_add_test(tc, test_philox_and_dropout);
+    tcase_add_test(tc, test_optim_matches_torch);
+    tcase_add_test(tc, test_schedules_match_torch);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

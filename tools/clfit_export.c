@@ -1,19 +1,22 @@
 /* clfit export: a saved model as a standard ONNX graph, written with protobuf-c from
  * onnx.proto (the schema of Debian's python3-onnx, compiled at build time): Reshape
  * [N, rows, cols] -> [N, rows*cols] (or a flat [N, rows*cols] input with --flat), then per
- * layer Gemm (x W + b, W as [in, out] as clfit stores it) and Relu, then the logits, or
- * with --softmax the probabilities. Inputs are pixels scaled to 0..1 (x / 255), as clfit
+ * layer Gemm (x W + b, W as [in, out] as clfit stores it) and its activation (Relu, Tanh,
+ * Sigmoid, LeakyRelu alpha 0.01; exact GELU as x (1 + Erf(x / sqrt 2)) / 2 and SiLU as
+ * x Sigmoid(x), opset 13 having neither; linear: none; dropout is training's alone), then the
+ * logits, or with --softmax the probabilities. Inputs are pixels scaled to 0..1 (x / 255), as clfit
  * trains on. ONNX Runtime runs it (tests/onnx.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clfit/parts.h"
 #include "cli.h"
 
 #ifdef CLFIT_HAVE_ONNX
 #include "onnx.pb-c.h"
 
-enum { MAXL = CLFIT_MAX_LAYERS };
+enum { MAXL = CLFIT_MAX_LAYERS, MAXN = 6 * CLFIT_MAX_LAYERS + 2 };
 
 /* One float tensor initializer: name, dims, data (not copied). */
 static void tensor(Onnx__TensorProto *t, int64_t *dims, size_t ndims, const char *name, float *data, size_t n)
@@ -76,17 +79,75 @@ static void node(Onnx__NodeProto *nd, const char *op, char **in, size_t nin, cha
     nd->output = out;
 }
 
+/* The graph being built: its nodes, their input and output names, and names made for them. */
+typedef struct {
+    Onnx__NodeProto nodes[MAXN], *nodep[MAXN];
+    char *ins[MAXN][3], *outs[MAXN][1];
+    char names[MAXN][40];
+    size_t n;
+} graph_nodes;
+
+/* Adds op(a[, b]) with an output named after prefix and layer l; returns that name. */
+static char *add_node(graph_nodes *g, const char *op, char *a, char *b, const char *prefix, int l)
+{
+    size_t i = g->n++;
+    snprintf(g->names[i], sizeof g->names[i], "%s_%d", prefix, l);
+    g->ins[i][0] = a;
+    g->ins[i][1] = b;
+    g->outs[i][0] = g->names[i];
+    node(&g->nodes[i], op, g->ins[i], b ? 2 : 1, g->outs[i]);
+    return g->names[i];
+}
+
+/* LeakyRelu's alpha */
+static Onnx__AttributeProto leaky_alpha, *leaky_alphap = &leaky_alpha;
+
+/* x -> act(x) for clfit_act a (hidden layer l), with the scalar constants c_half, c_one,
+ * c_sqrt2 (initializers) where GELU needs them. Returns the output's name. */
+static char *add_activation(graph_nodes *g, int a, char *x, int l)
+{
+    switch (a) {
+    case CLFIT_ACT_RELU: return add_node(g, "Relu", x, NULL, "relu", l);
+    case CLFIT_ACT_TANH: return add_node(g, "Tanh", x, NULL, "tanh", l);
+    case CLFIT_ACT_SIGMOID: return add_node(g, "Sigmoid", x, NULL, "sigmoid", l);
+    case CLFIT_ACT_LEAKY_RELU: {
+        char *y = add_node(g, "LeakyRelu", x, NULL, "leaky_relu", l);
+        g->nodes[g->n - 1].n_attribute = 1;
+        g->nodes[g->n - 1].attribute = &leaky_alphap;
+        return y;
+    }
+    case CLFIT_ACT_GELU: {
+        char *t = add_node(g, "Div", x, "c_sqrt2", "gelu_scaled", l);
+        t = add_node(g, "Erf", t, NULL, "gelu_erf", l);
+        t = add_node(g, "Add", t, "c_one", "gelu_cdf2", l);
+        t = add_node(g, "Mul", x, t, "gelu_prod", l);
+        return add_node(g, "Mul", t, "c_half", "gelu", l);
+    }
+    case CLFIT_ACT_SILU: {
+        char *s = add_node(g, "Sigmoid", x, NULL, "silu_sigmoid", l);
+        return add_node(g, "Mul", x, s, "silu", l);
+    }
+    default: return x; /* linear */
+    }
+}
+
 static clfit_status export_onnx(const char *path, const clfit_model *m, const clfit_model_meta *meta, int softmax,
                                 int flat)
 {
     int L = m->nlayers, D = m->desc.input, C = m->desc.classes;
-    static char names[4 * MAXL + 8][40];
+    static graph_nodes gn;
+    static char names[2 * MAXL][40];
+    memset(&gn, 0, sizeof gn);
     int k = 0;
-    Onnx__TensorProto init[2 * MAXL + 1], *initp[2 * MAXL + 1];
-    Onnx__NodeProto nodes[2 * MAXL + 2], *nodep[2 * MAXL + 2];
-    char *ins[2 * MAXL + 2][3], *outs[2 * MAXL + 2][1];
+    Onnx__TensorProto init[2 * MAXL + 4], *initp[2 * MAXL + 5];
     int64_t wdims[MAXL][2], bdims[MAXL][1], sdims[1] = {2}, shape_data[2] = {-1, D};
-    size_t ninit = 0, nnode = 0;
+    size_t ninit = 0;
+    onnx__attribute_proto__init(&leaky_alpha);
+    leaky_alpha.name = "alpha";
+    leaky_alpha.has_type = 1;
+    leaky_alpha.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    leaky_alpha.has_f = 1;
+    leaky_alpha.f = 0.01f;
     /* the reshape's target shape, an int64 initializer */
     Onnx__TensorProto shape_t;
     onnx__tensor_proto__init(&shape_t);
@@ -97,19 +158,19 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     shape_t.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
     shape_t.n_int64_data = 2;
     shape_t.int64_data = shape_data;
+    /* GELU's scalar constants, as initializers of shape [] */
+    static float consts[3] = {0.5f, 1.0f, 1.41421356237309505f};
+    static const char *const const_names[3] = {"c_half", "c_one", "c_sqrt2"};
+    int gelu = 0;
+    for (int l = 0; l < m->desc.nhidden; l++) gelu |= m->desc.act[l] == CLFIT_ACT_GELU;
     char *x = "input";
     if (!flat) {
         initp[ninit++] = &shape_t;
-        ins[nnode][0] = "input";
-        ins[nnode][1] = "flat_shape";
-        outs[nnode][0] = "flat";
-        node(&nodes[nnode], "Reshape", ins[nnode], 2, outs[nnode]);
-        nnode++;
-        x = "flat";
+        x = add_node(&gn, "Reshape", "input", "flat_shape", "flat", 0);
     }
     for (int l = 0; l < L; l++) {
         const clfit_layer *ly = &m->layer[l];
-        char *w = names[k++], *b = names[k++], *z = names[k++];
+        char *w = names[k++], *b = names[k++];
         snprintf(w, 40, "dense_%d.weight", l);
         snprintf(b, 40, "dense_%d.bias", l);
         wdims[l][0] = ly->in;
@@ -120,27 +181,33 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
         initp[ninit++] = &init[2 * l];
         initp[ninit++] = &init[2 * l + 1];
         int last = l == L - 1;
-        snprintf(z, 40, "%s", last ? (softmax ? "logits" : "output") : "");
-        if (!last) snprintf(z, 40, "dense_%d", l);
-        ins[nnode][0] = x;
-        ins[nnode][1] = w;
-        ins[nnode][2] = b;
-        outs[nnode][0] = z;
-        node(&nodes[nnode], "Gemm", ins[nnode], 3, outs[nnode]);
-        nnode++;
-        x = z;
-        if (!last || softmax) {
-            char *a = names[k++];
-            snprintf(a, 40, "%s", last ? "output" : "");
-            if (!last) snprintf(a, 40, "relu_%d", l);
-            ins[nnode][0] = x;
-            outs[nnode][0] = a;
-            node(&nodes[nnode], last ? "Softmax" : "Relu", ins[nnode], 1, outs[nnode]);
-            nnode++;
-            x = a;
+        size_t i = gn.n++;
+        snprintf(gn.names[i], 40, "%s", last ? (softmax ? "logits" : "output") : "");
+        if (!last) snprintf(gn.names[i], 40, "dense_%d", l);
+        gn.ins[i][0] = x;
+        gn.ins[i][1] = w;
+        gn.ins[i][2] = b;
+        gn.outs[i][0] = gn.names[i];
+        node(&gn.nodes[i], "Gemm", gn.ins[i], 3, gn.outs[i]);
+        x = gn.names[i];
+        if (!last) {
+            x = add_activation(&gn, m->desc.act[l], x, l);
+        } else if (softmax) {
+            i = gn.n++;
+            snprintf(gn.names[i], 40, "output");
+            gn.ins[i][0] = x;
+            gn.outs[i][0] = gn.names[i];
+            node(&gn.nodes[i], "Softmax", gn.ins[i], 1, gn.outs[i]);
         }
     }
-    for (size_t i = 0; i < nnode; i++) nodep[i] = &nodes[i];
+    if (gelu)
+        for (int c = 0; c < 3; c++) {
+            tensor(&init[2 * L + c], NULL, 0, const_names[c], &consts[c], 1);
+            initp[ninit++] = &init[2 * L + c];
+        }
+    size_t nnode = gn.n;
+    Onnx__NodeProto **nodep = gn.nodep;
+    for (size_t i = 0; i < nnode; i++) nodep[i] = &gn.nodes[i];
     value_info in, out;
     int64_t idims[3] = {-1, meta->rows, meta->cols}, fdims[2] = {-1, D}, odims[2] = {-1, C};
     if (flat) value(&in, "input", fdims, 2);
@@ -168,12 +235,18 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
         snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? "," : "",
                  cli_class_name(c, C, buf, sizeof buf));
     }
+    char acts[256];
+    clfit_acts_format(&m->desc, acts, sizeof acts);
     const char *kv[][2] = {{"producer", "clfit " CLFIT_VERSION}, {"architecture", arch}, {"epochs", epochs},
-                           {"class_names", classes}, {"input_shape", shape},
+                           {"class_names", classes}, {"input_shape", shape}, {"activations", acts},
+                           {"loss", clfit_loss_names[m->desc.loss]},
                            {"input", flat ? "[N, rows*cols] float32 pixels / 255 (0..1)" : "[N, rows, cols] float32 pixels / 255 (0..1)"},
-                           {"output", softmax ? "[N, classes] softmax probabilities" : "[N, classes] logits"}};
-    Onnx__StringStringEntryProto md[7], *mdp[7];
-    for (int i = 0; i < 7; i++) {
+                           {"output", softmax ? "[N, classes] softmax probabilities"
+                                      : m->desc.loss == CLFIT_LOSS_MSE ? "[N, classes] outputs (mse: the one-hot target's estimate)"
+                                                                       : "[N, classes] logits"}};
+    enum { NMD = sizeof kv / sizeof kv[0] };
+    Onnx__StringStringEntryProto md[NMD], *mdp[NMD];
+    for (int i = 0; i < NMD; i++) {
         onnx__string_string_entry_proto__init(&md[i]);
         md[i].key = (char *)kv[i][0];
         md[i].value = (char *)kv[i][1];
@@ -193,7 +266,7 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     model.producer_name = "clfit";
     model.producer_version = CLFIT_VERSION;
     model.graph = &g;
-    model.n_metadata_props = 7;
+    model.n_metadata_props = NMD;
     model.metadata_props = mdp;
     size_t n = onnx__model_proto__get_packed_size(&model);
     uint8_t *buf = malloc(n ? n : 1);

@@ -16,7 +16,8 @@ const struct option cli_parts_options[] = {
     {"l2", required_argument, 0, CLI_P_L2}, {"clipnorm", required_argument, 0, CLI_P_CLIP},
     {"lr-schedule", required_argument, 0, CLI_P_SCHED}, {"warmup-epochs", required_argument, 0, CLI_P_WARMUP},
     {"lr-gamma", required_argument, 0, CLI_P_GAMMA}, {"plateau-factor", required_argument, 0, CLI_P_FACTOR},
-    {"plateau-patience", required_argument, 0, CLI_P_PATIENCE}, {0}};
+    {"plateau-patience", required_argument, 0, CLI_P_PATIENCE}, {"schedule-epochs", required_argument, 0, CLI_P_SCHED_EPOCHS},
+    {0}};
 
 const char *const cli_parts_help =
     "  --activation A[,A...]   each hidden layer's activation, or one for all: relu\n"
@@ -41,6 +42,8 @@ const char *const cli_parts_help =
     "                          plateau (lr times factor after patience epochs without a\n"
     "                          better val_loss, or loss without validation)\n"
     "  --warmup-epochs N       cosine: warm-up epochs (default 0; may be fractional)\n"
+    "  --schedule-epochs N     cosine: the epochs it spans (default: this run's --epochs;\n"
+    "                          a resume continues it)\n"
     "  --lr-gamma G            exponential: factor per epoch (default 0.9)\n"
     "  --plateau-factor F      plateau: factor (default 0.1)\n"
     "  --plateau-patience N    plateau: epochs without improvement (default 10)\n";
@@ -119,6 +122,10 @@ int cli_parts_parse(cli_parts *p, int code, const char *arg)
     case CLI_P_GAMMA: if (!cli_parse_double("--lr-gamma", arg, 1e-6, 1, &x)) return 0; p->gamma = x; break;
     case CLI_P_FACTOR: if (!cli_parse_double("--plateau-factor", arg, 1e-6, 0.999999, &x)) return 0; p->factor = x; break;
     case CLI_P_PATIENCE: if (!cli_parse_long("--plateau-patience", arg, 0, 1000000, &v)) return 0; p->patience = v; break;
+    case CLI_P_SCHED_EPOCHS:
+        if (!cli_parse_long("--schedule-epochs", arg, 1, 1000000, &v)) return 0;
+        p->sched_epochs = v;
+        break;
     default: return -1;
     }
     p->seen |= 1u << (code - CLI_P_ACT);
@@ -158,7 +165,10 @@ int cli_parts_apply(const cli_parts *p, clfit_model_desc *d, clfit_optim *o)
         return cli_usage_error("--nesterov needs --optimizer sgd and a --momentum above 0");
     if (SEEN(p, CLI_P_RHO) && kind != CLFIT_OPT_RMSPROP) return cli_usage_error("--rho goes with --optimizer rmsprop");
     int sched = p->sched >= 0 ? p->sched : CLFIT_SCHED_CONSTANT;
-    if (SEEN(p, CLI_P_WARMUP) && sched != CLFIT_SCHED_COSINE) return cli_usage_error("--warmup-epochs goes with --lr-schedule cosine");
+    if ((SEEN(p, CLI_P_WARMUP) || SEEN(p, CLI_P_SCHED_EPOCHS)) && sched != CLFIT_SCHED_COSINE)
+        return cli_usage_error("--warmup-epochs and --schedule-epochs go with --lr-schedule cosine");
+    if (SEEN(p, CLI_P_SCHED_EPOCHS) && SEEN(p, CLI_P_WARMUP) && p->warmup >= p->sched_epochs)
+        return cli_usage_error("--warmup-epochs %g leaves nothing of the %ld --schedule-epochs", p->warmup, p->sched_epochs);
     if (SEEN(p, CLI_P_GAMMA) && sched != CLFIT_SCHED_EXPONENTIAL) return cli_usage_error("--lr-gamma goes with --lr-schedule exponential");
     if ((SEEN(p, CLI_P_FACTOR) || SEEN(p, CLI_P_PATIENCE)) && sched != CLFIT_SCHED_PLATEAU)
         return cli_usage_error("--plateau-factor and --plateau-patience go with --lr-schedule plateau");
@@ -171,6 +181,7 @@ int cli_parts_apply(const cli_parts *p, clfit_model_desc *d, clfit_optim *o)
     if (SEEN(p, CLI_P_CLIP)) o->clipnorm = (float)p->clip;
     o->sched = (clfit_sched_kind)sched;
     if (SEEN(p, CLI_P_WARMUP)) o->warmup_epochs = (float)p->warmup;
+    if (SEEN(p, CLI_P_SCHED_EPOCHS)) o->sched_epochs = p->sched_epochs;
     if (SEEN(p, CLI_P_GAMMA)) o->gamma = (float)p->gamma;
     if (SEEN(p, CLI_P_FACTOR)) o->factor = (float)p->factor;
     if (SEEN(p, CLI_P_PATIENCE)) o->patience = (int)p->patience;
@@ -187,10 +198,12 @@ int cli_parts_check_resume(const cli_parts *p, const char *file)
 
 void cli_parts_describe(const clfit_model *m, char *buf, size_t size)
 {
-    char a[160], d[160];
+    char a[160], d[160] = "-";
     const clfit_optim *o = &m->opt;
+    for (int l = 0, k = 0; l < m->desc.nhidden; l++)
+        k += snprintf(d + k, sizeof d - k, "%s%g", l ? "," : "", (double)m->desc.dropout[l]);
     int n = snprintf(buf, size, "activations %s, dropout %s, loss %s, optimizer %s", clfit_acts_format(&m->desc, a, sizeof a),
-                     clfit_dropout_format(&m->desc, d, sizeof d), clfit_loss_names[m->desc.loss], clfit_opt_names[o->kind]);
+                     d, clfit_loss_names[m->desc.loss], clfit_opt_names[o->kind]);
     if (n < 0 || (size_t)n >= size) return;
     if (o->momentum > 0) n += snprintf(buf + n, size - n, " (momentum %g%s)", (double)o->momentum, o->nesterov ? ", nesterov" : "");
     if ((size_t)n < size && o->kind == CLFIT_OPT_RMSPROP) n += snprintf(buf + n, size - n, " rho %g", (double)o->rho);

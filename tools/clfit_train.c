@@ -405,6 +405,11 @@ int cmd_train(int argc, char **argv)
         cli_parts_describe(m, parts_text, sizeof parts_text);
         if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: model: %s\n", parts_text);
     }
+    if (m->opt.sched == CLFIT_SCHED_COSINE && m->opt.sched_epochs > 0 && meta.epoch + epochs > m->opt.sched_epochs &&
+        cli_mpi_rank() == 0)
+        fprintf(stderr, "clfit: the cosine schedule spans %ld epochs: epochs %ld to %ld run at learning rate 0\n",
+                m->opt.sched_epochs, m->opt.sched_epochs + 1 > meta.epoch + 1 ? m->opt.sched_epochs + 1 : meta.epoch + 1,
+                meta.epoch + epochs);
     if (profile || trace || profile_csv) {
         prof = clfit_profiler_new();
         if (!prof || (st = clfit_cl_set_profiler(cl, prof))) { cli_fail(prof ? st : CLFIT_ERR_NOMEM); goto done; }

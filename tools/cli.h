@@ -100,8 +100,8 @@ void cli_mpi_report_device(const char *name);
 /* The model parts' options (tools/clfit_parts.c): cli_parts_options (terminated by a zero
  * entry) to append to a command's getopt table, cli_parts_help for its --help. */
 enum { CLI_P_ACT = 3000, CLI_P_DROPOUT, CLI_P_LOSS, CLI_P_OPT, CLI_P_MOMENTUM, CLI_P_NESTEROV, CLI_P_RHO, CLI_P_WD,
-       CLI_P_L2, CLI_P_CLIP, CLI_P_SCHED, CLI_P_WARMUP, CLI_P_GAMMA, CLI_P_FACTOR, CLI_P_PATIENCE };
-#define CLI_PARTS_NOPTIONS 15
+       CLI_P_L2, CLI_P_CLIP, CLI_P_SCHED, CLI_P_WARMUP, CLI_P_GAMMA, CLI_P_FACTOR, CLI_P_PATIENCE, CLI_P_SCHED_EPOCHS };
+#define CLI_PARTS_NOPTIONS 16
 extern const struct option cli_parts_options[];
 extern const char *const cli_parts_help;
 typedef struct {
@@ -110,7 +110,7 @@ typedef struct {
     int ndropout;
     int loss, opt, sched;       /* -1: not given */
     double momentum, rho, wd, l2, clip, warmup, gamma, factor;
-    long patience;
+    long patience, sched_epochs;
     int nesterov;
     unsigned seen;              /* which of the numeric options were given */
 } cli_parts;

@@ -85,7 +85,8 @@ typedef enum {
 typedef enum {
     CLFIT_SCHED_CONSTANT = 0,
     CLFIT_SCHED_EXPONENTIAL = 1,    /* lr gamma^(epoch-1), per epoch (PyTorch's ExponentialLR) */
-    CLFIT_SCHED_COSINE = 2,         /* linear warm-up, then cosine to 0 at the last step, per step */
+    CLFIT_SCHED_COSINE = 2,         /* linear warm-up, then cosine towards 0 at the end, per step
+                                       (PyTorch's LinearLR then CosineAnnealingLR) */
     CLFIT_SCHED_PLATEAU = 3,        /* lr *= factor after `patience` epochs without a better
                                        val_loss (train loss without validation) */
     CLFIT_SCHED_COUNT
@@ -128,8 +129,8 @@ int clfit_optim_fused(const clfit_optim *o);
  * steps_per_epoch steps an epoch: base lr through the schedule (see clfit_sched_kind). */
 float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long steps_per_epoch);
 
-/* The plateau schedule's end-of-epoch update with the monitored loss. */
-void clfit_optim_epoch_end(clfit_optim *o, double monitored);
+/* The plateau schedule's end-of-epoch update with the monitored loss (lr: the base rate). */
+void clfit_optim_epoch_end(clfit_optim *o, float lr, double monitored);
 
 typedef struct {
     clfit_model_desc desc;

@@ -71,6 +71,9 @@ void act_backward_ref(int act, float *dinp, const float *dout, const float *z, i
  * and high 32 bits) with e = row * cols + col, word e % 4, its top 24 bits / 2^24. The
  * element is kept when u >= rate. The same integers on every device: every backend,
  * tuning and process count draws the same mask. */
+/* Philox4x32-10 of counter c (in place) with key (k0, k1). */
+void clfit_philox4x32_10(uint32_t c[4], uint32_t k0, uint32_t k1);
+
 float dropout_uniform_ref(uint64_t seed, int layer, long step, int row, int col, int cols);
 
 /* Inverted dropout of x (B,cols) in place: kept elements times scale = 1/(1-rate) (as a
