@@ -297,7 +297,11 @@ static int parse_layer_list(meta_reader *r, const char *key, clfit_model_desc *d
         item[len] = '\0';
         if (acts) {
             int a = clfit_act_find(item);
-            if (a < 0) return meta_fail(r, key, v, "a list of clfit's activations (relu, linear, tanh, sigmoid, gelu, leaky_relu, silu)");
+            if (a < 0) {
+                char names[160], want[200];
+                snprintf(want, sizeof want, "a list of clfit's activations (%s)", clfit_act_names(names, sizeof names));
+                return meta_fail(r, key, v, want);
+            }
             d->act[l] = (clfit_act)a;
         } else {
             double x;

@@ -4,15 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-const clfit_act_info clfit_acts[CLFIT_ACT_COUNT] = {
-    [CLFIT_ACT_RELU] = {"relu", "max(x, 0)", 0},
-    [CLFIT_ACT_LINEAR] = {"linear", "x (no activation)", 0},
-    [CLFIT_ACT_TANH] = {"tanh", "tanh(x)", 1},
-    [CLFIT_ACT_SIGMOID] = {"sigmoid", "1 / (1 + exp(-x))", 1},
-    [CLFIT_ACT_GELU] = {"gelu", "x Phi(x), exact (erf)", 1},
-    [CLFIT_ACT_LEAKY_RELU] = {"leaky_relu", "x, or 0.01 x below 0", 0},
-    [CLFIT_ACT_SILU] = {"silu", "x sigmoid(x)", 1},
-};
+#define ROW_(id, name, what, needs_input) {#name, what, needs_input},
+const clfit_act_info clfit_acts[CLFIT_ACT_COUNT] = {CLFIT_ACT_LIST(ROW_)};
+#undef ROW_
 
 const char *const clfit_loss_names[CLFIT_LOSS_COUNT] = {"crossentropy", "mse"};
 const char *const clfit_opt_names[CLFIT_OPT_COUNT] = {"adam", "adamw", "sgd", "rmsprop"};
@@ -49,5 +43,14 @@ char *clfit_dropout_format(const clfit_model_desc *d, char *buf, size_t size)
     if (d->nhidden == 0) snprintf(buf, size, "-");
     for (int i = 0; i < d->nhidden && n < size; i++)
         n += snprintf(buf + n, size - n, "%s%.9g", i ? "," : "", (double)d->dropout[i]);
+    return buf;
+}
+
+char *clfit_act_names(char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < CLFIT_ACT_COUNT && n < size; i++)
+        n += snprintf(buf + n, size - n, "%s%s", i ? ", " : "", clfit_acts[i].name);
     return buf;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "clfit/compare.h"
+#include "clfit/parts.h"
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
@@ -32,7 +33,7 @@ static const clfit_act_io relu_io = {.act = CLFIT_ACT_RELU};
 const char *const clfit_verify_ops[] = {
     "gather", "dense_bias_act", "dense_bias_grad", "dense_forward", "dense_backward",
     "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_forward_head",
-    "fused_backward_data", "fused_grad_adam", "slice_step",
+    "fused_backward_data", "fused_grad_adam", "slice_step", "act", "optim",
 };
 const int clfit_verify_nops = sizeof clfit_verify_ops / sizeof clfit_verify_ops[0];
 
@@ -386,6 +387,101 @@ static void v_adam(vcase *c, int n)
     cmp(c, "v", got, v, n, 0, 0, "exact: FP_CONTRACT OFF");
     get(c, dp, got, bytes);
     cmp(c, "param", got, p, n, 3 * 16 * U * max_update, 3 * 2 * U, "sqrt 3 ulp, div 2.5, per step");
+}
+
+/* Every activation, without and with dropout: dense_bias_act (z kept, act(z), the mask),
+ * act_backward and fused_act_backward (through the mask, then act' at z) against
+ * act_forward_ref, dropout_forward_ref and act_backward_ref, on (B, cols). The masks are
+ * integers (exact); the activations' exp, tanh and erf carry OpenCL's 4 ulp (and a few
+ * operations around them, whose inputs' rounding the function amplifies by at most |z|). */
+static void v_act(vcase *c, int B, int cols)
+{
+    size_t n = (size_t)B * cols, bytes = n * 4, np;
+    clfit_layer L = layer_at(1, cols, &np);
+    float *params = hf(c, np), *acc = hf(c, n), *z = hf(c, n), *h = hf(c, n), *d = hf(c, n), *dw = hf(c, n),
+          *got = hf(c, n);
+    if (c->st) return;
+    rnd(c, params, np, -1, 1);
+    rnd(c, acc, n, -3, 3);
+    rnd(c, d, n, -1, 1);
+    for (size_t i = 0; i < n; i += 5) acc[i] = -params[L.b_off + i % cols]; /* z exactly 0 at some */
+    cl_mem dp = dev(c, params, np * 4), dout = dev(c, NULL, bytes), dpre = dev(c, NULL, bytes), dd = dev(c, NULL, bytes);
+    for (int a = 0; a < CLFIT_ACT_COUNT && !c->st; a++)
+        for (int drop = 0; drop <= 1 && !c->st; drop++) {
+            float rate = drop ? 0.3f : 0.0f;
+            sizes(c, "B=%d cols=%d %s%s", B, cols, clfit_acts[a].name, drop ? " dropout 0.3" : "");
+            clfit_act_io io = clfit_act_train(a, dpre, rate, 0x1234567890abcdefull, 2, 77);
+            for (size_t i = 0; i < n; i++) z[i] = acc[i] + params[L.b_off + i % cols];
+            act_forward_ref(a, h, z, (int)n);
+            if (drop) dropout_forward_ref(h, B, cols, rate, 0x1234567890abcdefull, 2, 77, 0);
+            run(c, clfit_cl_write(c->cl, dout, 0, bytes, acc));
+            run(c, dense_bias_act_cl(c->cl, dout, dp, L.b_off, B, cols, &io));
+            get(c, dpre, got, bytes);
+            cmp(c, "z kept", got, z, n, 0, 0, "exact: one add");
+            get(c, dout, got, bytes);
+            double scale = drop ? 1.0 / 0.7 : 1.0;
+            cmp(c, "out", got, h, n, 1e-6 * scale, 8 * 4 * U, "exp/tanh/erf 4 ulp, |z| <= 3");
+            /* backward: d through the mask, then act' at z */
+            memcpy(dw, d, bytes);
+            if (drop)
+                for (size_t i = 0; i < n; i++)
+                    dw[i] = dropout_uniform_ref(0x1234567890abcdefull, 2, 77, (int)(i / cols), (int)(i % cols), cols) >= rate
+                                ? dw[i] * (float)(1.0 / 0.7) : 0.0f;
+            act_backward_ref(a, dw, dw, z, (int)n);
+            for (int fused = 0; fused <= 1 && !c->st; fused++) {
+                run(c, clfit_cl_write(c->cl, dd, 0, bytes, d));
+                if (fused) run(c, fused_act_backward_cl(c->cl, dd, dout, B, cols, &io));
+                else run(c, act_backward_cl(c->cl, dd, dd, dout, (int)n, &io));
+                get(c, dd, got, bytes);
+                cmp(c, fused ? "dz (fused)" : "dz", got, dw, n, 2e-6 * scale, 8 * 4 * U, "exp/tanh/erf 4 ulp, |z| <= 3");
+            }
+        }
+}
+
+/* Every optimizer from a gradient in memory (optim_cl) against clfit_ref_optim_step, each
+ * with weight decay, and with L2 (weights only) and clipping (clipped every step: the sum of
+ * squares in the same 64-partial order), 3 steps of a model with n hidden units: the
+ * moments and parameters within sqrt's 3 ulp and the divisions' 2.5 per step. */
+static void v_optim(vcase *c, int n)
+{
+    clfit_model_desc d = {.input = 7, .nhidden = 1, .hidden = {n}, .classes = 3};
+    clfit_status st;
+    for (int kind = 0; kind < CLFIT_OPT_COUNT && !c->st; kind++)
+        for (int extra = 0; extra <= 1 && !c->st; extra++) {
+            clfit_model *m = clfit_model_new(&d, 9, &st);
+            if (!m) { run(c, st); return; }
+            size_t np = m->nparams, bytes = np * 4;
+            clfit_optim *o = &m->opt;
+            o->kind = (clfit_opt_kind)kind;
+            o->momentum = kind >= CLFIT_OPT_SGD ? 0.9f : 0.0f;
+            o->nesterov = kind == CLFIT_OPT_SGD;
+            o->weight_decay = 0.01f;
+            if (extra) { o->l2 = 0.5f; o->clipnorm = 0.05f; }
+            sizes(c, "n=%zu %s%s, 3 steps", np, clfit_opt_names[kind], extra ? " l2 clip" : " wd");
+            float *g = hf(c, np), *got = hf(c, np);
+            cl_int wr[4] = {(cl_int)m->layer[0].w_off, (cl_int)(m->layer[0].w_off + 7 * n), (cl_int)m->layer[1].w_off,
+                            (cl_int)(m->layer[1].w_off + 3 * n)};
+            cl_mem dp = dev(c, m->params, bytes), dm = dev(c, m->m, bytes), dv = dev(c, m->v, bytes), dg = dev(c, NULL, bytes),
+                   dwr = dev(c, wr, sizeof wr), dpart = dev(c, NULL, 65 * 4);
+            if (c->st) { clfit_model_free(m); return; }
+            for (int t = 1; t <= 3 && !c->st; t++) {
+                rnd(c, g, np, -1e-1f, 1e-1f);
+                run(c, clfit_cl_write(c->cl, dg, 0, bytes, g));
+                m->step = t;
+                run(c, optim_cl(c->cl, dp, dm, dv, dg, np, &m->adam, o, 0.01f, t, 16, dwr, 2, dpart));
+                clfit_ref_optim_step(m, g, 0.01f, 16);
+            }
+            get(c, dm, got, bytes);
+            /* RMSprop's buffer sums g / (sqrt(v) + eps), up to 1/sqrt(1 - rho) = 3.2 at step 1,
+             * each 5.5 ulp (sqrt, divide): absolute 3 steps x 3.2 x 8 ulp */
+            if (kind == CLFIT_OPT_RMSPROP) cmp(c, "m", got, m->m, np, 3 * 3.2 * 16 * U, 3 * 8 * U, "g/a 5.5 ulp, a <= 3.2, 3 steps");
+            else cmp(c, "m", got, m->m, np, 1e-7, 3 * 8 * U, "sqrt 3 ulp, div 2.5, per step");
+            get(c, dv, got, bytes);
+            cmp(c, "v", got, m->v, np, 1e-9, 3 * 8 * U, "sqrt 3 ulp, div 2.5, per step");
+            get(c, dp, got, bytes);
+            cmp(c, "param", got, m->params, np, 1e-7, 3 * 8 * U, "sqrt 3 ulp, div 2.5, per step");
+            clfit_model_free(m);
+        }
 }
 
 /* Checks a fused Adam update of the n parameters at p0 (before) with moments m0, v0 and
@@ -864,6 +960,8 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint
     else if (!strcmp(op, "fused_backward_data")) v_fused_backward_data(&c, d[0], d[1], d[2]);
     else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2], d[3]);
     else if (!strcmp(op, "slice_step")) v_slice_step(&c, d[0], d[1], d[2], d[3]);
+    else if (!strcmp(op, "act")) v_act(&c, d[0], d[1]);
+    else if (!strcmp(op, "optim")) v_optim(&c, d[0]);
     else return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
     clfit_status st = finish(&c);
     if (!st) st = clfit_cl_finish(cl);
@@ -886,6 +984,10 @@ int clfit_verify_sizes(const char *op, int small, int dims[][4], int max)
     static const int vec_small[][4] = {{1}, {7}, {93}};
     static const int sxe[][4] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
     static const int sxe_small[][4] = {{1, 2}, {7, 10}, {93, 10}};
+    static const int act[][4] = {{1, 1}, {7, 33}, {32, 128}, {93, 1000}, {128, 512}};
+    static const int act_small[][4] = {{1, 1}, {7, 33}, {3, 17}};
+    static const int optim[][4] = {{1}, {10}, {128}, {1000}};
+    static const int optim_small[][4] = {{1}, {10}};
     const int (*src)[4];
     int n;
 #define PICK(full, sm) (src = small ? sm : full, n = small ? (int)(sizeof sm / sizeof *sm) : (int)(sizeof full / sizeof *full))
@@ -893,6 +995,8 @@ int clfit_verify_sizes(const char *op, int small, int dims[][4], int max)
     else if (!strcmp(op, "fused_forward_head") || !strcmp(op, "slice_step")) PICK(head, head_small);
     else if (!strcmp(op, "relu_backward") || !strcmp(op, "adam")) PICK(vec, vec_small);
     else if (!strcmp(op, "softmax_xent")) PICK(sxe, sxe_small);
+    else if (!strcmp(op, "act")) PICK(act, act_small);
+    else if (!strcmp(op, "optim")) PICK(optim, optim_small);
     else PICK(layers, layers_small);
 #undef PICK
     if (n > max) n = max;

@@ -3,39 +3,45 @@
  * are clfit_act's (include/clfit/model.h): 0 relu, 1 linear, 2 tanh, 3 sigmoid, 4 gelu
  * (exact), 5 leaky_relu (0.01), 6 silu. References: act_forward_ref, act_backward_ref,
  * dropout_uniform_ref (host/ref.c). Test: tests/check_act.c.
- * A new activation is a case in act_apply and act_grad here and in fused.cl's vector
- * twins (see docs/extending.md). */
+ * A new activation is a case in DEFINE_ACT below (see docs/extending.md). */
 
 #ifndef WGS
 #define WGS 64
 #endif
 
-inline float act_apply(int act, float x)
-{
-    switch (act) {
-    case 0: return x > 0.0f ? x : 0.0f;
-    case 2: return tanh(x);
-    case 3: return 1.0f / (1.0f + exp(-x));
-    case 4: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
-    case 5: return x > 0.0f ? x : 0.01f * x;
-    case 6: return x / (1.0f + exp(-x));
-    default: return x;
+/* act(z) and d * act'(z) for one scalar or vector type T, defined once for float here and
+ * for fused.cl's float vectors there (DEFINE_ACT(floatv, v)): OpenCL's built-ins and select
+ * take either. ReLU is a select (NaN -> 0, as relu_forward_ref), and its derivative too (d
+ * where z > 0, no multiply). The derivative's z is the activation's input; relu, linear and
+ * leaky_relu may be given their output instead (it has the input's sign). */
+#define DEFINE_ACT(T, SUFFIX)                                                                       \
+    inline T act_apply##SUFFIX(int act, T z)                                                        \
+    {                                                                                               \
+        switch (act) {                                                                              \
+        case 0: return select((T)0.0f, z, z > (T)0.0f);                                             \
+        case 2: return tanh(z);                                                                     \
+        case 3: return 1.0f / (1.0f + exp(-z));                                                     \
+        case 4: return 0.5f * z * (1.0f + erf(z * 0.70710678118654752f));                           \
+        case 5: return select(0.01f * z, z, z > (T)0.0f);                                           \
+        case 6: return z / (1.0f + exp(-z));                                                        \
+        default: return z;                                                                          \
+        }                                                                                           \
+    }                                                                                               \
+    inline T act_grad##SUFFIX(int act, T d, T z)                                                    \
+    {                                                                                               \
+        switch (act) {                                                                              \
+        case 0: return select((T)0.0f, d, z > (T)0.0f);                                             \
+        case 2: { T t = tanh(z); return d * (1.0f - t * t); }                                       \
+        case 3: { T s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }                     \
+        case 4: return d * (0.5f * (1.0f + erf(z * 0.70710678118654752f)) +                         \
+                            z * 0.39894228040143268f * exp(-0.5f * z * z));                         \
+        case 5: return d * select((T)0.01f, (T)1.0f, z > (T)0.0f);                                  \
+        case 6: { T s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f + z * (1.0f - s))); }        \
+        default: return d;                                                                          \
+        }                                                                                           \
     }
-}
 
-/* d * act'(z); ReLU's is d where z > 0, else 0, with no multiply */
-inline float act_grad(int act, float d, float z)
-{
-    switch (act) {
-    case 0: return z > 0.0f ? d : 0.0f;
-    case 2: { float t = tanh(z); return d * (1.0f - t * t); }
-    case 3: { float s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }
-    case 4: return d * (0.5f * (1.0f + erf(z * 0.70710678118654752f)) + z * 0.39894228040143268f * exp(-0.5f * z * z));
-    case 5: return d * (z > 0.0f ? 1.0f : 0.01f);
-    case 6: { float s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f + z * (1.0f - s))); }
-    default: return d;
-    }
-}
+DEFINE_ACT(float, )
 
 /* Dropout's uniform number for element e of layer `layer` at the step whose number's low
  * and high words are key.z, key.w, with the seed in key.x (low) and key.y (high):

@@ -116,34 +116,8 @@ inline __global const float *input_row(__global const float *in, __global const 
 
 /* ---- activations and dropout on vectors (act.cl's act_apply, act_grad, dropout_apply) ---- */
 
-/* act(z) lane by lane; ReLU is the select it always was (NaN -> 0, as relu_forward_ref) */
-inline floatv actv(int act, floatv z)
-{
-    switch (act) {
-    case 0: return select((floatv)0.0f, z, z > 0.0f);
-    case 1: return z;
-    case 2: return tanh(z);
-    case 3: return 1.0f / (1.0f + exp(-z));
-    case 4: return 0.5f * z * (1.0f + erf(z * 0.70710678118654752f));
-    case 5: return select(0.01f * z, z, z > 0.0f);
-    default: return z / (1.0f + exp(-z));
-    }
-}
-
-/* d act'(z) lane by lane (z: the activation's input, or for relu, linear and leaky_relu
- * its output, which has the same sign) */
-inline floatv actgradv(int act, floatv d, floatv z)
-{
-    switch (act) {
-    case 0: return select((floatv)0.0f, d, z > 0.0f);
-    case 1: return d;
-    case 2: { floatv t = tanh(z); return d * (1.0f - t * t); }
-    case 3: { floatv s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }
-    case 4: return d * (0.5f * (1.0f + erf(z * 0.70710678118654752f)) + z * 0.39894228040143268f * exp(-0.5f * z * z));
-    case 5: return d * select((floatv)0.01f, (floatv)1.0f, z > 0.0f);
-    default: { floatv s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f + z * (1.0f - s))); }
-    }
-}
+/* act.cl's activations on vectors: act_applyv, act_gradv */
+DEFINE_ACT(floatv, v)
 
 #if VW == 1
 typedef uint uintv;
@@ -250,7 +224,7 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             if (r0 + r >= B) break;
             floatv z = acc[r][j] + b;
             if (pre) storev(pre + (size_t)(r0 + r) * OUT, c, OUT, z);
-            z = actv(act, z);
+            z = act_applyv(act, z);
             if (rate > 0.0f) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer);
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
@@ -342,7 +316,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
             for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
             if (rate > 0.0f) s = dropv(s, b, j0, H, rate, scale, key, layer);
             floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
-            storev(dh + (size_t)b * H, j0, H, actgradv(act, s, zv));
+            storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
         }
     }
 }
@@ -350,7 +324,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
 /* dinp (B,IN) = the gradient at the input of hidden layer `act`'s activation, for MLPs
  * with more than one hidden layer: (dout (B,OUT) . W^T), back through the dropout of the
  * layer whose output inp (B,IN) is (rate > 0) and then its activation (at z from pre, or at
- * inp itself where pre is NULL; see actgradv). One work-item: rows r0 .. r0+RB-1 of one
+ * inp itself where pre is NULL; see act.cl). One work-item: rows r0 .. r0+RB-1 of one
  * column i; each sum is the dot16 order (16 partial sums along OUT combined by one fixed
  * tree), whatever VW and RB are. Global size ceil(B/RB) * IN, rounded up to FWGS. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
@@ -408,7 +382,7 @@ void fused_act_backward(__global float *d, __global const float *out, int B, int
     floatv g = loadv(row, c0, cols);
     if (rate > 0.0f) g = dropv(g, b, c0, cols, rate, scale, key, layer);
     floatv z = loadv((pre ? pre : out) + (size_t)b * cols, c0, cols);
-    storev(row, c0, cols, actgradv(act, g, z));
+    storev(row, c0, cols, act_gradv(act, g, z));
 }
 
 /* wt (C,H) = W1^T, W1 (H,C) at params[w1_off]: rebuilt after an update made outside

@@ -82,8 +82,9 @@ int cli_parts_parse(cli_parts *p, int code, const char *arg)
             if (code == CLI_P_ACT) {
                 int a = clfit_act_find(items[i]);
                 if (a < 0) {
-                    cli_usage_error("--activation: '%s' is not one of relu, linear, tanh, sigmoid, gelu, leaky_relu, silu",
-                                    clfit_quote(items[i], q, sizeof q));
+                    char names[160];
+                    cli_usage_error("--activation: '%s' is not one of %s", clfit_quote(items[i], q, sizeof q),
+                                    clfit_act_names(names, sizeof names));
                     return 0;
                 }
                 p->act[i] = a;

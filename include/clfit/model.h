@@ -27,18 +27,23 @@
  * padding between tensors is zero and has zero gradient, so Adam leaves it at zero. */
 #define CLFIT_PARAM_ALIGN 64
 
-/* A hidden layer's activation. The numbers are the device's too (kernels/act.cl); 0 is
+/* The hidden layers' activations: one row each (its CLFIT_ACT_ name, the name the command
+ * line and the model file use, a line for --help and summary, and whether its derivative
+ * needs its input z rather than its output), from which the enum and clfit_acts
+ * (clfit/parts.h) are made. The numbers are the device's too (kernels/act.cl's cases); 0 is
  * ReLU, so that a zeroed description is the tutorial's model. */
-typedef enum {
-    CLFIT_ACT_RELU = 0,
-    CLFIT_ACT_LINEAR = 1,   /* identity */
-    CLFIT_ACT_TANH = 2,
-    CLFIT_ACT_SIGMOID = 3,
-    CLFIT_ACT_GELU = 4,     /* exact: x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, PyTorch's default */
-    CLFIT_ACT_LEAKY_RELU = 5, /* slope 0.01 below zero, PyTorch's default */
-    CLFIT_ACT_SILU = 6,     /* x sigmoid(x) */
-    CLFIT_ACT_COUNT
-} clfit_act;
+#define CLFIT_ACT_LIST(X)                                                                           \
+    X(RELU, relu, "max(x, 0)", 0)                                                                   \
+    X(LINEAR, linear, "x (no activation)", 0)                                                       \
+    X(TANH, tanh, "tanh(x)", 1)                                                                     \
+    X(SIGMOID, sigmoid, "1 / (1 + exp(-x))", 1)                                                     \
+    X(GELU, gelu, "x Phi(x), exact (erf), PyTorch's default", 1)                                    \
+    X(LEAKY_RELU, leaky_relu, "x, or 0.01 x below 0 (PyTorch's default slope)", 0)                 \
+    X(SILU, silu, "x sigmoid(x)", 1)
+
+#define CLFIT_ACT_ENUM_(id, name, what, needs_input) CLFIT_ACT_##id,
+typedef enum { CLFIT_ACT_LIST(CLFIT_ACT_ENUM_) CLFIT_ACT_COUNT } clfit_act;
+#undef CLFIT_ACT_ENUM_
 
 /* The loss of the last layer's outputs against the labels. */
 typedef enum {

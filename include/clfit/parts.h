@@ -24,6 +24,8 @@ int clfit_part_find(const char *const *names, int n, const char *name);
 /* The activation called name, or -1. */
 int clfit_act_find(const char *name);
 
+/* "relu, linear, ...": every activation's name, for messages. */
+char *clfit_act_names(char *buf, size_t size);
 /* "relu,gelu": the hidden layers' activations (buf); "-" with no hidden layer. */
 char *clfit_acts_format(const clfit_model_desc *d, char *buf, size_t size);
 /* "0,0.2": their dropout rates (%.9g) into buf. */
