@@ -276,7 +276,8 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
         st = clfit_device_data_set_order(cl, &dd, order);
         if (!st) st = clfit_trainer_eval(t, &dd, 0, b);
         if (!st) st = clfit_trainer_read_logits(t, probs + (size_t)done * C, b);
-        if (!st) softmax_ref(probs + (size_t)done * C, probs + (size_t)done * C, b, C);
+        /* cross-entropy's logits become probabilities; mse's outputs are the estimate itself */
+        if (!st && m->desc.loss == CLFIT_LOSS_XENT) softmax_ref(probs + (size_t)done * C, probs + (size_t)done * C, b, C);
     }
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);

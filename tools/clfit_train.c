@@ -552,7 +552,8 @@ static void predict_help(void)
            "                     [--gemm clblast|own|slice|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class. --csv: one line per image instead, index,label\n"
-           "and every probability to float precision (after a header line).\n");
+           "and every probability to float precision (after a header line). A model trained\n"
+           "with --loss mse shows its outputs instead (the one-hot target's estimate).\n");
 }
 
 int cmd_predict(int argc, char **argv)

@@ -83,7 +83,8 @@ clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_data
 clfit_status clfit_evaluate_shared(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d, clfit_gemm gemm,
                                    const clfit_collective *coll, double *loss, double *accuracy);
 
-/* Softmax probabilities (n, classes) of m for examples idx[0..n) of d. */
+/* Softmax probabilities (n, classes) of m for examples idx[0..n) of d; for an mse model its
+ * outputs as they are (the one-hot target's estimate). */
 clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
                            clfit_gemm gemm, const int *idx, int n, float *probs);
 
