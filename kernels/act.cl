@@ -58,7 +58,10 @@ inline float dropout_u(uint4 key, int layer, uint e)
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
     }
-    uint w = (e & 3) == 0 ? c0 : (e & 3) == 1 ? c1 : (e & 3) == 2 ? c2 : c3;
+    /* the word by indexing, not a chain of ?: (which Oclgrind 21.10 evaluated wrongly here:
+     * a quarter of its masks differed from every other device's) */
+    uint w4[4] = {c0, c1, c2, c3};
+    uint w = w4[e & 3];
     return (float)(w >> 8) * (1.0f / 16777216.0f);
 }
 

@@ -157,7 +157,8 @@ inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, u
     }
     uintv w3 = e & 3u;
 #if VW == 1
-    uintv w = w3 == 0 ? c0v : w3 == 1 ? c1v : w3 == 2 ? c2v : c3v;
+    uintv w4[4] = {c0v, c1v, c2v, c3v}; /* indexing, as act.cl's dropout_u */
+    uintv w = w4[w3];
 #else
     uintv w = select(select(c2v, c3v, w3 == 3u), select(c0v, c1v, w3 == 1u), w3 < 2u);
 #endif
