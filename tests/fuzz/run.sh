@@ -15,7 +15,7 @@ command -v clang >/dev/null || { echo "fuzz: clang not found (tools/install-deps
 mkdir -p "$out"
 targets="idx safetensors"
 # the parsing code and what it needs: no OpenCL
-src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c"
+src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c host/parts.c"
 for t in $targets; do
     clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wall \
         -I include -I host $src "tests/fuzz/fuzz_$t.c" -lz -lcjson -lm -o "$out/fuzz_$t"
