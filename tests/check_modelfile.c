@@ -63,6 +63,38 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Rewrites the saved file's JSON header: the text from `from` up to `until` (NULL: `from`
+ * itself) becomes `to`; the length field follows, the data stays. */
+static void edit_header(const char *from, const char *until, const char *to)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc(size + 256);
+    ck_assert_int_eq(fread(buf, 1, size, f), size);
+    fclose(f);
+    uint64_t hlen;
+    memcpy(&hlen, buf, 8);
+    char *hdr = malloc(hlen + 256);
+    memcpy(hdr, buf + 8, hlen);
+    hdr[hlen] = '\0';
+    char *at = strstr(hdr, from);
+    ck_assert_msg(at != NULL, "header lacks %s: %s", from, hdr);
+    char *end = until ? strstr(at, until) : at + strlen(from);
+    ck_assert_msg(end != NULL, "header lacks %s after %s", until, from);
+    size_t room = hlen + strlen(to) + 1;
+    char *edited = malloc(room);
+    snprintf(edited, room, "%.*s%s%s", (int)(at - hdr), hdr, to, end);
+    uint64_t nlen = strlen(edited);
+    f = fopen(path, "wb");
+    fwrite(&nlen, 8, 1, f);
+    fwrite(edited, 1, nlen, f);
+    fwrite(buf + 8 + hlen, 1, size - 8 - hlen, f);
+    fclose(f);
+    free(buf); free(hdr); free(edited);
+}
+
 /* The parts (format 2) round trip too: activations, dropout, loss, every optimizer setting
  * and the schedule's state. */
 START_TEST(test_round_trip_parts)
@@ -108,26 +140,7 @@ START_TEST(test_format_1_loads)
     m->opt.kind = CLFIT_OPT_RMSPROP;
     ASSERT_OK(clfit_model_save(path, m, &meta));
     clfit_model_free(m);
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(size);
-    ck_assert_int_eq(fread(buf, 1, size, f), size);
-    fclose(f);
-    uint64_t hlen;
-    memcpy(&hlen, buf, 8);
-    char *hdr = calloc(hlen + 1, 1);
-    memcpy(hdr, buf + 8, hlen);
-    char *a = strstr(hdr, ",\"format_version\""), *b = strstr(hdr, ",\"layout\"");
-    ck_assert(a && b && a < b);
-    memmove(a, b, strlen(b) + 1);
-    uint64_t nlen = strlen(hdr);
-    f = fopen(path, "wb");
-    fwrite(&nlen, 8, 1, f);
-    fwrite(hdr, 1, nlen, f);
-    fwrite(buf + 8 + hlen, 1, size - 8 - hlen, f);
-    fclose(f);
+    edit_header(",\"format_version\"", ",\"layout\"", "");
     clfit_status st;
     clfit_model *back = clfit_model_load(path, NULL, &st);
     ck_assert_msg(back != NULL, "%s", clfit_last_error());
@@ -135,8 +148,6 @@ START_TEST(test_format_1_loads)
     ck_assert_int_eq(back->opt.kind, CLFIT_OPT_ADAM);
     ck_assert(clfit_optim_fused(&back->opt) && back->opt.sched == CLFIT_SCHED_CONSTANT);
     clfit_model_free(back);
-    free(buf);
-    free(hdr);
 }
 END_TEST
 
@@ -149,36 +160,13 @@ static void expect_header_edit_fails(const char *from, const char *to, const cha
     clfit_model *m = random_model(&d, &meta);
     ASSERT_OK(clfit_model_save(path, m, &meta));
     clfit_model_free(m);
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(size + 256);
-    ck_assert_int_eq(fread(buf, 1, size, f), size);
-    fclose(f);
-    uint64_t hlen;
-    memcpy(&hlen, buf, 8);
-    char *hdr = malloc(hlen + 256);
-    memcpy(hdr, buf + 8, hlen);
-    hdr[hlen] = '\0';
-    char *at = strstr(hdr, from);
-    ck_assert_msg(at != NULL, "header lacks %s: %s", from, hdr);
-    size_t room = hlen + strlen(to) + 1;
-    char *edited = malloc(room);
-    snprintf(edited, room, "%.*s%s%s", (int)(at - hdr), hdr, to, at + strlen(from));
-    uint64_t nlen = strlen(edited);
-    f = fopen(path, "wb");
-    fwrite(&nlen, 8, 1, f);
-    fwrite(edited, 1, nlen, f);
-    fwrite(buf + 8 + hlen, 1, size - 8 - hlen, f);
-    fclose(f);
+    edit_header(from, NULL, to);
     clfit_status st;
     clfit_model *back = clfit_model_load(path, NULL, &st);
     ck_assert_msg(back == NULL, "the edit %.80s -> %.80s loads", from, to);
     ck_assert_int_eq(st, CLFIT_ERR_FORMAT);
     ck_assert_msg(strstr(clfit_last_error(), what), "\"%s\" lacks \"%s\"", clfit_last_error(), what);
     ck_assert_ptr_nonnull(strstr(clfit_last_error(), "m.safetensors"));
-    free(buf); free(hdr); free(edited);
 }
 
 START_TEST(test_mismatched_files)
