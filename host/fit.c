@@ -39,9 +39,8 @@ static clfit_status eval_sums(clfit_trainer *t, const clfit_device_data *dd, int
 static clfit_status dp_setup(clfit_model *m, const clfit_fit_opts *o)
 {
     const clfit_collective *c = o->coll;
-    if (o->gemm == CLFIT_GEMM_SLICE)
-        return clfit_fail(CLFIT_ERR_ARG, "data-parallel training runs the clblast or own backend (slice applies Adam "
-                                         "inside its one launch)");
+    const char *no = clfit_backend_refuses(o->gemm, &m->desc, &m->opt, c->size);
+    if (no) return clfit_fail(CLFIT_ERR_ARG, "data-parallel training: %s", no);
     for (int l = 0; l < m->desc.nhidden; l++)
         if (m->desc.dropout[l] > 0.0f)
             return clfit_fail(CLFIT_ERR_ARG, "dropout under mpirun is not supported yet (its masks are numbered by "

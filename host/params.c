@@ -10,12 +10,6 @@
 
 const char *const clfit_gemm_names[CLFIT_GEMM_COUNT] = {"clblast", "own", "slice"};
 
-int clfit_gemm_fits(int g, const clfit_model_desc *d)
-{
-    return g == CLFIT_GEMM_CLBLAST || (g == CLFIT_GEMM_OWN && d->nhidden >= 1) ||
-           (g == CLFIT_GEMM_SLICE && d->nhidden == 1 && clfit_model_desc_plain(d));
-}
-
 #define WGS_SPACE 9, {1, 2, 4, 8, 16, 32, 64, 128, 256}
 
 const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {

@@ -562,7 +562,7 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
             p.v[c.a] = clfit_tunables[c.a].values[ia];
             if (c.b >= 0) p.v[c.b] = clfit_tunables[c.b].values[ib];
             if (!fits_device(s->cl, c.a, p.v[c.a]) || (c.b >= 0 && !fits_device(s->cl, c.b, p.v[c.b]))) continue;
-            if (c.a == CLFIT_P_BACKEND && !clfit_gemm_fits(p.v[c.a], s->d)) continue;
+            if (c.a == CLFIT_P_BACKEND && clfit_backend_refuses(p.v[c.a], s->d, NULL, 1)) continue;
             /* no candidate starts that would likely end past the budget */
             double per = s->nseen ? (clfit_now() - s->t0) / s->nseen : 0;
             if (clfit_now() - s->t0 + per > budget) { *out_of_time = 1; return CLFIT_OK; }
@@ -582,8 +582,7 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
     if (batch < 1) return clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", batch);
     clfit_params start;
     clfit_params_default(cl->cls, &start);
-    if (!clfit_gemm_fits(start.v[CLFIT_P_BACKEND], d)) /* own needs a hidden layer, slice one */
-        start.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+    start.v[CLFIT_P_BACKEND] = clfit_backend_choose(start.v[CLFIT_P_BACKEND], d, NULL, 1, NULL);
     clfit_params_fit_wg(&start, cl->info.max_wg);
     clfit_status st = bench_open(&s.b, cl, d, batch);
     if (st) return st;

@@ -307,7 +307,7 @@ START_TEST(test_tune_and_train)
     EXPECT(TRAIN "--epochs 1 --gemm slice", 0, err, "clfit: slice HS=");
     EXPECT(TRAIN "--epochs 1 --gemm slice", 0, out, "Trained 1 epoch in ");
     EXPECT(TRAIN "--epochs 1 --gemm slice --hidden 8,8", 0, err, "clfit: own VW=");
-    ck_assert_ptr_nonnull(strstr(err, "slice needs exactly one hidden layer"));
+    ck_assert_ptr_nonnull(strstr(err, "slice backend needs exactly one hidden layer"));
     /* a short tune for the data's shape, which train then uses and says so */
     EXPECT("tune --input 20 --hidden 24 --batch 16 --budget 3", 0, out, "saved in ./tuning.json");
     ck_assert_ptr_nonnull(strstr(out, "   1 "));
@@ -447,8 +447,8 @@ START_TEST(test_parts)
         ck_assert_msg(files_equal(a, b), "%s: a resumed SGD + plateau model differs", g ? "own" : "clblast");
     }
     /* a model slice cannot run: own instead, said */
-    EXPECT(TRAIN "--hidden 8 --activation tanh --backend slice --epochs 1", 0, err, "slice needs ReLU, no dropout and cross-entropy");
-    EXPECT(TRAIN "--hidden 8 --optimizer rmsprop --backend slice --epochs 1", 0, err, "slice applies plain Adam only");
+    EXPECT(TRAIN "--hidden 8 --activation tanh --backend slice --epochs 1", 0, err, "slice backend runs ReLU, no dropout and cross-entropy only");
+    EXPECT(TRAIN "--hidden 8 --optimizer rmsprop --backend slice --epochs 1", 0, err, "slice backend applies plain Adam only");
     /* what is wrong, in one line */
     EXPECT(TRAIN "--activation swish", 2, err, "--activation: 'swish' is not one of relu");
     EXPECT(TRAIN "--hidden 8 --activation relu,tanh", 2, err, "--activation names 2 activations for 1 hidden layers");

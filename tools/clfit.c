@@ -193,7 +193,7 @@ static void quick_progress(const clfit_tune_event *ev, void *user)
 }
 
 clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, int gemm_choice,
-                         cli_tune_policy policy)
+                         const clfit_optim *opt, int ranks, cli_tune_policy policy)
 {
     clfit_device_info *list = NULL;
     int count, chosen;
@@ -246,14 +246,14 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
         snprintf(from + strlen(from), sizeof from - strlen(from), "; --gemm %s", clfit_gemm_names[gemm_choice]);
     }
-    int g = cl->p.v[CLFIT_P_BACKEND];
-    if (!clfit_gemm_fits(g, d)) { /* own needs a hidden layer, slice exactly one and the tutorial's parts */
+    const char *why;
+    int g = cl->p.v[CLFIT_P_BACKEND], run = clfit_backend_choose(g, d, opt, ranks, &why);
+    if (run != g) {
         clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = clfit_gemm_fits(CLFIT_GEMM_OWN, d) ? CLFIT_GEMM_OWN : CLFIT_GEMM_CLBLAST;
+        p.v[CLFIT_P_BACKEND] = run;
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
-        snprintf(from + strlen(from), sizeof from - strlen(from), "; %s needs %s", clfit_gemm_names[g],
-                 g == CLFIT_GEMM_OWN ? "a hidden layer"
-                 : d->nhidden != 1 ? "exactly one hidden layer" : "ReLU, no dropout and cross-entropy");
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; %s%s: %s instead", why,
+                 ranks > 1 && opt ? " (under mpirun)" : "", clfit_gemm_names[run]);
     }
     if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
     if (cli_verbose())
@@ -275,7 +275,7 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
                 set, clfit_data_dir(dir), s->d.rows, s->d.cols);
         goto fail;
     }
-    s->cl = cli_open_tuned(dev, &s->m->desc, s->meta.batch, gemm_choice, CLI_LOOKUP);
+    s->cl = cli_open_tuned(dev, &s->m->desc, s->meta.batch, gemm_choice, NULL, 1, CLI_LOOKUP);
     if (!s->cl) goto fail;
     s->gemm = (clfit_gemm)s->cl->p.v[CLFIT_P_BACKEND];
     return 0;

@@ -107,7 +107,7 @@ int cmd_bench(int argc, char **argv)
     m = clfit_model_new(&d, 42, &st);
     if (!m) { cli_fail(st); goto done; }
     double t_open = now();
-    /* under mpirun: rank 0 prints; the clblast backend, whose gradient goes to memory */
+    /* under mpirun: rank 0 prints; a backend whose gradient goes to memory (cli_open_tuned) */
     int ranks = cli_mpi_size();
     char devbuf[16];
     dev = cli_mpi_device(dev, devbuf, sizeof devbuf);
@@ -116,15 +116,9 @@ int cmd_bench(int argc, char **argv)
             rc = cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
             goto done;
         }
-        if (gemm_choice == CLFIT_GEMM_SLICE) gemm_choice = CLFIT_GEMM_OWN;
         if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stdout)) goto done;
     }
-    cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
-    if (cl && ranks > 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE) {
-        clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
-        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
-    }
+    cl = cli_open_tuned(dev, &d, (int)batch, gemm_choice, &m->opt, ranks, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
     t_open = now() - t_open;
     clfit_gemm gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];

@@ -262,18 +262,13 @@ int cmd_train(int argc, char **argv)
     if ((have_monitor || min_delta > 0) && !patience && !save_best)
         return cli_usage_error("--monitor and --min-delta go with --early-stopping or --save-best");
     /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
-     * batch, which must divide by the ranks; not the slice backend (it applies Adam inside
-     * its one launch, before any sum across ranks could happen): own instead */
+     * batch, which must divide by the ranks; a backend that can (cli_open_tuned) */
     int ranks = cli_mpi_size();
     char devbuf[16];
     dev = cli_mpi_device(dev, devbuf, sizeof devbuf);
     if (ranks > 1) {
         if (have_batch && batch % ranks != 0)
             return cli_usage_error("--batch %ld does not divide by the %d processes", batch, ranks);
-        if (gemm_choice == CLFIT_GEMM_SLICE) {
-            if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: --gemm slice: under mpirun steps run own (slice applies Adam inside its launch)\n");
-            gemm_choice = CLFIT_GEMM_OWN;
-        }
         if (cli_mpi_rank() != 0) {
             save = history = trace = profile_csv = save_best = NULL;
             profile = 0;
@@ -382,22 +377,9 @@ int cmd_train(int argc, char **argv)
         ui.history_path = history;
     }
     /* under mpirun no short tune: every rank would tune at once into the same database */
-    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
+    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, &m->opt, ranks, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
     cli_mpi_report_device(cl->info.name);
-    if (ranks > 1 && cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE) { /* tuned slice: own under mpirun */
-        clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
-        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
-    }
-    if (cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE && !(clfit_optim_fused(&m->opt) && m->opt.kind == CLFIT_OPT_ADAM)) {
-        /* slice: plain Adam alone */
-        clfit_params p = cl->p;
-        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
-        if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); goto done; }
-        if (cli_mpi_rank() == 0)
-            fprintf(stderr, "clfit: steps run own: slice applies plain Adam only (no weight decay, L2 or clipping)\n");
-    }
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
     if (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt) || m->opt.sched != CLFIT_SCHED_CONSTANT ||
         m->opt.kind != CLFIT_OPT_ADAM) {

@@ -95,7 +95,7 @@ int cmd_verify(int argc, char **argv)
     clfit_status st;
     clfit_model_desc d = {.input = 784, .nhidden = nhidden, .classes = CLFIT_FASHION_CLASSES};
     memcpy(d.hidden, hidden, sizeof hidden);
-    clfit_cl *cl = cli_open_tuned(dev, &d, (int)batch, -1, CLI_LOOKUP);
+    clfit_cl *cl = cli_open_tuned(dev, &d, (int)batch, -1, NULL, 1, CLI_LOOKUP);
     if (!cl) return 1;
     char params[256];
     printf("verify on %s (%s), seed %ld\nkernels built with %s\n\n", cl->info.name, cl->info.platform_name, seed,

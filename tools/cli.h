@@ -52,11 +52,14 @@ typedef enum { CLI_LOOKUP, CLI_QUICK_TUNE } cli_tune_policy;
 
 /* Opens the device (--device SEL) with the tunables for model d at batch: the tuning
  * database's entry, else per policy a short tune (stored) or the class defaults; then
- * --gemm's backend unless it is auto (-1); $CLFIT_TUNE overrides any of them. Prints one
- * line on stderr saying which parameters run and where they came from (with --verbose
- * also the compiler's log). Prints the error and returns NULL on failure. */
+ * --backend's unless it is auto (-1); $CLFIT_TUNE overrides any of them. The backend is
+ * then one that can run d, and train it with optimizer opt over `ranks` processes (opt
+ * NULL: evaluation alone): clfit_backend_choose. Prints one line on stderr saying which
+ * parameters run and where they came from, and why another backend than the one asked
+ * for or tuned (with --verbose also the compiler's log). Prints the error and returns NULL
+ * on failure. */
 clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, int gemm_choice,
-                         cli_tune_policy policy);
+                         const clfit_optim *opt, int ranks, cli_tune_policy policy);
 
 /* --verbose: the compiler's output and the tuner's every candidate (sets $CLFIT_VERBOSE). */
 void cli_set_verbose(void);

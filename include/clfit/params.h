@@ -23,11 +23,6 @@ typedef enum { CLFIT_GEMM_CLBLAST, CLFIT_GEMM_OWN, CLFIT_GEMM_SLICE } clfit_gemm
 #define CLFIT_GEMM_COUNT 3
 extern const char *const clfit_gemm_names[CLFIT_GEMM_COUNT]; /* "clblast", "own", "slice" */
 
-/* Whether backend g can run a model of description d (own needs a hidden layer; slice
- * exactly one, with ReLU, no dropout and cross-entropy). Training on slice also needs plain
- * Adam (clfit_optim_fused). */
-int clfit_gemm_fits(int g, const clfit_model_desc *d);
-
 typedef enum {
     CLFIT_P_BACKEND,    /* clfit_gemm: which backend runs the step */
     CLFIT_P_VW,         /* fused kernels: float vector width */

@@ -33,6 +33,15 @@ void clfit_device_data_free(clfit_device_data *dd);
 
 typedef struct clfit_trainer clfit_trainer;
 
+/* Why backend g (clfit_gemm) cannot run model d (o NULL: evaluation alone), or train it
+ * with optimizer o over `ranks` processes (ranks > 1: data parallelism); NULL when it can.
+ * Each backend says its own (host/backend_*.c). */
+const char *clfit_backend_refuses(int g, const clfit_model_desc *d, const clfit_optim *o, int ranks);
+
+/* g when it can (clfit_backend_refuses is NULL), else own where own can, else clblast,
+ * which runs every model; *why (why may be NULL) is g's refusal, or NULL. */
+int clfit_backend_choose(int g, const clfit_model_desc *d, const clfit_optim *o, int ranks, const char **why);
+
 /* Times `steps` training steps (after `warmup` untimed ones, then a wait) of a fresh
  * model of description d at batch B on random data; returns microseconds per step. */
 clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, clfit_gemm gemm,

@@ -1,0 +1,143 @@
+/* The own backend (host/backend.h): the fused kernels of kernels/fused.cl. A step is the
+ * hidden layers' forward passes, the last hidden layer fused with the last layer and its
+ * loss (fused_forward_head), the deep layers' input gradients, then each hidden layer's
+ * weight gradient with Adam or AdamW applied in the same kernel (fused_grad_adam), the
+ * launch for layer 0 also updating the last layer. Other optimizers, L2 and clipping take
+ * the gradient to memory and the optimizer's kernel (clfit_trainer_apply_grads). Needs a
+ * hidden layer. */
+#include "backend.h"
+
+#include <stdlib.h>
+
+#include "clfit/parts.h"
+#include "clfit/ref.h"
+
+static const char *own_refuses(const clfit_model_desc *d, const clfit_optim *o, int ranks)
+{
+    (void)o, (void)ranks;
+    return d->nhidden < 1 ? "the own backend needs a hidden layer" : NULL;
+}
+
+/* wt = W^T of the last layer, which the steps then keep up to date; each row's loss and
+ * correctness; the gradient in memory where the optimizer is not fused */
+static clfit_status own_init(clfit_trainer *t, const clfit_model *m)
+{
+    clfit_status st = CLFIT_OK;
+    const clfit_layer *last = &m->layer[m->nlayers - 1];
+    float *wt = malloc((size_t)last->in * last->out * sizeof *wt);
+    if (!wt) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int j = 0; j < last->in; j++)
+        for (int c = 0; c < last->out; c++)
+            wt[(size_t)c * last->in + j] = m->params[last->w_off + (size_t)j * last->out + c];
+    t->wt = clfit_cl_buffer(t->cl, (size_t)last->in * last->out * sizeof *wt, wt, &st);
+    free(wt);
+    if (!st) t->loss_row = clfit_cl_buffer(t->cl, (size_t)t->max_batch * sizeof(float), NULL, &st);
+    if (!st) t->right_row = clfit_cl_buffer(t->cl, (size_t)t->max_batch * sizeof(cl_int), NULL, &st);
+    if (!st && !t->fused_opt) st = clfit_trainer_need_grads(t);
+    return st;
+}
+
+/* The forward pass: the hidden layers (layer 0 reads the batch's rows from the dataset
+ * through the order), the last of them with the last layer, its loss per row, and with
+ * want_grad dlogits and dh (fused_forward_head). */
+static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int want_grad,
+                                int denom)
+{
+    clfit_cl *cl = t->cl;
+    int L = t->nlayers;
+    clfit_status st = CLFIT_OK;
+    for (int l = 0; l < L - 2 && !st; l++) {
+        clfit_act_io a = clfit_trainer_layer_act(t, l, want_grad);
+        st = fused_forward_cl(cl, t->act[l + 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
+                              t->params, &t->layer[l], B, &a);
+    }
+    if (st) return st;
+    int l = L - 2; /* the last hidden layer */
+    clfit_act_io a = clfit_trainer_layer_act(t, l, want_grad);
+    clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L],
+                        .dlogits = want_grad ? t->dact[L] : NULL, .dh = t->dact[L - 1],
+                        .loss_row = t->loss_row, .right_row = t->right_row, .labels = dd->labels,
+                        .order = dd->order, .start = start, .denom = denom, .loss = t->desc.loss, .act = &a};
+    return fused_forward_head_cl(cl, t->act[L - 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
+                                 t->params, &t->layer[l], B, &io);
+}
+
+/* own_forward; the hidden layers' input gradients (deep models), before any weight
+ * changes; then each hidden layer's weight gradient with Adam (alpha, and AdamW's keep),
+ * the launch for layer 0 also updating the last layer and adding up the batch's loss.
+ * With gout, the gradients (dlogits over denom) go there instead, and no Adam. */
+static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom,
+                              cl_mem gout, float alpha, float keep)
+{
+    int L = t->nlayers;
+    clfit_status st = own_forward(t, dd, start, B, 1, denom);
+    for (int l = L - 2; l >= 1 && !st; l--) {
+        clfit_act_io a = clfit_trainer_layer_act(t, l - 1, 1); /* of the layer whose output act[l] is */
+        if (a.rate == 0.0f && !clfit_acts[a.act].needs_input) {
+            st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &a);
+            continue;
+        }
+        /* dropout or an activation whose derivative is not a mask: the product alone, then
+         * fused_act_backward over the elements in vectors (fused_backward_data's own per-element
+         * Philox and transcendentals run one lane at a time: 3x slower at 784-512-256-10) */
+        clfit_act_io lin = clfit_act_only(CLFIT_ACT_LINEAR);
+        st = fused_backward_data_cl(t->cl, t->dact[l], t->dact[l + 1], t->act[l], t->params, &t->layer[l], B, &lin);
+        if (!st) st = fused_act_backward_cl(t->cl, t->dact[l], t->act[l], B, t->layer[l].in, &a);
+    }
+    for (int l = L - 2; l >= 1 && !st; l--)
+        st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
+                                 &t->layer[l], B, alpha, keep, &t->adam, NULL);
+    clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
+                              .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
+                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
+    if (!st)
+        st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
+                                 B, alpha, keep, &t->adam, &head);
+    return st;
+}
+
+static clfit_status own_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
+{
+    return own_grads(t, dd, start, B, denom, t->grads, 0.0f, 1.0f);
+}
+
+static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
+{
+    if (!t->fused_opt) { /* the gradient to memory, then the optimizer's kernel */
+        clfit_status st = own_grad(t, dd, start, B, B);
+        return st ? st : clfit_trainer_apply_grads(t, B);
+    }
+    float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step + 1);
+    float keep = t->opt.kind == CLFIT_OPT_ADAMW ? 1.0f - t->lr * t->opt.weight_decay : 1.0f;
+    clfit_status st = own_grads(t, dd, start, B, B, NULL, alpha, keep);
+    if (!st) t->step++;
+    return st;
+}
+
+/* wt from the new last layer's weights */
+static clfit_status own_applied(clfit_trainer *t)
+{
+    return head_transpose_cl(t->cl, t->wt, t->params, &t->layer[t->nlayers - 1]);
+}
+
+static clfit_status own_eval(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
+{
+    clfit_status st = own_forward(t, dd, start, B, 0, B);
+    return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc);
+}
+
+static cl_mem own_logits(const clfit_trainer *t)
+{
+    return t->act[t->nlayers];
+}
+
+const clfit_backend clfit_backend_own = {
+    .name = "own",
+    .refuses = own_refuses,
+    .init = own_init,
+    .step = own_step,
+    .grad = own_grad,
+    .applied = own_applied,
+    .eval = own_eval,
+    .logits = own_logits,
+};
