@@ -259,6 +259,9 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
     int n = snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-denorms-are-zero%s", verbose() ? "" : " -w");
     for (int i = 1; i < CLFIT_P_COUNT; i++)
         n += snprintf(opts + n, sizeof opts - n, " -D%s=%d", clfit_tunables[i].name, p->v[i]);
+    if (cl->family.act >= 0) n += snprintf(opts + n, sizeof opts - n, " -DACT_ONLY=%d", cl->family.act);
+    if (!cl->family.drops) n += snprintf(opts + n, sizeof opts - n, " -DNO_DROPOUT");
+    if (cl->family.loss >= 0) n += snprintf(opts + n, sizeof opts - n, " -DLOSS_ONLY=%d", cl->family.loss);
     snprintf(opts + n, sizeof opts - n, "%s%s", extra && *extra ? " " : "", extra ? extra : "");
     int have_cache = program_cache_key(cl, opts, &src, path, sizeof path, key, sizeof key);
     cl_program prog = have_cache ? program_from_cache(cl, path, key, opts) : NULL;
@@ -316,11 +319,12 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
     return CLFIT_OK;
 }
 
-/* Whether a and b build the same program (every tunable but the backend equal). */
-static int same_program(const clfit_params *a, const clfit_params *b)
+/* Whether slot b is the program of a and family f (every tunable but the backend equal). */
+static int same_program(const clfit_built *b, const clfit_params *a, clfit_family f)
 {
+    if (b->family.act != f.act || b->family.drops != f.drops || b->family.loss != f.loss) return 0;
     for (int i = 1; i < CLFIT_P_COUNT; i++)
-        if (a->v[i] != b->v[i]) return 0;
+        if (a->v[i] != b->p.v[i]) return 0;
     return 1;
 }
 
@@ -332,6 +336,7 @@ static void use_slot(clfit_cl *cl, int i, const clfit_params *p)
     cl->program = b->program;
     memcpy(cl->kernel, b->kernel, sizeof cl->kernel);
     cl->p = *p;
+    cl->family = b->family;
 }
 
 static void release_slot(clfit_built *b)
@@ -355,11 +360,11 @@ static clfit_status set_params(clfit_cl *cl, const clfit_params *p, int *limited
                               clfit_tunables[i].name, p->v[i], cl->info.name, cl->info.max_wg);
     }
     for (int i = 0; i < CLFIT_BUILT_SLOTS; i++)
-        if (cl->built[i].program && same_program(&cl->built[i].p, p)) {
+        if (cl->built[i].program && same_program(&cl->built[i], p, cl->family)) {
             use_slot(cl, i, p);
             return CLFIT_OK;
         }
-    clfit_built nb = {.p = *p};
+    clfit_built nb = {.p = *p, .family = cl->family};
     char *log = NULL;
     int cached = 0;
     double t0 = clfit_now();
@@ -395,6 +400,40 @@ clfit_cl *clfit_cl_open(const char *selector, clfit_status *st)
 
 clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *want, clfit_status *st)
 {
+    return clfit_cl_open_for(selector, want, NULL, st);
+}
+
+clfit_family clfit_family_of(const clfit_model_desc *d)
+{
+    if (!d) return CLFIT_FAMILY_ANY;
+    clfit_family f = {.act = d->nhidden ? (int)d->act[0] : -1, .drops = 0, .loss = (int)d->loss};
+    for (int l = 0; l < d->nhidden; l++) {
+        if ((int)d->act[l] != f.act) f.act = -1;
+        if (d->dropout[l] > 0.0f) f.drops = 1;
+    }
+    return f;
+}
+
+int clfit_family_runs(clfit_family f, const clfit_model_desc *d)
+{
+    if (f.loss >= 0 && f.loss != (int)d->loss) return 0;
+    for (int l = 0; l < d->nhidden; l++)
+        if ((f.act >= 0 && (int)d->act[l] != f.act) || (!f.drops && d->dropout[l] > 0.0f)) return 0;
+    return 1;
+}
+
+clfit_status clfit_cl_set_family(clfit_cl *cl, const clfit_model_desc *d)
+{
+    clfit_family old = cl->family;
+    cl->family = clfit_family_of(d);
+    clfit_status st = clfit_cl_set_params(cl, &cl->p);
+    if (st) cl->family = old;
+    return st;
+}
+
+clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *want, const clfit_model_desc *d,
+                            clfit_status *st)
+{
     clfit_device_info *list = NULL;
     int count = 0, chosen = 0;
     clfit_cl *cl = NULL;
@@ -406,6 +445,7 @@ clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *want, c
     if (!cl) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
     cl->info = list[chosen];
     cl->cls = clfit_cl_device_class(&cl->info);
+    cl->family = clfit_family_of(d);
     clfit_params p;
     if (want) p = *want;
     else clfit_params_default(cl->cls, &p);

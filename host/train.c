@@ -105,6 +105,11 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
         s = clfit_fail(CLFIT_ERR_ARG, "%s; use --backend clblast%s", no, m->nlayers > 1 ? " or own" : "");
         goto fail;
     }
+    if (!clfit_family_runs(cl->family, &m->desc)) {
+        s = clfit_fail(CLFIT_ERR_ARG, "the program was compiled for another model family (activation, dropout, "
+                                      "loss) than this model's: clfit_cl_set_family");
+        goto fail;
+    }
     t->cl = cl;
     t->be = backends[gemm];
     t->cannot_train = t->be->refuses(&m->desc, &m->opt, 1);

@@ -9,6 +9,27 @@
 #define WGS 64
 #endif
 
+/* The model family as a compile-time choice, where the host knows it (clfit_cl_set_family):
+ * ACT_ONLY, every hidden layer's activation; NO_DROPOUT, no layer drops; LOSS_ONLY, the
+ * loss. Then the kernels' rate and loss arguments are not read, act is ACT_ONLY or linear
+ * (1: the last layer's, and the product alone that the host asks for), and the compiler
+ * keeps those two activations' code alone. Absent, the arguments choose. */
+#ifdef ACT_ONLY
+#define ACT_OF(act) ((act) == 1 ? 1 : ACT_ONLY)
+#else
+#define ACT_OF(act) (act)
+#endif
+#ifdef NO_DROPOUT
+#define DROPS(rate) 0
+#else
+#define DROPS(rate) ((rate) > 0.0f)
+#endif
+#ifdef LOSS_ONLY
+#define LOSS_OF(loss) LOSS_ONLY
+#else
+#define LOSS_OF(loss) (loss)
+#endif
+
 /* act(z) and d * act'(z) for one scalar or vector type T, defined once for float here and
  * for fused.cl's float vectors there (DEFINE_ACT(floatv, v)): OpenCL's built-ins and select
  * take either. ReLU is a select (NaN -> 0, as relu_forward_ref), and its derivative too (d
@@ -17,7 +38,7 @@
 #define DEFINE_ACT(T, SUFFIX)                                                                       \
     inline T act_apply##SUFFIX(int act, T z)                                                        \
     {                                                                                               \
-        switch (act) {                                                                              \
+        switch (ACT_OF(act)) {                                                                            \
         case 0: return select((T)0.0f, z, z > (T)0.0f);                                             \
         case 2: return tanh(z);                                                                     \
         case 3: return 1.0f / (1.0f + exp(-z));                                                     \
@@ -29,7 +50,7 @@
     }                                                                                               \
     inline T act_grad##SUFFIX(int act, T d, T z)                                                    \
     {                                                                                               \
-        switch (act) {                                                                              \
+        switch (ACT_OF(act)) {                                                                            \
         case 0: return select((T)0.0f, d, z > (T)0.0f);                                             \
         case 2: { T t = tanh(z); return d * (1.0f - t * t); }                                       \
         case 3: { T s = 1.0f / (1.0f + exp(-z)); return d * (s * (1.0f - s)); }                     \
@@ -81,6 +102,6 @@ void act_backward(__global float *dinp, __global const float *dout, __global con
     int i = get_global_id(0);
     if (i >= n) return;
     float d = dout[i];
-    if (rate > 0.0f) d = dropout_apply(d, rate, scale, key, layer, (uint)i);
+    if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, (uint)i);
     dinp[i] = act_grad(act, d, z[i]);
 }

@@ -18,7 +18,7 @@ void dense_bias_act(__global float *out, __global const float *params, int bias_
     float z = out[gid] + params[bias_off + gid % OUT];
     if (pre) pre[gid] = z;
     z = act_apply(act, z);
-    if (rate > 0.0f) z = dropout_apply(z, rate, scale, key, layer, (uint)gid);
+    if (DROPS(rate)) z = dropout_apply(z, rate, scale, key, layer, (uint)gid);
     out[gid] = z;
 }
 

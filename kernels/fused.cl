@@ -226,7 +226,7 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             floatv z = acc[r][j] + b;
             if (pre) storev(pre + (size_t)(r0 + r) * OUT, c, OUT, z);
             z = act_applyv(act, z);
-            if (rate > 0.0f) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer);
+            if (DROPS(rate)) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer);
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
     }
@@ -315,7 +315,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
         for (int j0 = 0; j0 < H; j0 += VW) {
             floatv s = 0.0f;
             for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
-            if (rate > 0.0f) s = dropv(s, b, j0, H, rate, scale, key, layer);
+            if (DROPS(rate)) s = dropv(s, b, j0, H, rate, scale, key, layer);
             floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
             storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
         }
@@ -364,7 +364,7 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
             for (int q = 0; q < s2; q++) part[r][q] += part[r][q + s2];
         float d = sumv(part[r][0]);
         size_t e = (size_t)b * IN + i;
-        if (rate > 0.0f) d = dropout_apply(d, rate, scale, key, layer, (uint)e);
+        if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, (uint)e);
         dinp[e] = act_grad(act, d, pre ? pre[e] : inp[e]);
     }
 }
@@ -381,7 +381,7 @@ void fused_act_backward(__global float *d, __global const float *out, int B, int
     if (b >= B) return;
     __global float *row = d + (size_t)b * cols;
     floatv g = loadv(row, c0, cols);
-    if (rate > 0.0f) g = dropv(g, b, c0, cols, rate, scale, key, layer);
+    if (DROPS(rate)) g = dropv(g, b, c0, cols, rate, scale, key, layer);
     floatv z = loadv((pre ? pre : out) + (size_t)b * cols, c0, cols);
     storev(row, c0, cols, act_gradv(act, g, z));
 }

@@ -52,7 +52,7 @@ inline float mse_row(__global const float *z, int y, int C, __global float *dz, 
 /* The loss of one row: clfit_loss 0 cross-entropy, 1 mean squared error. */
 inline float loss_row_of(int loss, __global const float *z, int y, int C, __global float *dz, float B, int *right)
 {
-    return loss == 1 ? mse_row(z, y, C, dz, B, right) : softmax_xent_row(z, y, C, dz, B, right);
+    return LOSS_OF(loss) == 1 ? mse_row(z, y, C, dz, B, right) : softmax_xent_row(z, y, C, dz, B, right);
 }
 
 /* Combines the work-group's per-item loss and correct count (lsum, lcorrect: SXE_WGS

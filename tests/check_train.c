@@ -257,6 +257,60 @@ START_TEST(test_tunables_keep_results)
 }
 END_TEST
 
+/* The program compiled for one model family (clfit_cl_set_family: act.cl's ACT_ONLY,
+ * NO_DROPOUT, LOSS_ONLY) trains to the same bits as the program for any model, on every
+ * backend that runs the model (the last layer stays linear under ACT_ONLY: a first version
+ * ran it through the family's ReLU, which this caught); and a trainer refuses a model
+ * outside the family. */
+static void assert_family_keeps_bits(const clfit_model_desc *d, clfit_gemm g)
+{
+    clfit_params p;
+    clfit_params_default(CLFIT_CLASS_CPU_AVX512, &p);
+    p.v[CLFIT_P_BACKEND] = g;
+    ASSERT_OK(clfit_cl_set_family(tcl, NULL));
+    clfit_model *any = train_with(&p, d, 45, 13);
+    ASSERT_OK(clfit_cl_set_family(tcl, d));
+    clfit_model *fam = train_with(&p, d, 45, 13);
+    ASSERT_OK(clfit_cl_set_family(tcl, NULL));
+    ck_assert_int_eq(any->step, 8);
+    ck_assert_msg(memcmp(any->params, fam->params, any->nparams * sizeof(float)) == 0, "%s: weights differ",
+                  clfit_gemm_names[g]);
+    ck_assert_msg(memcmp(any->v, fam->v, any->nparams * sizeof(float)) == 0, "%s: v differs", clfit_gemm_names[g]);
+    clfit_model_free(any);
+    clfit_model_free(fam);
+}
+
+START_TEST(test_family_keeps_results)
+{
+    clfit_model_desc tut = {.input = 30, .nhidden = 1, .hidden = {24}, .classes = 10};
+    clfit_model_desc gelu = {.input = 30, .nhidden = 2, .hidden = {24, 17}, .classes = 5,
+                             .act = {CLFIT_ACT_GELU, CLFIT_ACT_GELU}, .dropout = {0.2f, 0.0f}};
+    clfit_model_desc mse = {.input = 30, .nhidden = 1, .hidden = {24}, .classes = 3, .act = {CLFIT_ACT_TANH},
+                            .loss = CLFIT_LOSS_MSE};
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_SLICE; g++) assert_family_keeps_bits(&tut, (clfit_gemm)g);
+    for (int g = CLFIT_GEMM_CLBLAST; g <= CLFIT_GEMM_OWN; g++) {
+        assert_family_keeps_bits(&gelu, (clfit_gemm)g);
+        assert_family_keeps_bits(&mse, (clfit_gemm)g);
+    }
+    clfit_family f = clfit_family_of(&gelu);
+    ck_assert_int_eq(f.act, CLFIT_ACT_GELU);
+    ck_assert_int_eq(f.drops, 1);
+    ck_assert(clfit_family_runs(f, &gelu));
+    ck_assert(!clfit_family_runs(clfit_family_of(&tut), &gelu)); /* relu, no dropout */
+    ck_assert(!clfit_family_runs(clfit_family_of(&tut), &mse));  /* cross-entropy */
+    gelu.act[1] = CLFIT_ACT_SILU;
+    ck_assert_int_eq(clfit_family_of(&gelu).act, -1); /* two activations: chosen per launch */
+    /* a trainer refuses a model outside the program's family */
+    ASSERT_OK(clfit_cl_set_family(tcl, &tut));
+    clfit_status st;
+    clfit_model *m = clfit_model_new(&mse, 5, &st);
+    ck_assert_ptr_null(clfit_trainer_new(tcl, m, 8, CLFIT_GEMM_OWN, &st));
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "another model family"));
+    ASSERT_OK(clfit_cl_set_family(tcl, NULL));
+    clfit_model_free(m);
+}
+END_TEST
+
 /* slice.cl's claim: its work-group size changes speed, never results (with the same KS
  * below it: KS splits sums); and the backend refuses a model it cannot train (it needs
  * exactly one hidden layer). */
@@ -354,6 +408,7 @@ int main(void)
     tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_tunables_keep_results);
     tcase_add_test(tc, test_slice_work_group_keeps_results);
+    tcase_add_test(tc, test_family_keeps_results);
     tcase_add_test(tc, test_grad_then_apply_is_a_step);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -216,7 +216,7 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
     int found = 0;
     st = clfit_tunedb_lookup(&info, d, batch, &e, &found);
     if (st) fprintf(stderr, "clfit: %s\n", clfit_last_error()); /* a bad entry: defaults, and say so */
-    clfit_cl *cl = clfit_cl_open_params(dev, found ? &e.params : NULL, &st);
+    clfit_cl *cl = clfit_cl_open_for(dev, found ? &e.params : NULL, d, &st);
     if (!cl) { cli_fail(st); return NULL; }
     char arch[128], from[256], text[256];
     clfit_arch_format(d, arch, sizeof arch);

@@ -141,7 +141,7 @@ int cmd_tune(int argc, char **argv)
     clfit_model_desc d = {.input = (int)input, .nhidden = nhidden, .classes = (int)classes};
     memcpy(d.hidden, hidden, sizeof hidden);
     clfit_status st;
-    clfit_cl *cl = clfit_cl_open(dev, &st);
+    clfit_cl *cl = clfit_cl_open_for(dev, NULL, &d, &st); /* compiled for d's family, as train runs it */
     if (!cl) return cli_fail(st);
     char arch[128], path[4200] = "(no cache directory)";
     clfit_arch_format(&d, arch, sizeof arch);

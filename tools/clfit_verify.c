@@ -97,6 +97,11 @@ int cmd_verify(int argc, char **argv)
     memcpy(d.hidden, hidden, sizeof hidden);
     clfit_cl *cl = cli_open_tuned(dev, &d, (int)batch, -1, NULL, 1, CLI_LOOKUP);
     if (!cl) return 1;
+    /* the kernels for every activation, dropout and loss: verify runs them all */
+    if ((st = clfit_cl_set_family(cl, NULL))) {
+        clfit_cl_close(cl);
+        return cli_fail(st);
+    }
     char params[256];
     printf("verify on %s (%s), seed %ld\nkernels built with %s\n\n", cl->info.name, cl->info.platform_name, seed,
            clfit_params_format_all(&cl->p, params, sizeof params));

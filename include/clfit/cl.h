@@ -83,11 +83,26 @@ clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char 
 /* The class whose built-in defaults a device starts from (see clfit/params.h). */
 clfit_device_class clfit_cl_device_class(const clfit_device_info *d);
 
+/* The model family a program is compiled for (kernels/act.cl's ACT_ONLY, NO_DROPOUT,
+ * LOSS_ONLY): the one activation of every hidden layer (-1: any, chosen per launch),
+ * whether any layer may drop (0: none, the dropout code is left out) and the loss (-1:
+ * any). Compiling the choices in leaves one activation's code in each kernel. */
+typedef struct {
+    int act, drops, loss;
+} clfit_family;
+#define CLFIT_FAMILY_ANY ((clfit_family){-1, 1, -1})
+
+/* The family of the models with description d (CLFIT_FAMILY_ANY for d NULL), and whether a
+ * program compiled for family f runs them. */
+clfit_family clfit_family_of(const clfit_model_desc *d);
+int clfit_family_runs(clfit_family f, const clfit_model_desc *d);
+
 /* A program built with one set of tunables, and its kernels. */
 typedef struct {
     cl_program program;
     cl_kernel kernel[CLFIT_K_COUNT];
     clfit_params p;
+    clfit_family family;
     unsigned long used;         /* when it was last made current (least recent is replaced) */
 } clfit_built;
 #define CLFIT_BUILT_SLOTS 4
@@ -104,6 +119,7 @@ typedef struct clfit_cl {
                                              tuner can switch between them without a build */
     unsigned long clock;
     clfit_params p;             /* the tunables the program was built with, and the backend */
+    clfit_family family;        /* the model family it was compiled for (clfit_cl_set_family) */
     int program_cached;         /* the program came from the binary cache */
     double build_seconds;       /* the last build's wall time */
     char *build_log;            /* with $CLFIT_VERBOSE: the last build's log (owned), else NULL */
@@ -130,6 +146,15 @@ clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *p, clfi
  * options and sources: a second run compiles nothing. The compiler's warnings are
  * suppressed (-w) unless $CLFIT_VERBOSE is set, which also keeps the build log. */
 clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p);
+
+/* Compiles the current tunables' program for the family of models d (NULL: any model), as
+ * clfit_cl_set_params builds (or finds among the last built). Trainers refuse models
+ * outside cl's family (clfit_family_runs). */
+clfit_status clfit_cl_set_family(clfit_cl *cl, const clfit_model_desc *d);
+
+/* clfit_cl_open_params with the program compiled for d's family (d NULL: any model). */
+clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *p, const clfit_model_desc *d,
+                            clfit_status *st);
 
 /* Releases in reverse order of creation; NULL is fine. */
 void clfit_cl_close(clfit_cl *cl);
