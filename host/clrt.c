@@ -277,15 +277,23 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
     }
     sources_free(&src);
     if (e != CL_SUCCESS || verbose()) {
-        char log[12000] = "";
-        clGetProgramBuildInfo(prog, cl->info.device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+        /* the whole log, however long (a buffer too small for it gets nothing at all) */
+        size_t ll = 0;
+        char *log = NULL;
+        if (clGetProgramBuildInfo(prog, cl->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &ll) == CL_SUCCESS &&
+            (log = calloc(ll + 1, 1)))
+            clGetProgramBuildInfo(prog, cl->info.device, CL_PROGRAM_BUILD_LOG, ll, log, NULL);
+        const char *text = log ? log : "(no build log)";
         if (e != CL_SUCCESS) {
             clReleaseProgram(prog);
-            return clfit_fail(e, "clBuildProgram: %s on %s; build log:\n%s", clfit_status_name(e), cl->info.name, log);
+            st = clfit_fail(e, "clBuildProgram: %s on %s; build log:\n%.16000s", clfit_status_name(e),
+                            cl->info.name, text);
+            free(log);
+            return st;
         }
-        size_t ll = strlen(log);
-        if (log_out && (*log_out = malloc(ll + strlen(opts) + 64)))
-            sprintf(*log_out, "options: %s\n%s", opts, log);
+        if (log_out && (*log_out = malloc(strlen(text) + strlen(opts) + 64)))
+            sprintf(*log_out, "options: %s\n%s", opts, text);
+        free(log);
     }
     if (!*cached && have_cache) program_to_cache(cl, prog, path, key);
     for (int k = 0; k < CLFIT_K_COUNT && !st; k++) {
@@ -422,13 +430,18 @@ int clfit_family_runs(clfit_family f, const clfit_model_desc *d)
     return 1;
 }
 
-clfit_status clfit_cl_set_family(clfit_cl *cl, const clfit_model_desc *d)
+clfit_status clfit_cl_use_family(clfit_cl *cl, clfit_family f)
 {
     clfit_family old = cl->family;
-    cl->family = clfit_family_of(d);
+    cl->family = f;
     clfit_status st = clfit_cl_set_params(cl, &cl->p);
     if (st) cl->family = old;
     return st;
+}
+
+clfit_status clfit_cl_set_family(clfit_cl *cl, const clfit_model_desc *d)
+{
+    return clfit_cl_use_family(cl, clfit_family_of(d));
 }
 
 clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *want, const clfit_model_desc *d,
