@@ -363,42 +363,18 @@ static clfit_status check_candidate(clfit_cl *cl, const clfit_model_desc *d, int
 {
     check_state c = {.failed = 0};
     int B = batch < 256 ? batch : 256;
-    clfit_layer layer[CLFIT_MAX_LAYERS];
-    int nl;
-    size_t np;
-    clfit_status st = clfit_model_layout(d, layer, &nl, &np);
-    if (st) return st;
-    const char *own[] = {"fused_forward_head", "fused_grad_adam", "fused_forward", "fused_backward_data"};
-    const char *clb[] = {"gather", "dense_bias_act", "dense_forward", "dense_backward", "relu_backward", "softmax_xent", "adam"};
-    const char *slice[] = {"slice_step"};
-    int is_own = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN, is_slice = cl->p.v[CLFIT_P_BACKEND] == CLFIT_GEMM_SLICE;
-    const char **ops = is_own ? own : is_slice ? slice : clb;
-    int nops = is_own ? (nl > 2 ? 4 : 2) : is_slice ? 1 : 7;
-    for (int o = 0; o < nops && !st && !c.failed; o++) {
-        int dims[24][4] = {{0}}, n = 0;
-        const char *op = ops[o];
-        if (!strcmp(op, "fused_forward_head") || !strcmp(op, "slice_step")) { /* the last hidden layer with the last layer */
-            dims[n][0] = B; dims[n][1] = layer[nl - 2].in; dims[n][2] = layer[nl - 2].out; dims[n][3] = d->classes; n++;
-        } else if (!strcmp(op, "softmax_xent")) {
-            dims[n][0] = B; dims[n][1] = d->classes; n++;
-        } else if (!strcmp(op, "adam") || !strcmp(op, "relu_backward")) {
-            dims[n][0] = !strcmp(op, "adam") ? (int)np : B * layer[0].out; n++;
-        } else if (!strcmp(op, "gather")) {
-            dims[n][0] = B + 5; dims[n][1] = d->input; dims[n][2] = B; n++;
-        } else {
-            for (int l = 0; l < nl; l++) {
-                if (is_own && l == nl - 1) break; /* the last layer is fused_forward_head's */
-                if (!strcmp(op, "fused_backward_data") && l == 0) continue;
-                if (!strcmp(op, "fused_forward") && l == nl - 2) continue; /* fused_forward_head's */
-                dims[n][0] = B; dims[n][1] = layer[l].in; dims[n][2] = layer[l].out;
-                /* the launch for layer 0 also updates the last layer */
-                dims[n][3] = !strcmp(op, "fused_grad_adam") && l == 0 ? d->classes : 0;
-                n++;
-            }
-        }
-        n += clfit_verify_sizes(op, 1, dims + n, 24 - n);
+    clfit_status st = CLFIT_OK;
+    unsigned backend = 1u << cl->p.v[CLFIT_P_BACKEND];
+    for (int o = 0; o < clfit_verify_nops && !st && !c.failed; o++) {
+        const clfit_verify_op *op = clfit_verify_op_at(o);
+        if (!(op->backends & backend)) continue;
+        int dims[24][4] = {{0}};
+        int n = clfit_verify_step_sizes(op->name, d, B, dims, 24);
+        if (n == 0) continue; /* not in this model's step */
+        if (n < 0) n = 0;
+        n += clfit_verify_sizes(op->name, 1, dims + n, 24 - n);
         for (int k = 0; k < n && !st && !c.failed; k++)
-            st = clfit_verify_run(cl, op, dims[k], 12345 + (uint64_t)k, on_row, &c);
+            st = clfit_verify_run(cl, op->name, dims[k], 12345 + (uint64_t)k, on_row, &c);
     }
     *wrong = c.failed;
     if (c.failed) snprintf(why, wsize, "%s", c.why);
@@ -575,11 +551,11 @@ static clfit_status search_coord(search *s, coord c, int quick, double budget, i
     return CLFIT_OK;
 }
 
-clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
-                        const clfit_tune_opts *o, clfit_tune_entry *result)
+/* clfit_tune under the program for any model */
+static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch, const clfit_tune_opts *o,
+                             clfit_tune_entry *result)
 {
     search s = {.cl = cl, .d = d, .batch = batch, .o = o, .t0 = clfit_now(), .best_us = 1e300};
-    if (batch < 1) return clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", batch);
     clfit_params start;
     clfit_params_default(cl->cls, &start);
     start.v[CLFIT_P_BACKEND] = clfit_backend_choose(start.v[CLFIT_P_BACKEND], d, NULL, 1, NULL);
@@ -634,4 +610,19 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
     free(s.seen);
     bench_close(&s.b);
     return st;
+}
+
+clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
+                        const clfit_tune_opts *o, clfit_tune_entry *result)
+{
+    if (batch < 1) return clfit_fail(CLFIT_ERR_ARG, "batch size %d < 1", batch);
+    /* the search and its checks run the program for any model (verify's cases take every
+     * activation, dropout and loss); the caller's family comes back at the end, compiled
+     * with the current parameters */
+    clfit_family family = cl->family;
+    clfit_status st = clfit_cl_use_family(cl, CLFIT_FAMILY_ANY);
+    if (st) return st;
+    st = tune_any(cl, d, batch, o, result);
+    clfit_status back = clfit_cl_use_family(cl, family);
+    return st ? st : back;
 }

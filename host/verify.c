@@ -30,12 +30,6 @@ static const clfit_act_io relu_io = {.act = CLFIT_ACT_RELU};
 
 #define U (FLT_EPSILON / 2)
 
-const char *const clfit_verify_ops[] = {
-    "gather", "dense_bias_act", "dense_bias_grad", "dense_forward", "dense_backward",
-    "relu_backward", "softmax_xent", "adam", "fused_forward", "fused_forward_head",
-    "fused_backward_data", "fused_grad_adam", "slice_step", "act", "optim",
-};
-const int clfit_verify_nops = sizeof clfit_verify_ops / sizeof clfit_verify_ops[0];
 
 /* ---- one case: its buffers, its rows ---- */
 
@@ -949,27 +943,183 @@ static void v_slice_step(vcase *c, int B, int IN, int H, int C)
     cmp(c, "correct (eval)", &f2[1], &w2[1], 1, 0, 0, "exact");
 }
 
+/* ---- the registry: one row per device operation ---- */
+
+/* each v_ with the dims as clfit_verify_sizes gives them */
+static void r_gather(vcase *c, const int *d) { v_gather(c, d[0], d[1], d[2]); }
+static void r_dense_bias_act(vcase *c, const int *d) { v_dense_bias_act(c, d[0], d[2]); }
+static void r_dense_bias_grad(vcase *c, const int *d) { v_dense_bias_grad(c, d[0], d[2]); }
+static void r_dense_forward(vcase *c, const int *d) { v_dense_forward(c, d[0], d[1], d[2]); }
+static void r_dense_backward(vcase *c, const int *d) { v_dense_backward(c, d[0], d[1], d[2]); }
+static void r_relu_backward(vcase *c, const int *d) { v_relu_backward(c, d[0]); }
+static void r_softmax_xent(vcase *c, const int *d) { v_softmax_xent(c, d[0], d[1]); }
+static void r_adam(vcase *c, const int *d) { v_adam(c, d[0]); }
+static void r_fused_forward(vcase *c, const int *d) { v_fused_forward(c, d[0], d[1], d[2]); }
+static void r_fused_forward_head(vcase *c, const int *d) { v_fused_forward_head(c, d[0], d[1], d[2], d[3]); }
+static void r_fused_backward_data(vcase *c, const int *d) { v_fused_backward_data(c, d[0], d[1], d[2]); }
+static void r_fused_grad_adam(vcase *c, const int *d) { v_fused_grad_adam(c, d[0], d[1], d[2], d[3]); }
+static void r_slice_step(vcase *c, const int *d) { v_slice_step(c, d[0], d[1], d[2], d[3]); }
+static void r_act(vcase *c, const int *d) { v_act(c, d[0], d[1]); }
+static void r_optim(vcase *c, const int *d) { v_optim(c, d[0]); }
+
+/* The sizes: batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000; for fused_grad_adam
+ * the 4th is the classes of a head updated in the same launch (0: none). */
+static const int layers[][4] = {{1, 784, 128, 10}, {7, 33, 10, 10}, {32, 784, 128, 10}, {93, 1000, 33, 33},
+                                {32, 128, 10, 0}, {7, 1, 1, 2}, {93, 10, 1000, 0}, {1, 128, 10, 10}};
+static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}};
+static const int gather[][4] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
+static const int gather_small[][4] = {{20, 33, 7}, {5, 1, 1}};
+static const int head[][4] = {{32, 784, 128, 10}, {1, 784, 128, 10}, {7, 33, 10, 10}, {93, 1000, 33, 33},
+                              {93, 7, 100, 2}, {1000, 20, 128, 10}, {5, 3, 1, 1}};
+static const int head_small[][4] = {{7, 33, 10, 10}, {1, 5, 7, 2}, {3, 16, 17, 3}};
+static const int vec[][4] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
+static const int vec_small[][4] = {{1}, {7}, {93}};
+static const int sxe[][4] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
+static const int sxe_small[][4] = {{1, 2}, {7, 10}, {93, 10}};
+static const int actsz[][4] = {{1, 1}, {7, 33}, {32, 128}, {93, 1000}, {128, 512}};
+static const int actsz_small[][4] = {{1, 1}, {7, 33}, {3, 17}};
+static const int optimsz[][4] = {{1}, {10}, {128}, {1000}};
+static const int optimsz_small[][4] = {{1}, {10}};
+
+/* A model's own shapes for an operation (the tuner checks a candidate at them): into
+ * dims (at most max), given its layers and batch B; returns how many. */
+typedef struct {
+    const clfit_model_desc *d;
+    const clfit_layer *layer;
+    int nl, B;
+    size_t np;
+} step_shape;
+typedef int (*shapes_fn)(const step_shape *s, int dims[][4], int max);
+
+#define ROW4(a, b, c_, e) (n < max ? (dims[n][0] = (a), dims[n][1] = (b), dims[n][2] = (c_), dims[n][3] = (e), n++) : n)
+static int s_gather(const step_shape *s, int dims[][4], int max)
+{
+    int n = 0;
+    ROW4(s->B + 5, s->d->input, s->B, 0);
+    return n;
+}
+static int s_layers(const step_shape *s, int dims[][4], int max) /* every layer */
+{
+    int n = 0;
+    for (int l = 0; l < s->nl; l++) ROW4(s->B, s->layer[l].in, s->layer[l].out, 0);
+    return n;
+}
+static int s_softmax_xent(const step_shape *s, int dims[][4], int max)
+{
+    int n = 0;
+    ROW4(s->B, s->d->classes, 0, 0);
+    return n;
+}
+static int s_params(const step_shape *s, int dims[][4], int max) /* every parameter */
+{
+    int n = 0;
+    ROW4((int)s->np, 0, 0, 0);
+    return n;
+}
+static int s_head(const step_shape *s, int dims[][4], int max) /* the last hidden layer with the last layer */
+{
+    int n = 0;
+    if (s->nl >= 2) ROW4(s->B, s->layer[s->nl - 2].in, s->layer[s->nl - 2].out, s->d->classes);
+    return n;
+}
+static int s_fused_forward(const step_shape *s, int dims[][4], int max) /* the hidden layers before the last */
+{
+    int n = 0;
+    for (int l = 0; l < s->nl - 2; l++) ROW4(s->B, s->layer[l].in, s->layer[l].out, 0);
+    return n;
+}
+static int s_fused_backward_data(const step_shape *s, int dims[][4], int max) /* into each deep hidden layer */
+{
+    int n = 0;
+    for (int l = 1; l < s->nl - 1; l++) ROW4(s->B, s->layer[l].in, s->layer[l].out, 0);
+    return n;
+}
+static int s_fused_grad_adam(const step_shape *s, int dims[][4], int max) /* layer 0's launch updates the last */
+{
+    int n = 0;
+    for (int l = 0; l < s->nl - 1; l++) ROW4(s->B, s->layer[l].in, s->layer[l].out, l == 0 ? s->d->classes : 0);
+    return n;
+}
+static int s_act(const step_shape *s, int dims[][4], int max) /* each hidden layer's output */
+{
+    int n = 0;
+    for (int l = 0; l < s->nl - 1; l++) ROW4(s->B, s->layer[l].out, 0, 0);
+    return n;
+}
+#undef ROW4
+
+#define BK(g) (1u << CLFIT_GEMM_##g)
+#define SIZES(full, small) full, (int)(sizeof full / sizeof *full), small, (int)(sizeof small / sizeof *small)
+
+/* The operations, in the order clfit verify runs them. A new one: its v_ above, a row here
+ * (docs/extending.md). `backends`: the backends whose training step runs it, which the
+ * tuner checks on a candidate at the step's shapes (`shapes`) and the small sizes. */
+static const struct {
+    clfit_verify_op info;
+    void (*run)(vcase *c, const int *d);
+    shapes_fn shapes;
+    const int (*sizes)[4];
+    int nsizes;
+    const int (*small)[4];
+    int nsmall;
+} ops[] = {
+    {{"gather", "gather_batch", "gather.cl", "gather_batch_ref", BK(CLBLAST)}, r_gather, s_gather,
+     SIZES(gather, gather_small)},
+    {{"dense_bias_act", "dense_bias_act", "dense.cl", "dense_forward_ref", BK(CLBLAST)}, r_dense_bias_act, s_layers,
+     SIZES(layers, layers_small)},
+    {{"dense_bias_grad", "dense_bias_grad", "dense.cl", "dense_backward_ref", BK(CLBLAST)}, r_dense_bias_grad,
+     s_layers, SIZES(layers, layers_small)},
+    {{"dense_forward", "CLBlast SGEMM + dense_bias_act", "dense.cl", "dense_forward_ref", BK(CLBLAST)},
+     r_dense_forward, s_layers, SIZES(layers, layers_small)},
+    {{"dense_backward", "CLBlast SGEMM x2 + dense_bias_grad", "dense.cl", "dense_backward_ref", BK(CLBLAST)},
+     r_dense_backward, s_layers, SIZES(layers, layers_small)},
+    {{"relu_backward", "relu_backward", "relu.cl", "relu_backward_ref", 0}, r_relu_backward, NULL,
+     SIZES(vec, vec_small)},
+    {{"softmax_xent", "softmax_xent", "softmax_xent.cl", "softmax_xent_ref", BK(CLBLAST)}, r_softmax_xent,
+     s_softmax_xent, SIZES(sxe, sxe_small)},
+    {{"adam", "adam_update", "adam.cl", "adam_ref", BK(CLBLAST)}, r_adam, s_params, SIZES(vec, vec_small)},
+    {{"fused_forward", "fused_forward", "fused.cl", "dense_forward_ref, act_forward_ref", BK(OWN)}, r_fused_forward,
+     s_fused_forward, SIZES(layers, layers_small)},
+    {{"fused_forward_head", "fused_forward_head", "fused.cl", "dense_forward_ref, softmax_xent_ref", BK(OWN)},
+     r_fused_forward_head, s_head, SIZES(head, head_small)},
+    {{"fused_backward_data", "fused_backward_data", "fused.cl", "dense_backward_ref, act_backward_ref", BK(OWN)},
+     r_fused_backward_data, s_fused_backward_data, SIZES(layers, layers_small)},
+    {{"fused_grad_adam", "fused_grad_adam", "fused.cl", "dense_backward_ref, adam_ref", BK(OWN)}, r_fused_grad_adam,
+     s_fused_grad_adam, SIZES(layers, layers_small)},
+    {{"slice_step", "slice_step", "slice.cl", "clfit_ref_train_step", BK(SLICE)}, r_slice_step, s_head,
+     SIZES(head, head_small)},
+    {{"act", "dense_bias_act, act_backward, fused_act_backward", "act.cl, fused.cl",
+      "act_forward_ref, dropout_forward_ref, act_backward_ref", BK(CLBLAST) | BK(OWN)},
+     r_act, s_act, SIZES(actsz, actsz_small)},
+    {{"optim", "optim_update, grad_sumsq, grad_clip_coef", "optim.cl", "clfit_ref_optim_step",
+      BK(CLBLAST) | BK(OWN)},
+     r_optim, NULL, SIZES(optimsz, optimsz_small)},
+};
+#undef BK
+#undef SIZES
+
+const int clfit_verify_nops = (int)(sizeof ops / sizeof ops[0]);
+
+const clfit_verify_op *clfit_verify_op_at(int i)
+{
+    return i >= 0 && i < clfit_verify_nops ? &ops[i].info : NULL;
+}
+
+static int op_find(const char *op)
+{
+    for (int i = 0; i < clfit_verify_nops; i++)
+        if (!strcmp(ops[i].info.name, op)) return i;
+    return -1;
+}
+
 clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint64_t seed,
                               clfit_verify_report report, void *user)
 {
+    int i = op_find(op);
+    if (i < 0) return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
     vcase c = {.cl = cl, .op = op, .report = report, .user = user};
     clfit_rng_seed(&c.rng, seed);
-    if (!strcmp(op, "gather")) v_gather(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "dense_bias_act")) v_dense_bias_act(&c, d[0], d[2]);
-    else if (!strcmp(op, "dense_bias_grad")) v_dense_bias_grad(&c, d[0], d[2]);
-    else if (!strcmp(op, "dense_forward")) v_dense_forward(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "dense_backward")) v_dense_backward(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "relu_backward")) v_relu_backward(&c, d[0]);
-    else if (!strcmp(op, "softmax_xent")) v_softmax_xent(&c, d[0], d[1]);
-    else if (!strcmp(op, "adam")) v_adam(&c, d[0]);
-    else if (!strcmp(op, "fused_forward")) v_fused_forward(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "fused_forward_head")) v_fused_forward_head(&c, d[0], d[1], d[2], d[3]);
-    else if (!strcmp(op, "fused_backward_data")) v_fused_backward_data(&c, d[0], d[1], d[2]);
-    else if (!strcmp(op, "fused_grad_adam")) v_fused_grad_adam(&c, d[0], d[1], d[2], d[3]);
-    else if (!strcmp(op, "slice_step")) v_slice_step(&c, d[0], d[1], d[2], d[3]);
-    else if (!strcmp(op, "act")) v_act(&c, d[0], d[1]);
-    else if (!strcmp(op, "optim")) v_optim(&c, d[0]);
-    else return clfit_fail(CLFIT_ERR_ARG, "verify: no operation \"%s\"", op);
+    ops[i].run(&c, d);
     clfit_status st = finish(&c);
     if (!st) st = clfit_cl_finish(cl);
     return st;
@@ -977,36 +1127,19 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int d[4], uint
 
 int clfit_verify_sizes(const char *op, int small, int dims[][4], int max)
 {
-    /* batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000; for fused_grad_adam the 4th
-     * is the classes of a head updated in the same launch (0: none) */
-    static const int layers[][4] = {{1, 784, 128, 10}, {7, 33, 10, 10}, {32, 784, 128, 10}, {93, 1000, 33, 33},
-                                    {32, 128, 10, 0}, {7, 1, 1, 2}, {93, 10, 1000, 0}, {1, 128, 10, 10}};
-    static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}};
-    static const int gather[][4] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
-    static const int gather_small[][4] = {{20, 33, 7}, {5, 1, 1}};
-    static const int head[][4] = {{32, 784, 128, 10}, {1, 784, 128, 10}, {7, 33, 10, 10}, {93, 1000, 33, 33},
-                                  {93, 7, 100, 2}, {1000, 20, 128, 10}, {5, 3, 1, 1}};
-    static const int head_small[][4] = {{7, 33, 10, 10}, {1, 5, 7, 2}, {3, 16, 17, 3}};
-    static const int vec[][4] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
-    static const int vec_small[][4] = {{1}, {7}, {93}};
-    static const int sxe[][4] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};
-    static const int sxe_small[][4] = {{1, 2}, {7, 10}, {93, 10}};
-    static const int act[][4] = {{1, 1}, {7, 33}, {32, 128}, {93, 1000}, {128, 512}};
-    static const int act_small[][4] = {{1, 1}, {7, 33}, {3, 17}};
-    static const int optim[][4] = {{1}, {10}, {128}, {1000}};
-    static const int optim_small[][4] = {{1}, {10}};
-    const int (*src)[4];
-    int n;
-#define PICK(full, sm) (src = small ? sm : full, n = small ? (int)(sizeof sm / sizeof *sm) : (int)(sizeof full / sizeof *full))
-    if (!strcmp(op, "gather")) PICK(gather, gather_small);
-    else if (!strcmp(op, "fused_forward_head") || !strcmp(op, "slice_step")) PICK(head, head_small);
-    else if (!strcmp(op, "relu_backward") || !strcmp(op, "adam")) PICK(vec, vec_small);
-    else if (!strcmp(op, "softmax_xent")) PICK(sxe, sxe_small);
-    else if (!strcmp(op, "act")) PICK(act, act_small);
-    else if (!strcmp(op, "optim")) PICK(optim, optim_small);
-    else PICK(layers, layers_small);
-#undef PICK
+    int i = op_find(op);
+    if (i < 0 || max < 1) return 0;
+    int n = small ? ops[i].nsmall : ops[i].nsizes;
     if (n > max) n = max;
-    memcpy(dims, src, (size_t)n * sizeof *src);
+    memcpy(dims, small ? ops[i].small : ops[i].sizes, (size_t)n * sizeof *dims);
     return n;
+}
+
+int clfit_verify_step_sizes(const char *op, const clfit_model_desc *d, int B, int dims[][4], int max)
+{
+    int i = op_find(op);
+    clfit_layer layer[CLFIT_MAX_LAYERS];
+    step_shape s = {.d = d, .layer = layer, .B = B};
+    if (i < 0 || clfit_model_layout(d, layer, &s.nl, &s.np)) return 0;
+    return ops[i].shapes ? ops[i].shapes(&s, dims, max) : -1;
 }

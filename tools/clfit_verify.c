@@ -88,7 +88,7 @@ int cmd_verify(int argc, char **argv)
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (only) {
         int known = 0;
-        for (int i = 0; i < clfit_verify_nops; i++) known |= !strcmp(only, clfit_verify_ops[i]);
+        for (int i = 0; i < clfit_verify_nops; i++) known |= !strcmp(only, clfit_verify_op_at(i)->name);
         if (!known) return cli_usage_error("--op: no operation '%s'", only);
     }
     if (seed < 0) seed = (long)(time(NULL) ^ getpid()) & 0x7fffffff;
@@ -108,12 +108,12 @@ int cmd_verify(int argc, char **argv)
     printf("%-20s %-32s %-18s %10s %10s  %-14s %s\n", "operation", "sizes", "output", "max abs",
            "max rel", "tolerance", "result");
     for (int i = 0; i < clfit_verify_nops; i++) {
-        if (only && strcmp(only, clfit_verify_ops[i])) continue;
+        if (only && strcmp(only, clfit_verify_op_at(i)->name)) continue;
         int dims[16][4];
-        int n = clfit_verify_sizes(clfit_verify_ops[i], small, dims, 16);
+        int n = clfit_verify_sizes(clfit_verify_op_at(i)->name, small, dims, 16);
         for (int k = 0; k < n; k++) {
             ui.case_rows = ui.case_failed = 0;
-            st = clfit_verify_run(cl, clfit_verify_ops[i], dims[k], (uint64_t)seed + k, on_row, &ui);
+            st = clfit_verify_run(cl, clfit_verify_op_at(i)->name, dims[k], (uint64_t)seed + k, on_row, &ui);
             if (st) { clfit_cl_close(cl); return cli_fail(st); }
             if (!ui.all && !ui.case_failed && ui.case_rows) print_row(&ui.worst);
         }

@@ -151,6 +151,7 @@ clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p);
  * clfit_cl_set_params builds (or finds among the last built). Trainers refuse models
  * outside cl's family (clfit_family_runs). */
 clfit_status clfit_cl_set_family(clfit_cl *cl, const clfit_model_desc *d);
+clfit_status clfit_cl_use_family(clfit_cl *cl, clfit_family f); /* the same with the family itself */
 
 /* clfit_cl_open_params with the program compiled for d's family (d NULL: any model). */
 clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *p, const clfit_model_desc *d,

@@ -23,12 +23,19 @@ typedef struct {
 
 typedef void (*clfit_verify_report)(const clfit_verify_row *row, void *user);
 
-/* The operations, in the order clfit verify runs them:
- * gather, dense_bias_act, dense_bias_grad, dense_forward, dense_backward, relu_backward,
- * softmax_xent, adam, fused_forward, fused_forward_head, fused_backward_data,
- * fused_grad_adam. */
-extern const char *const clfit_verify_ops[];
+/* One device operation of the registry (host/verify.c): its name, the kernels (and
+ * CLBlast calls) it checks, their kernels/ file, the reference functions (host/ref.c,
+ * host/model.c) it compares with, and the backends whose training step runs it (bit g:
+ * clfit_gemm g; 0: none, verify alone). */
+typedef struct {
+    const char *name, *kernels, *source, *reference;
+    unsigned backends;
+} clfit_verify_op;
+
+/* The operations, in the order clfit verify runs them: clfit_verify_op_at(0 ..
+ * clfit_verify_nops - 1); NULL outside. */
 extern const int clfit_verify_nops;
+const clfit_verify_op *clfit_verify_op_at(int i);
 
 /* Runs op once at dims (see clfit_verify_sizes for their meaning) with inputs drawn from
  * seed, and reports one row per output compared. Returns a status only when the run
@@ -43,5 +50,10 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int dims[4], u
  * launch, 0 for none; (B, IN, H, C) for fused_forward_head; (n) for relu_backward and
  * adam; (B, C) for softmax_xent. */
 int clfit_verify_sizes(const char *op, int small, int dims[][4], int max);
+
+/* op's sizes in a training step of model d at batch B (as clfit_verify_sizes' dims), up to
+ * max: what the tuner checks a candidate at. 0 where d's step does not run op; -1 where
+ * op's sizes do not follow the model (then its small sizes alone). */
+int clfit_verify_step_sizes(const char *op, const clfit_model_desc *d, int B, int dims[][4], int max);
 
 #endif
