@@ -283,25 +283,6 @@ static void v_dense_backward(vcase *c, int B, int IN, int OUT)
     cmp(c, "untouched", edges, zeros, 5, 0, 0, "exact");
 }
 
-static void v_relu_backward(vcase *c, int n)
-{
-    sizes(c, "n=%d", n);
-    float *out = hf(c, n), *dout = hf(c, n), *want = hf(c, n), *got = hf(c, n);
-    if (c->st) return;
-    rnd(c, out, n, -1, 1);
-    for (int i = 0; i < n; i += 3) out[i] = 0.0f; /* ReLU outputs are often exactly 0 */
-    rnd(c, dout, n, -1, 1);
-    relu_backward_ref(want, dout, out, n);
-    for (int in_place = 0; in_place <= 1; in_place++) {
-        cl_mem dO = dev(c, out, (size_t)n * 4), dD = dev(c, dout, (size_t)n * 4);
-        cl_mem dI = in_place ? dD : dev(c, NULL, (size_t)n * 4);
-        if (c->st) return;
-        run(c, relu_backward_cl(c->cl, dI, dD, dO, n));
-        get(c, dI, got, (size_t)n * 4);
-        cmp(c, in_place ? "dinp in place" : "dinp", got, want, n, 0, 0, "exact: a select");
-    }
-}
-
 /* The softmax tolerances for logits z (B,C) of magnitude up to zmax: the gradient within
  * (C+8) u / B (C roundings in the row sum, exp 3 ulp, division 2.5), the loss sum within
  * (C+8) u (1 + 2 zmax) per row plus B u |sum| (tree versus sequential sum). */
@@ -951,7 +932,6 @@ static void r_dense_bias_act(vcase *c, const int *d) { v_dense_bias_act(c, d[0],
 static void r_dense_bias_grad(vcase *c, const int *d) { v_dense_bias_grad(c, d[0], d[2]); }
 static void r_dense_forward(vcase *c, const int *d) { v_dense_forward(c, d[0], d[1], d[2]); }
 static void r_dense_backward(vcase *c, const int *d) { v_dense_backward(c, d[0], d[1], d[2]); }
-static void r_relu_backward(vcase *c, const int *d) { v_relu_backward(c, d[0]); }
 static void r_softmax_xent(vcase *c, const int *d) { v_softmax_xent(c, d[0], d[1]); }
 static void r_adam(vcase *c, const int *d) { v_adam(c, d[0]); }
 static void r_fused_forward(vcase *c, const int *d) { v_fused_forward(c, d[0], d[1], d[2]); }
@@ -1073,8 +1053,6 @@ static const struct {
      r_dense_forward, s_layers, SIZES(layers, layers_small)},
     {{"dense_backward", "CLBlast SGEMM x2 + dense_bias_grad", "dense.cl", "dense_backward_ref", BK(CLBLAST)},
      r_dense_backward, s_layers, SIZES(layers, layers_small)},
-    {{"relu_backward", "relu_backward", "relu.cl", "relu_backward_ref", 0}, r_relu_backward, NULL,
-     SIZES(vec, vec_small)},
     {{"softmax_xent", "softmax_xent", "softmax_xent.cl", "softmax_xent_ref", BK(CLBLAST)}, r_softmax_xent,
      s_softmax_xent, SIZES(sxe, sxe_small)},
     {{"adam", "adam_update", "adam.cl", "adam_ref", BK(CLBLAST)}, r_adam, s_params, SIZES(vec, vec_small)},

@@ -351,7 +351,7 @@ START_TEST(test_compiler_output_only_verbose)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/k' && cp '%s'/kernels/*.cl '%s/k/' && "
-             "printf '#warning clfit test warning\\n' >> '%s/k/relu.cl'",
+             "printf '#warning clfit test warning\\n' >> '%s/k/act.cl'",
              test_dir, CLFIT_SOURCE_DIR, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/k", test_dir);

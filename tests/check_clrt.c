@@ -70,14 +70,14 @@ START_TEST(test_devices_and_open)
 }
 END_TEST
 
-/* Copies kernels/ to a temporary directory, appends `extra` to relu.cl, points
+/* Copies kernels/ to a temporary directory, appends `extra` to act.cl, points
  * CLFIT_KERNEL_DIR at it and opens the device. */
 static clfit_cl *open_with_modified_kernels(const char *extra, clfit_status *st, char *tmp)
 {
     strcpy(tmp, "/tmp/clfit-kernels-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "cp '%s'/*.cl '%s' && printf '%%s\\n' '%s' >> '%s/relu.cl'",
+    snprintf(cmd, sizeof cmd, "cp '%s'/*.cl '%s' && printf '%%s\\n' '%s' >> '%s/act.cl'",
              CLFIT_SOURCE_DIR "/kernels", tmp, extra, tmp);
     ck_assert_int_eq(system(cmd), 0);
     setenv("CLFIT_KERNEL_DIR", tmp, 1);

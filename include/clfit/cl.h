@@ -21,34 +21,35 @@
 #include "clfit/status.h"
 
 /* The kernels clfit builds: the one list (kernel name, the tunable that sets its
- * work-group size), from which the enum CLFIT_K_<NAME>, clfit_kernel_names and the
- * work-group table are made. A new kernel is a row here and its .cl file in CMakeLists'
- * kernel list. */
+ * work-group size, its file in kernels/), from which the enum CLFIT_K_<NAME>,
+ * clfit_kernel_names, the work-group table and the program's files come: CMakeLists.txt
+ * reads the files from here, in the order they first appear, and concatenates them so
+ * into one program (a file may use what the files before it define). A new kernel is a
+ * row here. */
 #define CLFIT_KERNEL_LIST(X)                                                            \
-    X(SCALE_IMAGES, scale_images, WGS)                                                  \
-    X(GATHER_BATCH, gather_batch, WGS)                                                  \
-    X(DENSE_BIAS_ACT, dense_bias_act, WGS)                                              \
-    X(DENSE_BIAS_GRAD, dense_bias_grad, WGS)                                            \
-    X(RELU_BACKWARD, relu_backward, WGS)                                                \
-    X(ACT_BACKWARD, act_backward, WGS)                                                  \
-    X(SOFTMAX_XENT, softmax_xent, SXE_WGS)                                              \
-    X(ADAM_UPDATE, adam_update, WGS)                                                    \
-    X(GRAD_SUMSQ, grad_sumsq, WGS)                                                      \
-    X(GRAD_CLIP_COEF, grad_clip_coef, WGS)                                              \
-    X(OPTIM_UPDATE, optim_update, WGS)                                                  \
-    X(FUSED_FORWARD, fused_forward, FWGS)                                               \
-    X(FUSED_FORWARD_HEAD, fused_forward_head, FWGS)                                     \
-    X(FUSED_HEAD_STATS, fused_head_stats, FWGS)                                         \
-    X(FUSED_BACKWARD_DATA, fused_backward_data, FWGS)                                   \
-    X(FUSED_GRAD_ADAM, fused_grad_adam, GWGS)                                           \
-    X(FUSED_ACT_BACKWARD, fused_act_backward, FWGS)                                     \
-    X(HEAD_TRANSPOSE, head_transpose, WGS)                                              \
-    X(SLICE_STEP, slice_step, SWGS)                                                     \
-    X(PEAK_FMA4, peak_fma4, WGS)                                                        \
-    X(PEAK_FMA8, peak_fma8, WGS)                                                        \
-    X(PEAK_FMA16, peak_fma16, WGS)
+    X(SCALE_IMAGES, scale_images, WGS, gather)                                          \
+    X(GATHER_BATCH, gather_batch, WGS, gather)                                          \
+    X(ACT_BACKWARD, act_backward, WGS, act)                                             \
+    X(DENSE_BIAS_ACT, dense_bias_act, WGS, dense)                                       \
+    X(DENSE_BIAS_GRAD, dense_bias_grad, WGS, dense)                                     \
+    X(SOFTMAX_XENT, softmax_xent, SXE_WGS, softmax_xent)                                \
+    X(ADAM_UPDATE, adam_update, WGS, adam)                                              \
+    X(GRAD_SUMSQ, grad_sumsq, WGS, optim)                                               \
+    X(GRAD_CLIP_COEF, grad_clip_coef, WGS, optim)                                       \
+    X(OPTIM_UPDATE, optim_update, WGS, optim)                                           \
+    X(FUSED_FORWARD, fused_forward, FWGS, fused)                                        \
+    X(FUSED_FORWARD_HEAD, fused_forward_head, FWGS, fused)                              \
+    X(FUSED_HEAD_STATS, fused_head_stats, FWGS, fused)                                  \
+    X(FUSED_BACKWARD_DATA, fused_backward_data, FWGS, fused)                            \
+    X(FUSED_GRAD_ADAM, fused_grad_adam, GWGS, fused)                                    \
+    X(FUSED_ACT_BACKWARD, fused_act_backward, FWGS, fused)                              \
+    X(HEAD_TRANSPOSE, head_transpose, WGS, fused)                                       \
+    X(SLICE_STEP, slice_step, SWGS, slice)                                              \
+    X(PEAK_FMA4, peak_fma4, WGS, peak)                                                  \
+    X(PEAK_FMA8, peak_fma8, WGS, peak)                                                  \
+    X(PEAK_FMA16, peak_fma16, WGS, peak)
 
-#define CLFIT_K_ENUM_(id, name, wg) CLFIT_K_##id,
+#define CLFIT_K_ENUM_(id, name, wg, file) CLFIT_K_##id,
 enum { CLFIT_KERNEL_LIST(CLFIT_K_ENUM_) CLFIT_K_COUNT };
 #undef CLFIT_K_ENUM_
 extern const char *const clfit_kernel_names[CLFIT_K_COUNT];
@@ -239,9 +240,6 @@ clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_
  * unless dinp is NULL, dinp (B,in) = dout W^T. */
 clfit_status dense_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem grads, cl_mem dout,
                                cl_mem inp, cl_mem params, const clfit_layer *layer, int B);
-
-/* dinp[i] = out[i] > 0 ? dout[i] : 0 for i < n; dinp may be dout. */
-clfit_status relu_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n);
 
 /* Softmax cross-entropy of logits (B,C) against labels (B uchar): adds the batch's loss
  * sum to loss_acc (2 floats: sum, Kahan compensation) and its correct count to
