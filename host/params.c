@@ -37,13 +37,23 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
  * 64 groups of 256 for the tutorial's 128 hidden units, 4 work-items per sum of the
  * forward so that its chains are 196 long, not 784; small per-item blocks with warp-sized
  * groups for the fused kernels). */
+/* each value named by its tunable: P(NAME) = value */
+#define P(name) [CLFIT_P_##name]
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
-    /*                        BACKEND            VW FWGS RB CB GWGS RG CG SXE WGS HS SWGS KS */
-    [CLFIT_CLASS_CPU_AVX2] = {{CLFIT_GEMM_OWN, 16, 1, 2, 2, 16, 4, 1, 32, 64, 16, 16, 1}},
-    [CLFIT_CLASS_CPU_AVX512] = {{CLFIT_GEMM_OWN, 16, 16, 4, 4, 16, 4, 4, 64, 64, 16, 16, 1}},
-    [CLFIT_CLASS_GPU_NVIDIA] = {{CLFIT_GEMM_SLICE, 4, 64, 1, 1, 64, 1, 1, 256, 256, 2, 256, 4}},
-    [CLFIT_CLASS_GPU_OTHER] = {{CLFIT_GEMM_SLICE, 4, 64, 1, 1, 64, 1, 1, 256, 64, 2, 256, 4}},
+    [CLFIT_CLASS_CPU_AVX2] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
+            P(VW) = 16, P(FWGS) = 1, P(RB) = 2, P(CB) = 2, P(GWGS) = 16, P(RG) = 4, P(CG) = 1,
+            P(SXE_WGS) = 32, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
+    [CLFIT_CLASS_CPU_AVX512] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
+            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4,
+            P(SXE_WGS) = 64, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
+    [CLFIT_CLASS_GPU_NVIDIA] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1,
+            P(SXE_WGS) = 256, P(WGS) = 256, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
+    [CLFIT_CLASS_GPU_OTHER] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1,
+            P(SXE_WGS) = 256, P(WGS) = 64, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
 };
+#undef P
 
 void clfit_params_default(clfit_device_class c, clfit_params *p)
 {

@@ -13,7 +13,7 @@
 #include "clfit/status.h"
 
 /* How a training step runs on the device:
- *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, relu.cl,
+ *  CLBLAST: the products through CLBlastSgemm, then the small kernels (dense.cl, act.cl,
  *           softmax_xent.cl, gather.cl) and one Adam kernel over all parameters;
  *  OWN:     clfit's fused kernels (fused.cl), shaped for CPUs: two launches a step, with
  *           few work-items that each own a block of rows. Needs a hidden layer;
