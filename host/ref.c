@@ -98,6 +98,21 @@ void softmax_xent_ref(float *dlogits, float *loss_sum, int *correct, const float
     *correct = right;
 }
 
+void batch_stats_ref(float loss_acc[2], int *correct, const float *loss_row, const int *right_row, int B)
+{
+    float sum = 0.0f;
+    int right = 0;
+    for (int b = 0; b < B; b++) {
+        sum += loss_row[b];
+        right += right_row[b];
+    }
+    float y = sum - loss_acc[1];  /* Kahan: the sum less what the last addition lost */
+    float t = loss_acc[0] + y;
+    loss_acc[1] = (t - loss_acc[0]) - y;
+    loss_acc[0] = t;
+    *correct += right;
+}
+
 void softmax_ref(float *probs, const float *logits, int B, int C)
 {
     for (int b = 0; b < B; b++) {

@@ -364,6 +364,33 @@ static void v_adam(vcase *c, int n)
     cmp(c, "param", got, p, n, 3 * 16 * U * max_update, 3 * 2 * U, "sqrt 3 ulp, div 2.5, per step");
 }
 
+/* Evaluation's end of a batch: fused_head_stats adds B rows' losses and right counts to
+ * accumulators that already hold an epoch's part, as batch_stats_ref: the same float
+ * additions in the same order, so exact. */
+static void v_fused_head_stats(vcase *c, int B)
+{
+    sizes(c, "B=%d", B);
+    float *loss = hf(c, (size_t)B), acc[2], got[2];
+    int *right = hi(c, (size_t)B), correct, got_correct;
+    if (c->st) return;
+    rnd(c, loss, (size_t)B, 0, 3);
+    for (int b = 0; b < B; b++) right[b] = loss[b] < 1.0f;
+    rnd(c, acc, 1, 100, 1000);
+    rnd(c, acc + 1, 1, -1e-5f, 1e-5f);
+    correct = B * 3;
+    cl_mem dl = dev(c, loss, (size_t)B * 4), dr = dev(c, right, (size_t)B * 4), da = dev(c, acc, sizeof acc),
+           dc = dev(c, &correct, sizeof correct);
+    if (c->st) return;
+    run(c, fused_head_stats_cl(c->cl, dl, dr, B, da, dc));
+    batch_stats_ref(acc, &correct, loss, right, B);
+    get(c, da, got, sizeof got);
+    get(c, dc, &got_correct, sizeof got_correct);
+    cmp(c, "loss sum", &got[0], &acc[0], 1, 0, 0, "exact: the same additions");
+    cmp(c, "compensation", &got[1], &acc[1], 1, 0, 0, "exact: the same additions");
+    float gc = (float)got_correct, wc = (float)correct;
+    cmp(c, "correct", &gc, &wc, 1, 0, 0, "exact");
+}
+
 /* Every activation, without and with dropout: dense_bias_act (z kept, act(z), the mask),
  * act_backward and fused_act_backward (through the mask, then act' at z) against
  * act_forward_ref, dropout_forward_ref and act_backward_ref, on (B, cols). The masks are
@@ -940,6 +967,7 @@ static void r_fused_backward_data(vcase *c, const int *d) { v_fused_backward_dat
 static void r_fused_grad_adam(vcase *c, const int *d) { v_fused_grad_adam(c, d[0], d[1], d[2], d[3]); }
 static void r_slice_step(vcase *c, const int *d) { v_slice_step(c, d[0], d[1], d[2], d[3]); }
 static void r_act(vcase *c, const int *d) { v_act(c, d[0], d[1]); }
+static void r_fused_head_stats(vcase *c, const int *d) { v_fused_head_stats(c, d[0]); }
 static void r_optim(vcase *c, const int *d) { v_optim(c, d[0]); }
 
 /* The sizes: batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000; for fused_grad_adam
@@ -982,6 +1010,12 @@ static int s_layers(const step_shape *s, int dims[][4], int max) /* every layer 
 {
     int n = 0;
     for (int l = 0; l < s->nl; l++) ROW4(s->B, s->layer[l].in, s->layer[l].out, 0);
+    return n;
+}
+static int s_batch(const step_shape *s, int dims[][4], int max)
+{
+    int n = 0;
+    ROW4(s->B, 0, 0, 0);
     return n;
 }
 static int s_softmax_xent(const step_shape *s, int dims[][4], int max)
@@ -1064,6 +1098,8 @@ static const struct {
      r_fused_backward_data, s_fused_backward_data, SIZES(layers, layers_small)},
     {{"fused_grad_adam", "fused_grad_adam", "fused.cl", "dense_backward_ref, adam_ref", BK(OWN)}, r_fused_grad_adam,
      s_fused_grad_adam, SIZES(layers, layers_small)},
+    {{"fused_head_stats", "fused_head_stats", "fused.cl", "batch_stats_ref", BK(OWN)}, r_fused_head_stats,
+     s_batch, SIZES(vec, vec_small)},
     {{"slice_step", "slice_step", "slice.cl", "clfit_ref_train_step", BK(SLICE)}, r_slice_step, s_head,
      SIZES(head, head_small)},
     {{"act", "dense_bias_act, act_backward, fused_act_backward", "act.cl, fused.cl",

@@ -36,6 +36,11 @@ void relu_backward_ref(float *dinp, const float *dout, const float *out, int n);
 void softmax_xent_ref(float *dlogits, float *loss_sum, int *correct, const float *logits,
                       const uint8_t *labels, int B, int C);
 
+/* A batch's rows added into an epoch's accumulators: the B per-row losses summed in row
+ * order, that sum added to loss_acc[0] with Kahan's compensation in loss_acc[1], and the
+ * rows' right counts (0 or 1) added to *correct. */
+void batch_stats_ref(float loss_acc[2], int *correct, const float *loss_row, const int *right_row, int B);
+
 /* probs (B,C) = softmax of logits (B,C), row by row, max subtracted; may alias. */
 void softmax_ref(float *probs, const float *logits, int B, int C);
 

@@ -48,7 +48,7 @@ clfit_status clfit_verify_run(clfit_cl *cl, const char *op, const int dims[4], u
  * gather; (B, IN, OUT) for the dense and fused layers (IN unused by dense_bias_*), and
  * for fused_grad_adam a 4th, C: the classes of a last layer (OUT -> C) updated in the same
  * launch, 0 for none; (B, IN, H, C) for fused_forward_head and slice_step; (n) for adam
- * and optim; (B, C) for softmax_xent; (B, cols) for act. */
+ * and optim; (B) for fused_head_stats; (B, C) for softmax_xent; (B, cols) for act. */
 int clfit_verify_sizes(const char *op, int small, int dims[][4], int max);
 
 /* op's sizes in a training step of model d at batch B (as clfit_verify_sizes' dims), up to
