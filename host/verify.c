@@ -24,6 +24,7 @@
 #include "clfit/parts.h"
 #include "clfit/ref.h"
 #include "clfit/rng.h"
+#include "clfit/train.h"
 
 /* ReLU alone, as the launchers take an activation (kernels/act.cl) */
 static const clfit_act_io relu_io = {.act = CLFIT_ACT_RELU};
@@ -951,6 +952,125 @@ static void v_slice_step(vcase *c, int B, int IN, int H, int C)
     cmp(c, "correct (eval)", &f2[1], &w2[1], 1, 0, 0, "exact");
 }
 
+/* ---- whole training steps: every part on every backend that runs it ---- */
+
+/* The models a train_step case runs (dims give the batch and widths): between them every
+ * activation, dropout, both losses, Adam, AdamW and SGD (momentum, Nesterov) with weight
+ * decay, L2 and clipping, one and two hidden layers and none. Not RMSprop: its update
+ * g / (sqrt(v) + eps) turns a gradient's rounding where sqrt(v) is near eps into a large
+ * part of the update (measured up to 4e-5 on the weights at 784-128-10 in 3 steps, against
+ * 1e-5 for the others), so a whole step has no bound stated for it here; the optim row
+ * checks its kernel from one gradient, and tests/check_train.c its steps on small models. */
+typedef struct {
+    int nhidden, second;        /* hidden layers; the second one's width */
+    clfit_act act[2];
+    float dropout[2];
+    clfit_loss loss;
+    clfit_opt_kind opt;
+    float momentum, weight_decay, l2, clipnorm;
+    int nesterov;
+} step_model;
+static const step_model step_models[] = {
+    {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 0, 0, 0, 0}, /* the tutorial's */
+    {2, 9, {CLFIT_ACT_GELU, CLFIT_ACT_TANH}, {0.3f, 0.2f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAMW, 0, 0.05f, 0, 0.5f, 0},
+    {2, 6, {CLFIT_ACT_SILU, CLFIT_ACT_SIGMOID}, {0, 0.4f}, CLFIT_LOSS_MSE, CLFIT_OPT_SGD, 0.9f, 0, 0.01f, 0, 1},
+    {1, 0, {CLFIT_ACT_LEAKY_RELU}, {0.25f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 1e-3f, 0, 0, 0},
+    {1, 0, {CLFIT_ACT_LINEAR}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0.1f, 0.05f, 0},
+    {0, 0, {0}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_SGD, 0, 0, 0, 0, 0},
+};
+
+/* Three steps (B, B, then 3 rows: a short last batch) of model `sm` with IN inputs, H units
+ * in the first hidden layer and C classes, on backend g (clfit_trainer) and on the CPU
+ * reference (clfit_ref_train_step), from the same weights, shuffled rows and dropout
+ * masks. The two differ only by rounding (GEMM order, exp/log/erf/sqrt ulps, ~1e-7
+ * relative per operation); Adam divides by sqrt(v), so a gradient's rounding difference dg
+ * moves an update by up to lr dg / (|g| + eps): over 3 steps well below lr 1e-2 = 1e-5 per
+ * weight (tests/check_train.c measures the same over more steps), the atol used; the
+ * optimizer's buffers get that bound scaled to their own size; the loss sum rtol 1e-5. */
+static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN, int H, int C)
+{
+    clfit_model_desc d = {.input = IN, .nhidden = sm->nhidden, .hidden = {H, sm->second}, .classes = C,
+                          .loss = sm->loss};
+    for (int l = 0; l < sm->nhidden; l++) {
+        d.act[l] = sm->act[l];
+        d.dropout[l] = sm->dropout[l];
+    }
+    clfit_optim o;
+    clfit_optim_defaults(&o);
+    o.kind = sm->opt;
+    o.momentum = sm->momentum;
+    o.nesterov = sm->nesterov;
+    o.weight_decay = sm->weight_decay;
+    o.l2 = sm->l2;
+    o.clipnorm = sm->clipnorm;
+    if (clfit_backend_refuses(g, &d, &o, 1)) return;
+    char parts[96] = "";
+    int n = 0;
+    for (int l = 0; l < sm->nhidden; l++)
+        n += snprintf(parts + n, sizeof parts - n, "%s%s", l ? "," : "", clfit_acts[sm->act[l]].name);
+    if (sm->nhidden && (sm->dropout[0] > 0 || sm->dropout[1] > 0)) n += snprintf(parts + n, sizeof parts - n, " drop");
+    snprintf(parts + n, sizeof parts - n, "%s %s", sm->loss == CLFIT_LOSS_MSE ? " mse" : "", clfit_opt_names[sm->opt]);
+    sizes(c, "%s B=%d %d-%d-%d %s", clfit_gemm_names[g], B, IN, sm->nhidden ? H : C, C, parts);
+
+    int N = 2 * B + 3;
+    uint8_t *img = hb(c, (size_t)N * IN), *lab = hb(c, N), *y = hb(c, B);
+    int *order = hi(c, N);
+    float *x = hf(c, (size_t)B * IN);
+    if (c->st) return;
+    for (size_t i = 0; i < (size_t)N * IN; i++) img[i] = (uint8_t)clfit_rng_below(&c->rng, 256);
+    for (int i = 0; i < N; i++) lab[i] = (uint8_t)clfit_rng_below(&c->rng, C);
+    shuffled(c, order, N);
+    clfit_dataset ds = {.count = N, .rows = 1, .cols = IN, .images = img, .labels = lab};
+    uint64_t seed = clfit_rng_next(&c->rng);
+    clfit_status st;
+    clfit_model *ref = clfit_model_new(&d, seed, &st), *got = ref ? clfit_model_new(&d, seed, &st) : NULL;
+    if (got) ref->opt = got->opt = o;
+    clfit_ref_work *w = got ? clfit_ref_work_new(ref, B, &st) : NULL;
+    clfit_trainer *t = w ? clfit_trainer_new(c->cl, got, B, (clfit_gemm)g, &st) : NULL;
+    clfit_device_data dd = {0};
+    int have_data = 0;
+    if (t && !(st = clfit_device_data_upload(c->cl, &ds, &dd))) have_data = 1;
+    if (have_data) st = clfit_device_data_set_order(c->cl, &dd, order);
+    float ref_loss = 0;
+    int ref_correct = 0;
+    for (int start = 0; have_data && !st && start < N; start += B) {
+        int b = N - start < B ? N - start : B;
+        float l;
+        int right;
+        gather_batch_ref(x, y, img, lab, order + start, b, IN);
+        st = clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &l, &right);
+        if (!st) st = clfit_trainer_step(t, &dd, start, b);
+        ref_loss += l;
+        ref_correct += right;
+    }
+    double sum = 0;
+    long correct = 0;
+    if (have_data && !st) st = clfit_trainer_read_stats(t, &sum, &correct);
+    if (have_data && !st) st = clfit_trainer_download(t, got);
+    if (!t || !w || !got || !ref) run(c, st ? st : CLFIT_ERR_NOMEM);
+    else run(c, st);
+    if (!c->st) {
+        float dev_loss = (float)sum, dev_correct = (float)correct, want_correct = (float)ref_correct;
+        cmp(c, "loss sum", &dev_loss, &ref_loss, 1, 1e-6, 1e-5, "rounding, 3 steps");
+        cmp(c, "correct", &dev_correct, &want_correct, 1, 0, 0, "exact");
+        cmp(c, "weights", got->params, ref->params, ref->nparams, 1e-5, 0, "lr 1e-2 of an update");
+        cmp(c, "optimizer m", got->m, ref->m, ref->nparams, 1e-6, 1e-4, "the same, its size");
+        cmp(c, "optimizer v", got->v, ref->v, ref->nparams, 1e-8, 1e-4, "the same, its size");
+    }
+    if (have_data) clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    clfit_ref_work_free(w);
+    clfit_model_free(got);
+    clfit_model_free(ref);
+}
+
+static void v_train_step(vcase *c, int B, int IN, int H, int C)
+{
+    for (int g = 0; g < CLFIT_GEMM_COUNT && !c->st; g++)
+        for (size_t k = 0; k < sizeof step_models / sizeof *step_models && !c->st; k++)
+            train_step_case(c, g, &step_models[k], B, IN, H, C);
+}
+
 /* ---- the registry: one row per device operation ---- */
 
 /* each v_ with the dims as clfit_verify_sizes gives them */
@@ -968,6 +1088,7 @@ static void r_fused_grad_adam(vcase *c, const int *d) { v_fused_grad_adam(c, d[0
 static void r_slice_step(vcase *c, const int *d) { v_slice_step(c, d[0], d[1], d[2], d[3]); }
 static void r_act(vcase *c, const int *d) { v_act(c, d[0], d[1]); }
 static void r_fused_head_stats(vcase *c, const int *d) { v_fused_head_stats(c, d[0]); }
+static void r_train_step(vcase *c, const int *d) { v_train_step(c, d[0], d[1], d[2], d[3]); }
 static void r_optim(vcase *c, const int *d) { v_optim(c, d[0]); }
 
 /* The sizes: batches 1, 7, 32, 93; widths 1, 10, 33, 128, 784, 1000; for fused_grad_adam
@@ -988,6 +1109,8 @@ static const int actsz[][4] = {{1, 1}, {7, 33}, {32, 128}, {93, 1000}, {128, 512
 static const int actsz_small[][4] = {{1, 1}, {7, 33}, {3, 17}};
 static const int optimsz[][4] = {{1}, {10}, {128}, {1000}};
 static const int optimsz_small[][4] = {{1}, {10}};
+static const int stepsz[][4] = {{7, 20, 13, 4}, {16, 33, 17, 10}, {32, 784, 128, 10}};
+static const int stepsz_small[][4] = {{5, 9, 8, 3}};
 
 /* A model's own shapes for an operation (the tuner checks a candidate at them): into
  * dims (at most max), given its layers and batch B; returns how many. */
@@ -1108,6 +1231,8 @@ static const struct {
     {{"optim", "optim_update, grad_sumsq, grad_clip_coef", "optim.cl", "clfit_ref_optim_step",
       BK(CLBLAST) | BK(OWN)},
      r_optim, NULL, SIZES(optimsz, optimsz_small)},
+    {{"train_step", "every kernel of a step", "(all)", "clfit_ref_train_step", 0}, r_train_step, NULL,
+     SIZES(stepsz, stepsz_small)},
 };
 #undef BK
 #undef SIZES

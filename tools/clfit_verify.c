@@ -41,9 +41,25 @@ static void on_row(const clfit_verify_row *r, void *user)
     if (ui->case_rows == 1 || ratio > ui->worst_ratio) { ui->worst = *r; ui->worst_ratio = ratio; }
 }
 
+/* --list: the registry, one operation a line */
+static int list_ops(void)
+{
+    printf("%-20s %-15s %-17s %-50s %s\n", "operation", "backends", "file", "kernels", "reference");
+    for (int i = 0; i < clfit_verify_nops; i++) {
+        const clfit_verify_op *op = clfit_verify_op_at(i);
+        char backends[64] = "";
+        for (int g = 0, n = 0; g < CLFIT_GEMM_COUNT; g++)
+            if (op->backends & (1u << g))
+                n += snprintf(backends + n, sizeof backends - n, "%s%s", n ? "," : "", clfit_gemm_names[g]);
+        printf("%-20s %-15s %-17s %-50s %s\n", op->name, *backends ? backends : "-", op->source, op->kernels,
+               op->reference);
+    }
+    return 0;
+}
+
 static void verify_help(void)
 {
-    printf("usage: clfit verify [--device SEL] [--all] [--small] [--op NAME] [--seed N]\n"
+    printf("usage: clfit verify [--device SEL] [--all] [--small] [--op NAME] [--seed N] [--list]\n"
            "                    [--batch 32] [--hidden 128[,W...]] [--verbose]\n\n"
            "Runs every kernel and CLBlast call the trainer uses on the device against the\n"
            "CPU reference, on fresh random inputs at several sizes, and prints: operation,\n"
@@ -53,6 +69,8 @@ static void verify_help(void)
            "The kernels are built with the parameters tuned for the model and batch that\n"
            "--hidden and --batch name (default: the tutorial's, 784-128-10 at batch 32),\n"
            "else the device class's defaults; $CLFIT_TUNE overrides them.\n"
+           "  --list      the operations (the registry): their kernels, file, reference and\n"
+           "              the backends whose training step runs them; no device needed\n"
            "  --op NAME   only this operation (gather, dense_forward, fused_grad_adam, ...)\n"
            "  --small     small sizes only\n"
            "  --seed N    repeat a run's inputs (the seed is printed)\n");
@@ -65,9 +83,9 @@ int cmd_verify(int argc, char **argv)
         {"small", no_argument, 0, 's'}, {"op", required_argument, 0, 'o'},
         {"seed", required_argument, 0, 'S'}, {"batch", required_argument, 0, 'b'},
         {"hidden", required_argument, 0, 'H'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'}, {0}};
+        {"list", no_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0}};
     const char *dev = NULL, *only = NULL;
-    int small = 0, hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1;
+    int small = 0, list = 0, hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1;
     long seed = -1, batch = 32;
     verify_ui ui = {0};
     int c;
@@ -82,14 +100,16 @@ int cmd_verify(int argc, char **argv)
         case 'H': if (!cli_parse_hidden(optarg, hidden, &nhidden)) return 2; break;
         case 'v': cli_set_verbose(); break;
         case 'h': verify_help(); return 0;
+        case 'l': list = 1; break;
         default: return CLI_BAD_OPTION;
         }
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (list) return list_ops();
     if (only) {
         int known = 0;
         for (int i = 0; i < clfit_verify_nops; i++) known |= !strcmp(only, clfit_verify_op_at(i)->name);
-        if (!known) return cli_usage_error("--op: no operation '%s'", only);
+        if (!known) return cli_usage_error("--op: no operation '%s' (clfit verify --list names them)", only);
     }
     if (seed < 0) seed = (long)(time(NULL) ^ getpid()) & 0x7fffffff;
     clfit_status st;
