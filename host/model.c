@@ -285,56 +285,6 @@ clfit_status clfit_ref_forward_backward_train(const clfit_model *m, clfit_ref_wo
     return forward_backward(m, w, params, x, y, B, 1, step, row0, grads, NULL, loss_sum, correct);
 }
 
-void clfit_ref_optim_step(clfit_model *m, float *grads, float lr, int B)
-{
-    const clfit_optim *o = &m->opt;
-    int n = (int)m->nparams;
-    if (o->l2 > 0.0f) {
-        float c = o->l2 / (float)B;
-        for (int l = 0; l < m->nlayers; l++) {
-            const clfit_layer *ly = &m->layer[l];
-            for (size_t i = ly->w_off; i < ly->w_off + (size_t)ly->in * ly->out; i++)
-                grads[i] = fmaf(c, m->params[i], grads[i]);
-        }
-    }
-    if (o->clipnorm > 0.0f) {
-        /* PyTorch's clip_grad_norm_: g *= max / (norm + 1e-6) when that is below 1. The sum of
-         * squares in the order the device adds it: 64 partial sums of i = q, q+64, ..., then
-         * those in order (host/optim.c) */
-        float part[64] = {0};
-        for (int i = 0; i < n; i++) part[i % 64] = fmaf(grads[i], grads[i], part[i % 64]);
-        float sum = 0.0f;
-        for (int q = 0; q < 64; q++) sum += part[q];
-        float coef = o->clipnorm / (sqrtf(sum) + 1e-6f);
-        if (coef < 1.0f)
-            for (int i = 0; i < n; i++) grads[i] *= coef;
-    }
-    float wd = o->weight_decay;
-    if (wd > 0.0f && o->kind != CLFIT_OPT_ADAMW)
-        for (int i = 0; i < n; i++) grads[i] = fmaf(wd, m->params[i], grads[i]);
-    switch (o->kind) {
-    case CLFIT_OPT_ADAMW:
-        if (wd > 0.0f) {
-            float keep = 1.0f - lr * wd;
-            for (int i = 0; i < n; i++) m->params[i] *= keep;
-        }
-        /* fall through */
-    case CLFIT_OPT_ADAM: {
-        float alpha = adam_alpha(lr, m->adam.beta1, m->adam.beta2, m->step);
-        adam_ref(m->params, m->m, m->v, grads, n, alpha, m->adam.beta1, m->adam.beta2, m->adam.eps);
-        break;
-    }
-    case CLFIT_OPT_SGD:
-        sgd_ref(m->params, m->m, grads, n, lr, o->momentum, o->nesterov);
-        break;
-    case CLFIT_OPT_RMSPROP:
-        rmsprop_ref(m->params, m->v, m->m, grads, n, lr, o->rho, m->adam.eps, o->momentum);
-        break;
-    default:
-        break;
-    }
-}
-
 clfit_status clfit_ref_train_step(clfit_model *m, clfit_ref_work *w, const float *x,
                                   const uint8_t *y, int B, float lr, float *loss_sum, int *correct)
 {

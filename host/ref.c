@@ -2,6 +2,8 @@
  * accumulation in index order, no SIMD, no BLAS. Speed is the OpenCL path's job. */
 #include "clfit/ref.h"
 
+#include "clfit/model.h"
+
 #include <math.h>
 #include <stddef.h>
 
@@ -249,9 +251,13 @@ void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const
     *correct = right;
 }
 
-/* ---- optimizers beyond Adam ---- */
+/* ---- optimizers beyond Adam, and the optimizer step of a model ---- */
 
-void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float momentum, int nesterov)
+
+/* PyTorch's SGD on n parameters (weight decay already in grad): with momentum, the buffer
+ * buf = momentum buf + g (one fma) and the step uses buf, or with nesterov g + momentum buf;
+ * without, g. param -= lr * step. */
+static void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float momentum, int nesterov)
 {
     for (int i = 0; i < n; i++) {
         float g = grad[i];
@@ -263,7 +269,9 @@ void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float
     }
 }
 
-void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, float lr, float rho,
+/* PyTorch's RMSprop: v = rho v + (1 - rho) g^2 (one fma); a = sqrt(v) + eps; with momentum
+ * buf = momentum buf + g / a and param -= lr buf, else param -= lr g / a. */
+static void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, float lr, float rho,
                  float eps, float momentum)
 {
     for (int i = 0; i < n; i++) {
@@ -276,5 +284,56 @@ void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, f
         } else {
             param[i] -= lr * g / a;
         }
+    }
+}
+
+/* A new optimizer: its update above and its case here (docs/extending.md). */
+void clfit_ref_optim_step(clfit_model *m, float *grads, float lr, int B)
+{
+    const clfit_optim *o = &m->opt;
+    int n = (int)m->nparams;
+    if (o->l2 > 0.0f) {
+        float c = o->l2 / (float)B;
+        for (int l = 0; l < m->nlayers; l++) {
+            const clfit_layer *ly = &m->layer[l];
+            for (size_t i = ly->w_off; i < ly->w_off + (size_t)ly->in * ly->out; i++)
+                grads[i] = fmaf(c, m->params[i], grads[i]);
+        }
+    }
+    if (o->clipnorm > 0.0f) {
+        /* PyTorch's clip_grad_norm_: g *= max / (norm + 1e-6) when that is below 1. The sum of
+         * squares in the order the device adds it: 64 partial sums of i = q, q+64, ..., then
+         * those in order (host/optim.c) */
+        float part[64] = {0};
+        for (int i = 0; i < n; i++) part[i % 64] = fmaf(grads[i], grads[i], part[i % 64]);
+        float sum = 0.0f;
+        for (int q = 0; q < 64; q++) sum += part[q];
+        float coef = o->clipnorm / (sqrtf(sum) + 1e-6f);
+        if (coef < 1.0f)
+            for (int i = 0; i < n; i++) grads[i] *= coef;
+    }
+    float wd = o->weight_decay;
+    if (wd > 0.0f && o->kind != CLFIT_OPT_ADAMW)
+        for (int i = 0; i < n; i++) grads[i] = fmaf(wd, m->params[i], grads[i]);
+    switch (o->kind) {
+    case CLFIT_OPT_ADAMW:
+        if (wd > 0.0f) {
+            float keep = 1.0f - lr * wd;
+            for (int i = 0; i < n; i++) m->params[i] *= keep;
+        }
+        /* fall through */
+    case CLFIT_OPT_ADAM: {
+        float alpha = adam_alpha(lr, m->adam.beta1, m->adam.beta2, m->step);
+        adam_ref(m->params, m->m, m->v, grads, n, alpha, m->adam.beta1, m->adam.beta2, m->adam.eps);
+        break;
+    }
+    case CLFIT_OPT_SGD:
+        sgd_ref(m->params, m->m, grads, n, lr, o->momentum, o->nesterov);
+        break;
+    case CLFIT_OPT_RMSPROP:
+        rmsprop_ref(m->params, m->v, m->m, grads, n, lr, o->rho, m->adam.eps, o->momentum);
+        break;
+    default:
+        break;
     }
 }

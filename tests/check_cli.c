@@ -62,7 +62,8 @@ START_TEST(test_usage_errors)
     EXPECT("evaluate", 2, err, "--model FILE is required");
     EXPECT("predict --model m.safetensors", 2, err, "--index I[,J...] is required");
     EXPECT("predict --model m.safetensors --index 1 --set validation", 2, err, "--set: expected test or train");
-    EXPECT("train --gemm fast", 2, err, "--gemm: expected clblast, own, slice or auto");
+    EXPECT("train --gemm fast", 2, err, "--backend: expected clblast, own, slice, or auto");
+    EXPECT("bench --backend fast", 2, err, "--backend: expected clblast, own, slice, or auto");
     EXPECT("verify --op nonsense", 2, err, "--op: no operation 'nonsense'");
     /* getopt's own messages are off: one line of ours, saying what is wrong */
     EXPECT("train --epochs", 2, err, "--epochs needs a value");
@@ -228,10 +229,10 @@ START_TEST(test_verify_and_profile)
     ck_assert_ptr_nonnull(strstr(out, "fused_grad_adam"));
     ck_assert_ptr_nonnull(strstr(out, "dense_forward"));
     /* profiling: a table with the kernels of both backends, a trace and its CSV */
-    EXPECT(TRAIN "--epochs 1 --gemm own --profile --trace t.json --profile-csv p.csv", 0, out,
+    EXPECT(TRAIN "--epochs 1 --backend own --profile --trace t.json --profile-csv p.csv", 0, out,
            "fused_grad_adam");
     ck_assert_ptr_nonnull(strstr(out, "device busy"));
-    EXPECT(TRAIN "--epochs 1 --gemm clblast --profile", 0, out, "CLBlastSgemm NN");
+    EXPECT(TRAIN "--epochs 1 --backend clblast --profile", 0, out, "CLBlastSgemm NN");
     ck_assert_ptr_nonnull(strstr(out, "adam_update"));
     char path[300], buf[1 << 14];
     snprintf(path, sizeof path, "%s/p.csv", test_dir);

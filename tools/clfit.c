@@ -154,12 +154,14 @@ int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset 
 
 int cli_parse_gemm(const char *s, int *choice)
 {
-    if (!strcmp(s, "auto")) *choice = -1;
-    else if (!strcmp(s, "clblast")) *choice = CLFIT_GEMM_CLBLAST;
-    else if (!strcmp(s, "own")) *choice = CLFIT_GEMM_OWN;
-    else if (!strcmp(s, "slice")) *choice = CLFIT_GEMM_SLICE;
-    else { cli_usage_error("--gemm: expected clblast, own, slice or auto, got '%s'", s); return 0; }
-    return 1;
+    if (!strcmp(s, "auto")) { *choice = -1; return 1; }
+    char names[64] = "";
+    for (int g = 0, n = 0; g < CLFIT_GEMM_COUNT; g++) {
+        if (!strcmp(s, clfit_gemm_names[g])) { *choice = g; return 1; }
+        n += snprintf(names + n, sizeof names - n, "%s, ", clfit_gemm_names[g]);
+    }
+    cli_usage_error("--backend: expected %sor auto, got '%s'", names, s);
+    return 0;
 }
 
 void cli_set_verbose(void)
@@ -244,7 +246,7 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         clfit_params p = cl->p;
         p.v[CLFIT_P_BACKEND] = gemm_choice;
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
-        snprintf(from + strlen(from), sizeof from - strlen(from), "; --gemm %s", clfit_gemm_names[gemm_choice]);
+        snprintf(from + strlen(from), sizeof from - strlen(from), "; --backend %s", clfit_gemm_names[gemm_choice]);
     }
     const char *why;
     int g = cl->p.v[CLFIT_P_BACKEND], run = clfit_backend_choose(g, d, opt, ranks, &why);

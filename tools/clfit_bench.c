@@ -38,7 +38,7 @@ static double now(void)
 
 static void bench_help(void)
 {
-    printf("usage: clfit bench [--batch 32] [--epochs 1] [--hidden 128[,W...]] [--gemm clblast|own|slice|auto]\n"
+    printf("usage: clfit bench [--batch 32] [--epochs 1] [--hidden 128[,W...]] [--backend clblast|own|slice|auto]\n"
            "                   [--peak] [--device SEL] [--data DIR] [--verbose]\n\n"
            "Builds the kernels and warms up, then times --epochs training epochs on the\n"
            "training set and prints one summary line (mean over the timed epochs):\n"
@@ -61,6 +61,7 @@ int cmd_bench(int argc, char **argv)
     static const struct option opts[] = {
         {"batch", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"gemm", required_argument, 0, O_GEMM},
+        {"backend", required_argument, 0, O_GEMM},
         {"device", required_argument, 0, O_DEV}, {"data", required_argument, 0, O_DATA},
         {"peak", no_argument, 0, O_PEAK}, {"verbose", no_argument, 0, O_VERBOSE},
         {"help", no_argument, 0, 'h'}, {0}};

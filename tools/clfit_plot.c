@@ -22,7 +22,8 @@ static void plot_help(void)
            "                                            one image's probabilities, named\n"
            "  history --history FILE.csv                loss and accuracy per epoch\n"
            "  confusion --model FILE [--set test]       the confusion matrix, with accuracies\n"
-           "Common: --data DIR, --device SEL, --gemm clblast|own|slice|auto (with a model).\n");
+           "Common: --data DIR, --device SEL, --backend clblast|own|slice|auto (with a model;\n"
+           "--gemm is its first name).\n");
 }
 
 typedef struct {
@@ -143,7 +144,7 @@ int cmd_plot(int argc, char **argv)
         {"rows", required_argument, 0, O_ROWS}, {"start", required_argument, 0, O_START},
         {"model", required_argument, 0, O_MODEL}, {"history", required_argument, 0, O_HIST},
         {"data", required_argument, 0, O_DATA}, {"device", required_argument, 0, O_DEV},
-        {"gemm", required_argument, 0, O_GEMM}, {"output", required_argument, 0, 'o'},
+        {"gemm", required_argument, 0, O_GEMM}, {"backend", required_argument, 0, O_GEMM}, {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {0}};
     static const char *const kinds[] = {"image", "samples", "predictions", "probabilities", "history", "confusion"};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

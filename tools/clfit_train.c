@@ -169,11 +169,11 @@ static void train_help(void)
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
            "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n"
-           "  --gemm B                how steps run: clblast (CLBlast's SGEMM plus small\n"
+           "  --backend B             how steps run: clblast (CLBlast's SGEMM plus small\n"
            "                          kernels), own (fused kernels shaped for CPUs), slice\n"
            "                          (one launch a step, shaped for GPUs; one hidden layer)\n"
            "                          or auto (the default): the tuned choice (clfit tune)\n"
-           "  --backend B             the same as --gemm\n"
+           "  --gemm B                the same as --backend (its first name)\n"
            "%s"
            "  --profile               print a per-kernel time table after training\n"
            "  --profile-csv FILE      write that table as CSV\n"
@@ -428,7 +428,7 @@ int cmd_train(int argc, char **argv)
     printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
     if (save) printf("Saved %s (epoch %ld)\n", save, final_epoch);
     if (profile) {
-        printf("\nKernel times on %s (--gemm %s):\n", cl->info.name, clfit_gemm_names[gemm]);
+        printf("\nKernel times on %s (--backend %s):\n", cl->info.name, clfit_gemm_names[gemm]);
         clfit_profiler_print(prof, stdout);
     }
     if (profile_csv && (st = clfit_profiler_write_csv(prof, profile_csv))) { cli_fail(st); goto done; }
@@ -500,12 +500,12 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
 
 static void evaluate_help(void)
 {
-    printf("usage: clfit evaluate --model FILE [--set test|train] [--gemm clblast|own|slice|auto]\n"
+    printf("usage: clfit evaluate --model FILE [--set test|train] [--backend clblast|own|slice|auto]\n"
            "                      [--device SEL] [--data DIR] [--verbose]\n\n"
            "Mean loss and accuracy of a saved model over the test set (or the training set).\n"
            "The kernels run with the parameters tuned for the model's shape and batch size\n"
            "(as train ran them, so that the numbers are those train printed), else the\n"
-           "device class's defaults; --gemm forces a backend.\n");
+           "device class's defaults; --backend (or its first name --gemm) forces a backend.\n");
 }
 
 int cmd_evaluate(int argc, char **argv)
@@ -531,7 +531,7 @@ int cmd_evaluate(int argc, char **argv)
 static void predict_help(void)
 {
     printf("usage: clfit predict --model FILE --index I[,J...] [--set test|train] [--csv]\n"
-           "                     [--gemm clblast|own|slice|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
+           "                     [--backend clblast|own|slice|auto] [--device SEL] [--data DIR] [--verbose]\n\n"
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class. --csv: one line per image instead, index,label\n"
            "and every probability to float precision (after a header line). A model trained\n"

@@ -92,14 +92,5 @@ void dropout_forward_ref(float *x, int B, int cols, float rate, uint64_t seed, i
 void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const uint8_t *labels,
              int B, int C);
 
-/* PyTorch's SGD on n parameters (weight decay already in grad): with momentum, the buffer
- * buf = momentum buf + g (one fma) and the step uses buf, or with nesterov g + momentum buf;
- * without, g. param -= lr * step. */
-void sgd_ref(float *param, float *buf, const float *grad, int n, float lr, float momentum, int nesterov);
-
-/* PyTorch's RMSprop: v = rho v + (1 - rho) g^2 (one fma); a = sqrt(v) + eps; with momentum
- * buf = momentum buf + g / a and param -= lr buf, else param -= lr g / a. */
-void rmsprop_ref(float *param, float *v, float *buf, const float *grad, int n, float lr, float rho,
-                 float eps, float momentum);
 
 #endif
