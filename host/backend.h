@@ -25,6 +25,7 @@ struct clfit_trainer {
     clfit_optim opt;
     int fused_opt;                         /* clfit_optim_fused: own applies Adam in its kernels */
     uint64_t dropout_seed;
+    int row0;                   /* the step's global batch row of this batch's row 0 (clfit_trainer_grad) */
     float lr;                              /* the next step's learning rate (clfit_trainer_set_lr) */
     long step;
     int max_batch;

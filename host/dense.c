@@ -63,9 +63,9 @@ clfit_status dense_bias_act_cl(clfit_cl *cl, cl_mem out, cl_mem params, size_t b
     int off = (int)bias_off;
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(params), CLFIT_ARG(off), CLFIT_ARG(B), CLFIT_ARG(OUT),
                      CLFIT_ARG(x->act), CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale),
-                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work w = {(double)B * OUT * (x->act == CLFIT_ACT_LINEAR ? 1 : 2), 4.0 * (2.0 * B * OUT + OUT)};
-    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, (size_t)CLP(cl, WGS), 11, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_DENSE_BIAS_ACT, (size_t)B * OUT, (size_t)CLP(cl, WGS), 12, a, w);
 }
 
 clfit_status act_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out, int n,
@@ -73,9 +73,9 @@ clfit_status act_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem out,
 {
     cl_mem z = x->pre ? x->pre : out;
     clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(z), CLFIT_ARG(n), CLFIT_ARG(x->act),
-                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work w = {2.0 * n, 12.0 * n};
-    return clfit_cl_launch(cl, CLFIT_K_ACT_BACKWARD, (size_t)n, (size_t)CLP(cl, WGS), 9, a, w);
+    return clfit_cl_launch(cl, CLFIT_K_ACT_BACKWARD, (size_t)n, (size_t)CLP(cl, WGS), 10, a, w);
 }
 
 clfit_status dense_bias_grad_cl(clfit_cl *cl, cl_mem grads, size_t bias_off, cl_mem dout,

@@ -41,10 +41,6 @@ static clfit_status dp_setup(clfit_model *m, const clfit_fit_opts *o)
     const clfit_collective *c = o->coll;
     const char *no = clfit_backend_refuses(o->gemm, &m->desc, &m->opt, c->size);
     if (no) return clfit_fail(CLFIT_ERR_ARG, "data-parallel training: %s", no);
-    for (int l = 0; l < m->desc.nhidden; l++)
-        if (m->desc.dropout[l] > 0.0f)
-            return clfit_fail(CLFIT_ERR_ARG, "dropout under mpirun is not supported yet (its masks are numbered by "
-                                             "the row of one process's batch)");
     if (o->batch % c->size != 0)
         return clfit_fail(CLFIT_ERR_ARG, "the batch %d does not divide by the %d processes", o->batch, c->size);
     clfit_status st = c->broadcast(m->params, m->nparams, c->user);
@@ -124,7 +120,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
             if (coll) {
                 /* this process's contiguous slice of the global batch (the last may be short) */
                 int s0 = start + (int)((long)rank * b / size), s1 = start + (int)((long)(rank + 1) * b / size);
-                st = clfit_trainer_grad(t, &tr, s0, s1 - s0, b);
+                st = clfit_trainer_grad(t, &tr, s0, s1 - s0, s0 - start, b);
                 if (!st) st = clfit_trainer_read_grads(t, grads);
                 double tc = clfit_now();
                 if (!st) st = coll->sum_floats(grads, m->nparams, coll->user);

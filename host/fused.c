@@ -19,10 +19,10 @@ clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order
     clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start),
                      CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(x->act), CLFIT_ARG(x->pre),
-                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+                     CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work wk = {2.0 * B * L->in * L->out,
                      4.0 * ((double)L->in * L->out + (double)B * (L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 16, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 17, a, wk);
 }
 
 clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
@@ -42,12 +42,12 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
                      CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
                      CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom),
                      CLFIT_ARG(x->act), CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale),
-                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(io->loss)};
+                     CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0), CLFIT_ARG(io->loss)};
     /* the hidden layer's product; the logits, and with gradients dh (2BHC each); softmax */
     double H = L->out, n = (double)L->in * L->out;
     clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
                      4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 30,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 31,
                            a, wk);
 }
 
@@ -70,19 +70,19 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
     clfit_arg a[] = {CLFIT_ARG(dinp), CLFIT_ARG(dout), CLFIT_ARG(inp), CLFIT_ARG(params),
                      CLFIT_ARG(w), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(x->act),
                      CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key),
-                     CLFIT_ARG(x->layer)};
+                     CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work wk = {2.0 * B * L->in * L->out, 4.0 * ((double)L->in * L->out + (double)B * (2 * L->in + L->out))};
     return clfit_cl_launch(cl, CLFIT_K_FUSED_BACKWARD_DATA, ((size_t)B + rb - 1) / rb * L->in, (size_t)CLP(cl, FWGS),
-                           14, a, wk);
+                           15, a, wk);
 }
 
 clfit_status fused_act_backward_cl(clfit_cl *cl, cl_mem d, cl_mem out, int B, int cols, const clfit_act_io *x)
 {
     size_t vw = (size_t)CLP(cl, VW);
     clfit_arg a[] = {CLFIT_ARG(d), CLFIT_ARG(out), CLFIT_ARG(B), CLFIT_ARG(cols), CLFIT_ARG(x->act),
-                     CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer)};
+                     CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work wk = {2.0 * B * cols, 12.0 * B * cols};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_ACT_BACKWARD, (size_t)B * ((cols + vw - 1) / vw), (size_t)CLP(cl, FWGS), 10,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_ACT_BACKWARD, (size_t)B * ((cols + vw - 1) / vw), (size_t)CLP(cl, FWGS), 11,
                            a, wk);
 }
 

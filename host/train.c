@@ -187,8 +187,10 @@ static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, i
 
 clfit_act_io clfit_trainer_layer_act(const clfit_trainer *t, int l, int want_grad)
 {
-    return clfit_act_train(t->desc.act[l], t->pre[l + 1], want_grad ? t->desc.dropout[l] : 0.0f, t->dropout_seed, l,
-                           t->step + 1);
+    clfit_act_io a = clfit_act_train(t->desc.act[l], t->pre[l + 1], want_grad ? t->desc.dropout[l] : 0.0f,
+                                     t->dropout_seed, l, t->step + 1);
+    a.e0 = (cl_uint)t->row0 * (cl_uint)t->layer[l].out;
+    return a;
 }
 
 clfit_status clfit_trainer_need_grads(clfit_trainer *t)
@@ -237,7 +239,8 @@ long clfit_trainer_step_count(const clfit_trainer *t)
     return t->step;
 }
 
-clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
+clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int row0,
+                                int denom)
 {
     if (!t->be->grad)
         return clfit_fail(CLFIT_ERR_ARG, "the %s backend cannot leave its gradient in memory; use --backend own or clblast",
@@ -246,7 +249,13 @@ clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, i
     if (st) return st;
     if (B == 0) return clfit_cl_zero(t->cl, t->grads, 0, t->nparams * sizeof(float));
     st = check_batch(t, dd, start, B);
-    return st ? st : t->be->grad(t, dd, start, B, denom);
+    if (st) return st;
+    if (row0 < 0 || row0 > denom - B)
+        return clfit_fail(CLFIT_ERR_ARG, "rows [%d, %d) are not inside a batch of %d", row0, row0 + B, denom);
+    t->row0 = row0;
+    st = t->be->grad(t, dd, start, B, denom);
+    t->row0 = 0;
+    return st;
 }
 
 clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads)

@@ -97,11 +97,11 @@ inline float dropout_apply(float x, float rate, float scale, uint4 key, int laye
  * (rate 0: none), z its input. dinp may be dout. */
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void act_backward(__global float *dinp, __global const float *dout, __global const float *z, int n, int act,
-                  float rate, float scale, uint4 key, int layer)
+                  float rate, float scale, uint4 key, int layer, uint e0)
 {
     int i = get_global_id(0);
     if (i >= n) return;
     float d = dout[i];
-    if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, (uint)i);
+    if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, e0 + (uint)i);
     dinp[i] = act_grad(act, d, z[i]);
 }

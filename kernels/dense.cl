@@ -11,14 +11,15 @@
  * (act.cl's dropout_apply, element gid). One work-item per element. */
 __kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
 void dense_bias_act(__global float *out, __global const float *params, int bias_off, int B,
-                    int OUT, int act, __global float *pre, float rate, float scale, uint4 key, int layer)
+                    int OUT, int act, __global float *pre, float rate, float scale, uint4 key, int layer,
+                    uint e0)
 {
     int gid = get_global_id(0);
     if (gid >= B * OUT) return;
     float z = out[gid] + params[bias_off + gid % OUT];
     if (pre) pre[gid] = z;
     z = act_apply(act, z);
-    if (DROPS(rate)) z = dropout_apply(z, rate, scale, key, layer, (uint)gid);
+    if (DROPS(rate)) z = dropout_apply(z, rate, scale, key, layer, e0 + (uint)gid);
     out[gid] = z;
 }
 

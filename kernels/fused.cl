@@ -140,9 +140,9 @@ typedef CAT(uint, VW) uintv;
 /* Dropout of the lanes of x that are columns c0 .. of row `row` of a (., n) layer output:
  * element row * n + c, as dropout_apply numbers them, with Philox4x32-10 run on every lane
  * at once (the same integers as dropout_u). */
-inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, uint4 key, int layer)
+inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, uint4 key, int layer, uint e0)
 {
-    uintv e = (uintv)((uint)(row * n + c0)) + LANES;
+    uintv e = (uintv)(e0 + (uint)(row * n + c0)) + LANES;
     uintv c0v = e >> 2, c1v = (uintv)((uint)layer), c2v = (uintv)key.z, c3v = (uintv)key.w;
     uint k0 = key.x, k1 = key.y;
     for (int r = 0; r < 10; r++) {
@@ -180,7 +180,7 @@ inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, u
 inline void forward_block(__global float *out, __global const float *in, __global const int *order,
                           int start, __global const float *W, __global const float *bias, int r0,
                           int c0, int B, int IN, int OUT, int act, __global float *pre, float rate,
-                          float scale, uint4 key, int layer)
+                          float scale, uint4 key, int layer, uint e0)
 {
     __global const float *x[RB];
     floatv acc[RB][CB];
@@ -226,7 +226,7 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             floatv z = acc[r][j] + b;
             if (pre) storev(pre + (size_t)(r0 + r) * OUT, c, OUT, z);
             z = act_applyv(act, z);
-            if (DROPS(rate)) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer);
+            if (DROPS(rate)) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer, e0);
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
     }
@@ -240,14 +240,14 @@ __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward(__global float *out, __global const float *in, __global const int *order,
                    int start, __global const float *params, int w_off, int b_off, int B,
                    int IN, int OUT, int act, __global float *pre, float rate, float scale, uint4 key,
-                   int layer)
+                   int layer, uint e0)
 {
     int cgroups = (OUT + VW * CB - 1) / (VW * CB);
     int gid = get_global_id(0);
     int r0 = (gid / cgroups) * RB, c0 = (gid % cgroups) * VW * CB;
     if (r0 >= B) return;
     forward_block(out, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, OUT, act, pre, rate,
-                  scale, key, layer);
+                  scale, key, layer, e0);
 }
 
 /* 16 / VW vectors: 16 partial sums along H, whatever VW is */
@@ -294,13 +294,13 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
                         __global float *loss_row, __global int *right_row,
                         __global const uchar *labels, __global const int *lorder, int lstart,
                         int want_grad, int denom, int act, __global float *pre, float rate, float scale,
-                        uint4 key, int layer, int loss)
+                        uint4 key, int layer, uint e0, int loss)
 {
     int r0 = get_global_id(0) * RB;
     if (r0 >= B) return;
     for (int c0 = 0; c0 < H; c0 += VW * CB)
         forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, act, pre, rate, scale,
-                      key, layer);
+                      key, layer, e0);
     /* the rows just written are this work-item's own: read back in program order */
     for (int r = 0; r < RB && r0 + r < B; r++) {
         int b = r0 + r;
@@ -315,7 +315,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
         for (int j0 = 0; j0 < H; j0 += VW) {
             floatv s = 0.0f;
             for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
-            if (DROPS(rate)) s = dropv(s, b, j0, H, rate, scale, key, layer);
+            if (DROPS(rate)) s = dropv(s, b, j0, H, rate, scale, key, layer, e0);
             floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
             storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
         }
@@ -332,7 +332,7 @@ __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_backward_data(__global float *dinp, __global const float *dout,
                          __global const float *inp, __global const float *params, int w_off,
                          int B, int IN, int OUT, int act, __global const float *pre, float rate, float scale,
-                         uint4 key, int layer)
+                         uint4 key, int layer, uint e0)
 {
     int gid = get_global_id(0);
     int r0 = (gid / IN) * RB, i = gid % IN;
@@ -364,7 +364,7 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
             for (int q = 0; q < s2; q++) part[r][q] += part[r][q + s2];
         float d = sumv(part[r][0]);
         size_t e = (size_t)b * IN + i;
-        if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, (uint)e);
+        if (DROPS(rate)) d = dropout_apply(d, rate, scale, key, layer, e0 + (uint)e);
         dinp[e] = act_grad(act, d, pre ? pre[e] : inp[e]);
     }
 }
@@ -374,14 +374,15 @@ void fused_backward_data(__global float *dinp, __global const float *dout,
  * columns of one row. Global size B * ceil(cols/VW), rounded up to FWGS. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_act_backward(__global float *d, __global const float *out, int B, int cols, int act,
-                        __global const float *pre, float rate, float scale, uint4 key, int layer)
+                        __global const float *pre, float rate, float scale, uint4 key, int layer,
+                        uint e0)
 {
     int per = (cols + VW - 1) / VW, gid = get_global_id(0);
     int b = gid / per, c0 = (gid % per) * VW;
     if (b >= B) return;
     __global float *row = d + (size_t)b * cols;
     floatv g = loadv(row, c0, cols);
-    if (DROPS(rate)) g = dropv(g, b, c0, cols, rate, scale, key, layer);
+    if (DROPS(rate)) g = dropv(g, b, c0, cols, rate, scale, key, layer, e0);
     floatv z = loadv((pre ? pre : out) + (size_t)b * cols, c0, cols);
     storev(row, c0, cols, act_gradv(act, g, z));
 }

@@ -364,7 +364,7 @@ START_TEST(test_grad_then_apply_is_a_step)
             for (int start = 0; start < N; start += B) {
                 int b = N - start < B ? N - start : B;
                 ASSERT_OK(clfit_trainer_step(ta, &dd, start, b));
-                ASSERT_OK(clfit_trainer_grad(tb, &dd, start, b, b));
+                ASSERT_OK(clfit_trainer_grad(tb, &dd, start, b, 0, b));
                 ASSERT_OK(clfit_trainer_read_grads(tb, grads));
                 ASSERT_OK(clfit_trainer_apply(tb, grads, b));
             }

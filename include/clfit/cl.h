@@ -194,6 +194,9 @@ typedef struct {
     float rate, scale;  /* dropout rate and 1/(1-rate); rate 0: no dropout */
     cl_uint4 key;       /* seed (low, high word), optimizer step (low, high) */
     int layer;          /* hidden layer index: part of the mask's counter */
+    cl_uint e0;         /* the mask's number of this launch's element 0: row0 * cols, where
+                           row0 is the row of the step's whole batch that row 0 is (a
+                           process's slice under data parallelism; 0 otherwise) */
 } clfit_act_io;
 
 /* An activation alone: no kept input, no dropout. */

@@ -65,10 +65,12 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
 /* Data parallelism's two halves of a step (the clblast and own backends; own's fused
  * kernels then store the gradient instead of applying Adam): clfit_trainer_grad computes the gradient of rows [start, start+B) with
  * dlogits over denom (the global batch these rows are a slice of; B may be 0: a zero
- * gradient) and adds their loss; clfit_trainer_read_grads copies it out (nparams floats,
+ * gradient) and adds their loss; row0 is the row of that global batch they start at, so
+ * that their dropout masks are the ones one process would draw for them; clfit_trainer_read_grads copies it out (nparams floats,
  * clfit_trainer_nparams); clfit_trainer_apply writes a gradient back (the sum over every
  * slice) and takes Adam's step with it. */
-clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom);
+clfit_status clfit_trainer_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int row0,
+                                int denom);
 clfit_status clfit_trainer_read_grads(clfit_trainer *t, float *grads);
 clfit_status clfit_trainer_apply(clfit_trainer *t, const float *grads, int B);
 
