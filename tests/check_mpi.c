@@ -81,20 +81,30 @@ START_TEST(test_two_ranks_match_one)
 }
 END_TEST
 
+/* `train ARGS --save FILE` on one process and on two: the first epoch's loss and the
+ * weights within the gradient sum's rounding (the bounds of test_two_ranks_match_one). */
+static void assert_two_ranks_match_one(const char *args)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s --save one.safetensors", args);
+    ck_assert_int_eq(run("", cmd), 0);
+    double l1 = first_loss(out);
+    snprintf(cmd, sizeof cmd, "%s --save two.safetensors", args);
+    ck_assert_int_eq(run(MPIRUN2, cmd), 0);
+    double l2 = first_loss(out);
+    ck_assert_msg(fabs(l1 - l2) <= 1e-5 * fabs(l1) + 1e-4, "%s: epoch 1 loss: 1 rank %g, 2 ranks %g", args, l1, l2);
+    clfit_model *a = load("one.safetensors"), *b = load("two.safetensors");
+    ASSERT_CLOSE("weights, 2 ranks against 1", b->params, a->params, a->nparams, 1e-4, 0);
+    clfit_model_free(a);
+    clfit_model_free(b);
+}
+
 /* The own backend under mpirun: its fused kernels store the gradient instead of applying
  * Adam; the same bounds against one process of own. */
 START_TEST(test_own_backend)
 {
-    ck_assert_int_eq(run("", "train --data . --hidden 16 --batch 16 --gemm own --epochs 2 --save one.safetensors"), 0);
-    double l1 = first_loss(out);
-    ck_assert_int_eq(run(MPIRUN2, "train --data . --hidden 16 --batch 16 --gemm own --epochs 2 --save two.safetensors"), 0);
+    assert_two_ranks_match_one("train --data . --hidden 16 --batch 16 --backend own --epochs 2");
     ck_assert_ptr_nonnull(strstr(err, "clfit: own VW="));
-    double l2 = first_loss(out);
-    ck_assert_msg(fabs(l1 - l2) <= 1e-5 * fabs(l1) + 1e-4, "epoch 1 loss: 1 rank %g, 2 ranks %g", l1, l2);
-    clfit_model *a = load("one.safetensors"), *b = load("two.safetensors");
-    ASSERT_CLOSE("own weights, 2 ranks against 1", b->params, a->params, a->nparams, 1e-4, 0);
-    clfit_model_free(a);
-    clfit_model_free(b);
 }
 END_TEST
 
@@ -103,23 +113,10 @@ END_TEST
  * the gradient sum's rounding; with another mask per row they would differ by far more. */
 START_TEST(test_dropout_two_ranks_match_one)
 {
-    const char *args[2] = {"train --data . --hidden 16,12 --activation gelu,tanh --dropout 0.3,0.2 --batch 16 "
-                           "--epochs 2 --backend own --save one.safetensors",
-                           "train --data . --hidden 16,12 --activation gelu,tanh --dropout 0.3,0.2 --batch 16 "
-                           "--epochs 2 --backend clblast --save one.safetensors"};
-    for (int k = 0; k < 2; k++) {
-        ck_assert_int_eq(run("", args[k]), 0);
-        double l1 = first_loss(out);
-        char two[400];
-        snprintf(two, sizeof two, "%.*s two.safetensors", (int)(strlen(args[k]) - strlen(" one.safetensors")), args[k]);
-        ck_assert_int_eq(run(MPIRUN2, two), 0);
-        double l2 = first_loss(out);
-        ck_assert_msg(fabs(l1 - l2) <= 1e-5 * fabs(l1) + 1e-4, "%s: epoch 1 loss: 1 rank %g, 2 ranks %g", args[k], l1, l2);
-        clfit_model *a = load("one.safetensors"), *b = load("two.safetensors");
-        ASSERT_CLOSE("dropout weights, 2 ranks against 1", b->params, a->params, a->nparams, 1e-4, 0);
-        clfit_model_free(a);
-        clfit_model_free(b);
-    }
+    assert_two_ranks_match_one("train --data . --hidden 16,12 --activation gelu,tanh --dropout 0.3,0.2 --batch 16 "
+                               "--epochs 2 --backend own");
+    assert_two_ranks_match_one("train --data . --hidden 16,12 --activation gelu,tanh --dropout 0.3,0.2 --batch 16 "
+                               "--epochs 2 --backend clblast");
 }
 END_TEST
 
