@@ -284,6 +284,9 @@ fail:
 void clfit_dataset_free(clfit_dataset *d)
 {
     free(d->images);
+    free(d->features);
     free(d->labels);
+    for (int i = 0; i < d->nclasses; i++) free(d->class_names ? d->class_names[i] : NULL);
+    free(d->class_names);
     memset(d, 0, sizeof *d);
 }

@@ -220,7 +220,8 @@ clfit_status clfit_evaluate_shared(clfit_cl *cl, const clfit_model *m, const clf
     /* this process's contiguous share of the set */
     clfit_dataset share = *d;
     share.count = e1 - e0;
-    share.images = d->images + (size_t)e0 * d->rows * d->cols;
+    if (d->images) share.images = d->images + (size_t)e0 * d->rows * d->cols;
+    if (d->features) share.features = d->features + (size_t)e0 * d->rows * d->cols;
     share.labels = d->labels + e0;
     clfit_status st = CLFIT_OK;
     clfit_device_data dd = {0};

@@ -169,6 +169,10 @@ void clfit_model_free(clfit_model *m)
     free(m->params);
     free(m->m);
     free(m->v);
+    free(m->norm_mean);
+    free(m->norm_std);
+    for (int c = 0; m->class_names && c < m->desc.classes; c++) free(m->class_names[c]);
+    free(m->class_names);
     free(m);
 }
 

@@ -62,7 +62,9 @@ clfit_status clfit_arch_parse(const char *s, clfit_model_desc *d)
     return CLFIT_OK;
 }
 
-/* The tensors of a model, in file order: kind 0 params, 1 Adam m, 2 Adam v. */
+/* The tensors of a model, in file order: kind 0 params, 1 Adam m, 2 Adam v; and for a
+ * table's model that standardises its inputs, 3 their mean and 4 their deviation. */
+#define MAX_TENSORS (3 * 2 * CLFIT_MAX_LAYERS + 2)
 typedef struct {
     char name[48];
     int kind;
@@ -70,7 +72,7 @@ typedef struct {
     int ndim, shape[2];
 } tensor_ref;
 
-static int list_tensors(const clfit_model *m, tensor_ref *t)
+static int list_tensors(const clfit_model *m, int with_norm, tensor_ref *t)
 {
     static const char *prefix[3] = {"", "adam_m.", "adam_v."};
     int n = 0;
@@ -86,12 +88,19 @@ static int list_tensors(const clfit_model *m, tensor_ref *t)
             t[n].ndim = 1; t[n].shape[0] = L->out;
             n++;
         }
+    for (int k = 3; with_norm && k <= 4; k++) {
+        snprintf(t[n].name, sizeof t[n].name, "normalize.%s", k == 3 ? "mean" : "std");
+        t[n].kind = k; t[n].off = 0; t[n].count = (size_t)m->desc.input;
+        t[n].ndim = 1; t[n].shape[0] = m->desc.input;
+        n++;
+    }
     return n;
 }
 
 static float *kind_array(const clfit_model *m, int kind)
 {
-    return kind == 0 ? m->params : kind == 1 ? m->m : m->v;
+    float *const a[5] = {m->params, m->m, m->v, m->norm_mean, m->norm_std};
+    return a[kind];
 }
 
 static int host_is_little_endian(void)
@@ -132,8 +141,8 @@ static void add_meta(cJSON *meta, const char *key, const char *fmt, ...)
 
 clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfit_model_meta *meta)
 {
-    tensor_ref t[3 * 2 * CLFIT_MAX_LAYERS];
-    int nt = list_tensors(m, t);
+    tensor_ref t[MAX_TENSORS];
+    int nt = list_tensors(m, m->norm_mean && m->norm_std, t);
     clfit_status st = CLFIT_OK;
     char *json = NULL;
     uint8_t *data = NULL;
@@ -178,6 +187,17 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
     add_meta(md, "plateau_best", "%.17g", isfinite(o->best) ? o->best : 1e308);
     add_meta(md, "plateau_bad_epochs", "%d", o->bad_epochs);
     cJSON_AddStringToObject(md, "layout", "dense_<l>.weight is [in, out]: y = x W + b");
+    if (m->norm_mean && m->norm_std)
+        cJSON_AddStringToObject(md, "normalize", "the inputs become (x - normalize.mean) / normalize.std first");
+    if (m->class_names) { /* a table's classes: a JSON array of their names, by label */
+        cJSON *names = cJSON_CreateArray();
+        for (int c = 0; c < m->desc.classes; c++) cJSON_AddItemToArray(names, cJSON_CreateString(m->class_names[c]));
+        char *text = cJSON_PrintUnformatted(names);
+        cJSON_Delete(names);
+        if (!text) { cJSON_Delete(root); return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); }
+        cJSON_AddStringToObject(md, "class_names", text);
+        cJSON_free(text);
+    }
     size_t offset = 0;
     for (int i = 0; i < nt; i++) {
         cJSON *e = cJSON_AddObjectToObject(root, t[i].name);
@@ -363,11 +383,41 @@ static int parse_parts(meta_reader *r, clfit_model_desc *desc, clfit_optim *o)
 
 /* The first index in p[0..n) of a value that is not finite (or, with nonneg, negative);
  * -1 if none. */
-static long bad_value(const float *p, size_t n, int nonneg)
+/* The first element that is not finite, or with sign 1 negative, or with sign 2 not
+ * positive; -1 if none. */
+static long bad_value(const float *p, size_t n, int sign)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(p[i]) || (nonneg && p[i] < 0)) return (long)i;
+        if (!isfinite(p[i]) || (sign == 1 && p[i] < 0) || (sign == 2 && !(p[i] > 0))) return (long)i;
     return -1;
+}
+
+/* A table's class names (metadata "class_names": a JSON array of desc.classes distinct,
+ * non-empty strings) into m->class_names; none is no names. */
+static clfit_status parse_class_names(const cJSON *md, const char *path, clfit_model *m)
+{
+    const char *text = meta_str(md, "class_names");
+    if (!text) return CLFIT_OK;
+    cJSON *a = cJSON_Parse(text);
+    int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
+    clfit_status s = CLFIT_OK;
+    if (n != m->desc.classes) {
+        s = clfit_fail(CLFIT_ERR_FORMAT, "%s: class_names is not a JSON array of the model's %d class names", path,
+                       m->desc.classes);
+    } else if (!(m->class_names = calloc((size_t)n, sizeof *m->class_names))) {
+        s = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        for (int c = 0; c < n && !s; c++) {
+            const cJSON *e = cJSON_GetArrayItem(a, c);
+            int ok = cJSON_IsString(e) && *e->valuestring && strlen(e->valuestring) <= 1024;
+            for (int k = 0; ok && k < c; k++) ok = strcmp(m->class_names[k], e->valuestring) != 0;
+            if (!ok) s = clfit_fail(CLFIT_ERR_FORMAT, "%s: class_names[%d] is not a new, non-empty name of at most 1024 bytes",
+                                    path, c);
+            else if (!(m->class_names[c] = strdup(e->valuestring))) s = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path);
+        }
+    }
+    cJSON_Delete(a);
+    return s;
 }
 
 /* The first key that appears twice in an object of j or its children (JSON leaves
@@ -499,8 +549,9 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
     if ((s = clfit_model_layout(&desc, layer, &nl, &np))) goto fail;
     clfit_model shape_only = {.desc = desc, .nlayers = nl};
     memcpy(shape_only.layer, layer, sizeof layer);
-    tensor_ref t[3 * 2 * CLFIT_MAX_LAYERS];
-    int nt = list_tensors(&shape_only, t);
+    tensor_ref t[MAX_TENSORS];
+    int with_norm = cJSON_GetObjectItemCaseSensitive(root, "normalize.mean") != NULL;
+    int nt = list_tensors(&shape_only, with_norm, t);
     uint64_t want_bytes = 0;
     for (int i = 0; i < nt; i++) want_bytes += (uint64_t)t[i].count * 4;
     uint64_t data_len = (uint64_t)size - 8 - hlen;
@@ -523,7 +574,7 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
             goto fail;
         }
     }
-    uint64_t span[3 * 2 * CLFIT_MAX_LAYERS][2];
+    uint64_t span[MAX_TENSORS][2];
     for (int i = 0; i < nt; i++) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, t[i].name);
         if (!cJSON_IsObject(e)) { s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s is missing", path, t[i].name); goto fail; }
@@ -572,16 +623,23 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
     m->adam.beta1 = (float)b1;
     m->adam.beta2 = (float)b2;
     m->adam.eps = (float)eps;
+    if (with_norm) {
+        m->norm_mean = malloc((size_t)desc.input * sizeof(float));
+        m->norm_std = malloc((size_t)desc.input * sizeof(float));
+        if (!m->norm_mean || !m->norm_std) { s = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); goto fail; }
+    }
+    if ((s = parse_class_names(md, path, m))) goto fail;
     const uint8_t *data = buf + 8 + hlen;
     for (int i = 0; i < nt; i++) {
         const cJSON *offs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, t[i].name), "data_offsets");
         float *dst = kind_array(m, t[i].kind) + t[i].off;
         le_to_floats(dst, data + (uint64_t)cJSON_GetArrayItem(offs, 0)->valuedouble, t[i].count);
         /* weights and moments must be numbers, and v (a mean of squares) not negative */
-        long bad = bad_value(dst, t[i].count, t[i].kind == 2);
+        long bad = bad_value(dst, t[i].count, t[i].kind == 2 ? 1 : t[i].kind == 4 ? 2 : 0);
         if (bad >= 0) {
+            static const char *const what[5] = {"weight", "optimizer state", "optimizer state", "mean", "deviation (> 0)"};
             s = clfit_fail(CLFIT_ERR_FORMAT, "%s: tensor %s holds %g at element %ld: not a usable %s", path, t[i].name,
-                           (double)dst[bad], bad, t[i].kind == 0 ? "weight" : "optimizer state");
+                           (double)dst[bad], bad, what[t[i].kind]);
             goto fail;
         }
     }

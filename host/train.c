@@ -44,11 +44,15 @@ clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
     if (!order) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->count; i++) order[i] = i;
     size_t pixels = (size_t)out->n * out->D;
-    cl_mem bytes = clfit_cl_buffer(cl, pixels, d->images, &st);
-    if (!st) out->x = clfit_cl_buffer(cl, pixels * sizeof(float), NULL, &st);
-    if (!st) st = scale_images_cl(cl, out->x, bytes, pixels);
-    if (!st) st = clfit_cl_finish(cl); /* before the bytes are released */
-    if (bytes) clReleaseMemObject(bytes);
+    if (d->features) { /* a table's floats, as they are */
+        out->x = clfit_cl_buffer(cl, pixels * sizeof(float), d->features, &st);
+    } else { /* image bytes, scaled to [0, 1] on the device */
+        cl_mem bytes = clfit_cl_buffer(cl, pixels, d->images, &st);
+        if (!st) out->x = clfit_cl_buffer(cl, pixels * sizeof(float), NULL, &st);
+        if (!st) st = scale_images_cl(cl, out->x, bytes, pixels);
+        if (!st) st = clfit_cl_finish(cl); /* before the bytes are released */
+        if (bytes) clReleaseMemObject(bytes);
+    }
     if (!st) out->labels = clfit_cl_buffer(cl, (size_t)out->n, d->labels, &st);
     if (!st) out->order = clfit_cl_buffer(cl, (size_t)out->n * sizeof(int), order, &st);
     free(order);

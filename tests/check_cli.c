@@ -346,6 +346,78 @@ START_TEST(test_tune_and_train)
 }
 END_TEST
 
+/* Writes a learnable table: n rows of 3 features (on scales 100, 0.01 and 1, which an
+ * MLP learns from only standardised) and a string class of 3, quoted, one with a comma. */
+static void write_table(const char *name, int n, uint64_t seed)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", test_dir, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    clfit_rng r;
+    clfit_rng_seed(&r, seed);
+    static const char *const kinds[3] = {"\"a, first\"", "b", "c"};
+    fprintf(f, "\xEF\xBB\xBF\"big\",small,noise,kind\r\n");
+    for (int i = 0; i < n; i++) {
+        int c = (int)clfit_rng_below(&r, 3);
+        fprintf(f, "%.4f,%.6f,%.3f,%s\r\n", 100 + 60.0 * c + 30 * clfit_rng_uniform(&r),
+                0.01 * ((c + 1) % 3) + 0.004 * clfit_rng_uniform(&r), 10 * clfit_rng_uniform(&r), kinds[c]);
+    }
+    fclose(f);
+}
+
+/* Your own data: a CSV table trains, evaluates and predicts with its class names and its
+ * standardisation kept in the model; its errors are one line naming the file, line and
+ * column; the options that go with a table are refused without one. */
+START_TEST(test_table)
+{
+    write_table("train.csv", 600, 1);
+    write_table("test.csv", 150, 2);
+    EXPECT("train --data train.csv --test test.csv --epochs 8 --batch 16 --hidden 16 --save t.safetensors", 0, out,
+           "Test: loss: ");
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    double acc = atof(strstr(out, "Test: loss: ") + strlen("Test: loss: 0.0000 - accuracy: "));
+    ck_assert_msg(acc >= 0.9, "test accuracy %g: %s", acc, out);
+    /* no short tune for so small a problem: the class's defaults */
+    ck_assert_ptr_nonnull(strstr(err, "defaults: not tuned for 3-16-3 at batch 16"));
+    char line[64];
+    snprintf(line, sizeof line, "accuracy: %.4f", acc);
+    EXPECT("evaluate --model t.safetensors --data test.csv", 0, out, line);
+    EXPECT("predict --model t.safetensors --data test.csv", 0, out, "row,true,predicted,\"a, first\",\"b\",\"c\"\n1,");
+    EXPECT("predict --model t.safetensors --data test.csv --index 0", 0, out, "test[0]: predicted ");
+    EXPECT("summary --model t.safetensors", 0, out, "Classes: 0 a, first, 1 b, 2 c");
+    ck_assert_ptr_nonnull(strstr(out, "normalization (Normalization)"));
+    /* without the standardisation: it trains, and the model holds none */
+    EXPECT("train --data train.csv --test test.csv --epochs 8 --batch 16 --hidden 16 --no-normalize --save raw.safetensors",
+           0, out, "Test: loss: ");
+    EXPECT("summary --model raw.safetensors", 0, out, "Classes:");
+    ck_assert_ptr_null(strstr(out, "Normalization"));
+    /* rows without the target column: predicted all the same */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cut -d, -f1-3 test.csv | sed 's/\"big\"/big/' > rows.csv", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("predict --model t.safetensors --data rows.csv", 0, out, "row,predicted,\"a, first\"");
+    EXPECT("evaluate --model t.safetensors --data rows.csv", 1, err, "rows.csv has no target column");
+    /* a bad cell, a ragged row, an unknown class: exit 1, one line */
+    snprintf(cmd, sizeof cmd, "cd '%s' && printf 'big,small,noise,kind\\n1,2,3,b\\n1,x,3,b\\n' > bad.csv && "
+             "printf 'big,small,noise,kind\\n1,2,3\\n' > rag.csv && printf 'big,small,noise,kind\\n1,2,3,zebra\\n' > new.csv",
+             test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("train --data bad.csv --epochs 1", 1, err, "clfit: bad.csv: line 3, column 1 (\"small\"): not a number: \"x\"\n");
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    EXPECT("train --data rag.csv --epochs 1", 1, err, "rag.csv: line 2, column 3 (\"kind\"): the row ends after 3");
+    EXPECT("evaluate --model t.safetensors --data new.csv", 1, err, "the target \"zebra\" is none of the model's 3 classes");
+    EXPECT("train --data train.csv --target colour --epochs 1", 1, err, "no column \"colour\"");
+    /* --target by index: the class column is 3 */
+    EXPECT("train --data train.csv --test test.csv --target 3 --epochs 1 --batch 16", 0, out, "Test: loss: ");
+    /* what goes with a table only */
+    EXPECT(TRAIN "--epochs 1 --test test.csv", 2, err, "--test goes with a table (--data FILE.csv)");
+    EXPECT(TRAIN "--epochs 1 --no-normalize", 2, err, "--no-normalize goes with a table");
+    EXPECT("train --data train.csv --test t.safetensors", 2, err, "--test t.safetensors: expected a .csv file");
+    EXPECT("evaluate --model t.safetensors --data .", 1, err, "was trained on a table");
+}
+END_TEST
+
 /* The compiler's warnings reach the user only with --verbose: kernels with a #warning,
  * compiled afresh (an empty PoCL cache). */
 START_TEST(test_compiler_output_only_verbose)
@@ -495,6 +567,7 @@ int main(void)
     tcase_add_test(tc, test_plots);
     tcase_add_test(tc, test_tune_and_train);
     tcase_add_test(tc, test_compiler_output_only_verbose);
+    tcase_add_test(tc, test_table);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

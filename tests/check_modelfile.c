@@ -130,6 +130,69 @@ START_TEST(test_round_trip_parts)
 }
 END_TEST
 
+/* A table's model keeps its standardisation (two tensors) and its class names (a JSON
+ * array, names with quotes and commas included); a deviation that is not positive and
+ * class names that do not fit the model are refused. */
+START_TEST(test_round_trip_table)
+{
+    clfit_model_desc d = {.input = 3, .nhidden = 1, .hidden = {5}, .classes = 3};
+    clfit_model_meta meta, back_meta;
+    clfit_model *m = random_model(&d, &meta);
+    meta.rows = 1;
+    meta.cols = 3;
+    static const float mean[3] = {1.5f, -2.0f, 1e6f}, sd[3] = {0.25f, 1.0f, 3e5f};
+    static const char *const names[3] = {"a, first", "b \"q\"", "\u00e9t\u00e9"};
+    m->norm_mean = malloc(sizeof mean);
+    m->norm_std = malloc(sizeof sd);
+    memcpy(m->norm_mean, mean, sizeof mean);
+    memcpy(m->norm_std, sd, sizeof sd);
+    m->class_names = calloc(3, sizeof *m->class_names);
+    for (int c = 0; c < 3; c++) m->class_names[c] = strdup(names[c]);
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_status st;
+    clfit_model *back = clfit_model_load(path, &back_meta, &st);
+    ck_assert_msg(back != NULL, "%s", clfit_last_error());
+    ck_assert_int_eq(memcmp(back->norm_mean, mean, sizeof mean), 0);
+    ck_assert_int_eq(memcmp(back->norm_std, sd, sizeof sd), 0);
+    for (int c = 0; c < 3; c++) ck_assert_str_eq(back->class_names[c], names[c]);
+    ck_assert_int_eq(memcmp(back->params, m->params, m->nparams * sizeof(float)), 0);
+    clfit_model_free(back);
+    clfit_model_free(m);
+    /* the edits: each one line naming what is wrong */
+    static const struct { const char *from, *to, *what; } bad[] = {
+        {"\"class_names\":\"[", "\"class_names\":\"[\\\"x\\\",", "not a JSON array of the model's 3 class names"},
+        {"\"class_names\":\"[", "\"class_names\":\"[\\\"b \\\\\\\"q\\\\\\\"\\\",", "not a JSON array"},
+        {"\"class_names\":\"", "\"class_names\":\"{}", "not a JSON array"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        m = random_model(&d, &meta);
+        meta.rows = 1;
+        meta.cols = 3;
+        m->class_names = calloc(3, sizeof *m->class_names);
+        for (int c = 0; c < 3; c++) m->class_names[c] = strdup(names[c]);
+        ASSERT_OK(clfit_model_save(path, m, &meta));
+        clfit_model_free(m);
+        edit_header(bad[i].from, NULL, bad[i].to);
+        back = clfit_model_load(path, NULL, &st);
+        ck_assert_msg(back == NULL, "edit %zu loads", i);
+        ck_assert_msg(strstr(clfit_last_error(), bad[i].what), "\"%s\" lacks \"%s\"", clfit_last_error(), bad[i].what);
+    }
+    /* a deviation of 0 would divide by nothing */
+    m = random_model(&d, &meta);
+    meta.rows = 1;
+    meta.cols = 3;
+    m->norm_mean = calloc(3, sizeof(float));
+    m->norm_std = calloc(3, sizeof(float));
+    m->norm_std[0] = m->norm_std[2] = 1.0f;
+    ASSERT_OK(clfit_model_save(path, m, &meta));
+    clfit_model_free(m);
+    back = clfit_model_load(path, NULL, &st);
+    ck_assert_ptr_null(back);
+    ck_assert_msg(strstr(clfit_last_error(), "tensor normalize.std holds 0 at element 1: not a usable deviation"), "%s",
+                  clfit_last_error());
+}
+END_TEST
+
 /* A file written before format 2 (no parts in its metadata) is the tutorial's family:
  * ReLU, no dropout, cross-entropy, plain Adam at a constant rate. */
 START_TEST(test_format_1_loads)
@@ -419,6 +482,7 @@ int main(void)
     tcase_add_test(tc, test_bad_structure);
     tcase_add_test(tc, test_nul_padding);
     tcase_add_test(tc, test_non_finite_values);
+    tcase_add_test(tc, test_round_trip_table);
     tcase_add_test(tc, test_not_regular_files);
     tcase_add_test(tc, test_save_mode_and_temp);
     suite_add_tcase(s, tc);

@@ -5,7 +5,9 @@
 # in a virtual environment made here, kept in the build directory) on the whole test set:
 # the same accuracy as clfit evaluate (as printed, 4 decimals), and probabilities within
 # 1e-5 of clfit predict --csv for every test image (float32 both ways; the sums run in
-# other orders). Bad input gets one line. Skipped (exit 77) without the real data.
+# other orders); and a table's model (its standardisation inside the graph, its class names
+# in the metadata) against clfit predict on the raw columns. Bad input gets one line.
+# Skipped (exit 77) without the real data.
 # usage: tests/onnx.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
@@ -65,6 +67,38 @@ check() {
 check "tutorial:"
 check "gelu,silu,leaky_relu + dropout:" --hidden 48,32,16 --activation gelu,silu,leaky_relu --dropout 0.2,0.1,0 --batch 128
 check "tanh,sigmoid,linear + adamw:" --hidden 32,16,8 --activation tanh,sigmoid,linear --optimizer adamw --weight-decay 0.01 --batch 64
+# a table's model: its standardisation inside the graph (Sub, Div), its class names in the
+# metadata; ONNX Runtime on the raw columns against clfit predict on the same file
+cat > table.py <<'PY'
+import csv, json, sys
+import numpy as np, onnxruntime as ort
+rng = np.random.default_rng(3)
+if sys.argv[1] == "make":
+    for name, n in (("t_train.csv", 400), ("t_test.csv", 150)):
+        y = rng.integers(0, 3, n)
+        x = np.stack([100 + 40 * y + rng.normal(0, 30, n), 0.01 * y + rng.normal(0, 0.01, n), rng.normal(5, 2, n)], 1)
+        with open(name, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["big", "small", "noise", "kind"])
+            for r, c in zip(x, y): w.writerow(["%.6g" % v for v in r] + [["a, first", "b", "c \"third\""][c]])
+    sys.exit(0)
+rows = list(csv.reader(open("t_test.csv")))[1:]
+x = np.array([[float(v) for v in r[:3]] for r in rows], np.float32)
+s = ort.InferenceSession("table.onnx", providers=["CPUExecutionProvider"])
+p = s.run(None, {"input": x})[0]
+names = json.loads(s.get_modelmeta().custom_metadata_map["class_names"])
+pred = list(csv.reader(open("table_probs.csv")))
+want = np.array([[float(v) for v in r[3:]] for r in pred[1:]])
+diff = np.abs(p - want).max()
+print("onnx: table: ONNX Runtime's probabilities within %.2g of clfit predict; classes %s" % (diff, names))
+ok = diff <= 1e-5 and pred[0][3:] == names == ["a, first", "b", 'c "third"']
+sys.exit(0 if ok else 1)
+PY
+"$venv/bin/python" table.py make
+"$clfit" train --data t_train.csv --test t_test.csv --epochs 3 --hidden 8 --save t.safetensors > /dev/null 2>&1
+"$clfit" export --model t.safetensors -o table.onnx --softmax > /dev/null
+"$clfit" predict --model t.safetensors --data t_test.csv > table_probs.csv 2> /dev/null
+"$venv/bin/python" table.py check
 # bad input: one line each, exit 1
 printf 'not a model' > text.safetensors
 if "$clfit" export --model text.safetensors -o x.onnx 2> err.txt; then echo "onnx: a text file exported"; exit 1; fi

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "clfit/data.h"
 #include "clfit/fit.h"
 #include "clfit/modelfile.h"
+#include "clfit/table.h"
 #include "cli.h"
 #include "clfit/io.h"
 
@@ -145,6 +147,50 @@ const char *cli_class_name(int c, int classes, char *buf, size_t size)
     return buf;
 }
 
+const char *cli_model_class_name(const clfit_model *m, int c, char *buf, size_t size)
+{
+    if (m->class_names && c >= 0 && c < m->desc.classes) return m->class_names[c];
+    return cli_class_name(c, m->desc.classes, buf, size);
+}
+
+int cli_is_table(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return n > 4 && !strcasecmp(path + n - 4, ".csv");
+}
+
+int cli_load_table(const char *path, const char *target, const clfit_model *m, clfit_dataset *d)
+{
+    clfit_csv_spec spec = {.target = target, .class_names = m ? m->class_names : NULL,
+                           .nclasses = m && m->class_names ? m->desc.classes : 0, .features = m ? m->desc.input : 0};
+    clfit_status st = clfit_csv_load(path, &spec, d);
+    if (st) return cli_fail(st);
+    if (!m) return 0;
+    if (d->cols != m->desc.input) {
+        clfit_dataset_free(d);
+        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: %d feature columns, the model takes %d inputs", path, d->cols,
+                                   m->desc.input));
+    }
+    for (int i = 0; i < d->count; i++)
+        if (d->labels[i] >= m->desc.classes) {
+            int label = d->labels[i];
+            clfit_dataset_free(d);
+            return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: row %d has class %d; the model has classes 0..%d", path, i + 1,
+                                       label, m->desc.classes - 1));
+        }
+    if (m->norm_mean) clfit_standardize_apply(d->features, d->count, d->cols, m->norm_mean, m->norm_std);
+    return 0;
+}
+
+int cli_fit_normalization(clfit_model *m, const clfit_dataset *d, int n)
+{
+    m->norm_mean = malloc((size_t)d->cols * sizeof(float));
+    m->norm_std = malloc((size_t)d->cols * sizeof(float));
+    if (!m->norm_mean || !m->norm_std) return cli_fail(clfit_fail(CLFIT_ERR_NOMEM, "out of memory"));
+    clfit_standardize_fit(d->features, n, d->cols, m->norm_mean, m->norm_std);
+    return 0;
+}
+
 int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d)
 {
     const char *split = strcmp(set, "train") == 0 ? "train" : "t10k";
@@ -264,15 +310,25 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
     return cl;
 }
 
-int cli_session_open(cli_session *s, const char *model, const char *dir, const char *set,
+int cli_session_open(cli_session *s, const char *model, const char *dir, const char *target, const char *set,
                      const char *dev, int gemm_choice)
 {
+    int rc = 1;
     clfit_status st;
     memset(s, 0, sizeof *s);
     s->m = clfit_model_load(model, &s->meta, &st);
     if (!s->m) return cli_fail(st);
-    if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) goto fail;
-    if (s->d.rows != s->meta.rows || s->d.cols != s->meta.cols) {
+    if (cli_is_table(dir)) {
+        if (cli_load_table(dir, target, s->m, &s->d)) goto fail;
+    } else if (target) {
+        rc = cli_usage_error("--target goes with a table (--data FILE.csv)");
+        goto fail;
+    } else if (s->m->norm_mean || s->m->class_names) {
+        fprintf(stderr, "clfit: %s was trained on a table; --data names a folder of images\n", model);
+        goto fail;
+    } else if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) {
+        goto fail;
+    } else if (s->d.rows != s->meta.rows || s->d.cols != s->meta.cols) {
         fprintf(stderr, "clfit: %s takes %dx%d images, the %s set in %s has %dx%d\n", model, s->meta.rows, s->meta.cols,
                 set, clfit_data_dir(dir), s->d.rows, s->d.cols);
         goto fail;
@@ -283,7 +339,7 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
     return 0;
 fail:
     cli_session_close(s);
-    return 1;
+    return rc;
 }
 
 void cli_session_close(cli_session *s)

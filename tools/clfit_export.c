@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "clfit/parts.h"
 #include "cli.h"
 
@@ -139,7 +141,8 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     static char names[2 * MAXL][40];
     memset(&gn, 0, sizeof gn);
     int k = 0;
-    Onnx__TensorProto init[2 * MAXL + 4], *initp[2 * MAXL + 5];
+    Onnx__TensorProto init[2 * MAXL + 6], *initp[2 * MAXL + 7];
+    int64_t ndims[1] = {D};
     int64_t wdims[MAXL][2], bdims[MAXL][1], sdims[1] = {2}, shape_data[2] = {-1, D};
     size_t ninit = 0;
     onnx__attribute_proto__init(&leaky_alpha);
@@ -167,6 +170,14 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     if (!flat) {
         initp[ninit++] = &shape_t;
         x = add_node(&gn, "Reshape", "input", "flat_shape", "flat", 0);
+    }
+    if (m->norm_mean) { /* a table's standardisation, as the model applies it: (x - mean) / std */
+        tensor(&init[2 * L + 3], ndims, 1, "normalize.mean", m->norm_mean, (size_t)D);
+        tensor(&init[2 * L + 4], ndims, 1, "normalize.std", m->norm_std, (size_t)D);
+        initp[ninit++] = &init[2 * L + 3];
+        initp[ninit++] = &init[2 * L + 4];
+        x = add_node(&gn, "Sub", x, "normalize.mean", "centred", 0);
+        x = add_node(&gn, "Div", x, "normalize.std", "standardised", 0);
     }
     for (int l = 0; l < L; l++) {
         const clfit_layer *ly = &m->layer[l];
@@ -226,21 +237,32 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     g.n_output = 1;
     g.output = &outp;
     /* metadata: what trained it, on what, and how to feed it */
-    char arch[128], epochs[32], classes[512] = "", shape[64];
+    char arch[128], epochs[32], classes[8192] = "", shape[64];
     clfit_arch_format(&m->desc, arch, sizeof arch);
     snprintf(epochs, sizeof epochs, "%ld", meta->epoch);
     snprintf(shape, sizeof shape, "%dx%d", meta->rows, meta->cols);
-    for (int c = 0; c < C; c++) {
-        char buf[32];
-        snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? "," : "",
-                 cli_class_name(c, C, buf, sizeof buf));
+    if (m->class_names) { /* a table's own names, which may hold commas: a JSON array */
+        cJSON *a = cJSON_CreateArray();
+        for (int c = 0; c < C; c++) cJSON_AddItemToArray(a, cJSON_CreateString(m->class_names[c]));
+        char *text = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+        snprintf(classes, sizeof classes, "%s", text ? text : "");
+        cJSON_free(text);
+    } else {
+        for (int c = 0; c < C; c++) {
+            char buf[32];
+            snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? "," : "",
+                     cli_class_name(c, C, buf, sizeof buf));
+        }
     }
     char acts[256];
     clfit_acts_format(&m->desc, acts, sizeof acts);
     const char *kv[][2] = {{"producer", "clfit " CLFIT_VERSION}, {"architecture", arch}, {"epochs", epochs},
                            {"class_names", classes}, {"input_shape", shape}, {"activations", acts},
                            {"loss", clfit_loss_names[m->desc.loss]},
-                           {"input", flat ? "[N, rows*cols] float32 pixels / 255 (0..1)" : "[N, rows, cols] float32 pixels / 255 (0..1)"},
+                           {"input", m->norm_mean ? "[N, features] float32: the table's feature columns as they are "
+                                                    "(standardised inside, by normalize.mean and normalize.std)"
+                                     : flat ? "[N, rows*cols] float32 pixels / 255 (0..1)" : "[N, rows, cols] float32 pixels / 255 (0..1)"},
                            {"output", softmax ? "[N, classes] softmax probabilities"
                                       : m->desc.loss == CLFIT_LOSS_MSE ? "[N, classes] outputs (mse: the one-hot target's estimate)"
                                                                        : "[N, classes] logits"}};
@@ -286,7 +308,10 @@ static void export_help(void)
            "already), then Gemm (x W + b) and Relu per hidden layer, then the logits, or with\n"
            "--softmax the probabilities. Inputs are float pixels scaled to 0..1 (x / 255), as\n"
            "clfit trains on. The graph's metadata names clfit's version, the architecture, the\n"
-           "epochs trained, the classes and the input shape. ONNX Runtime runs it.\n");
+           "epochs trained, the classes and the input shape. ONNX Runtime runs it.\n"
+           "A model trained on a table takes its feature columns as they are, [N, features]:\n"
+           "its standardisation is in the graph (Sub, Div) and its class names in the\n"
+           "metadata (class_names, a JSON array).\n");
 }
 
 int cmd_export(int argc, char **argv)
@@ -315,7 +340,8 @@ int cmd_export(int argc, char **argv)
     clfit_model_meta meta;
     clfit_model *m = clfit_model_load(model, &meta, &st);
     if (!m) return cli_fail(st);
-    st = export_onnx(out, m, &meta, softmax, flat);
+    /* a table's model (one row of features) takes its rows as they are: [N, features] */
+    st = export_onnx(out, m, &meta, softmax, flat || meta.rows == 1);
     clfit_model_free(m);
     if (st) return cli_fail(st);
     printf("Wrote %s\n", out);

@@ -99,11 +99,15 @@ static float *predict_range(cli_session *s, const char *set, long start, int n, 
 static int plot_with_model(const plot_args *a)
 {
     cli_session s;
-    if (cli_session_open(&s, a->model, a->dir, a->set, a->dev, a->gemm_choice)) return 1;
+    if (cli_session_open(&s, a->model, a->dir, NULL, a->set, a->dev, a->gemm_choice)) return 1;
     int C = s.m->desc.classes, D = s.d.rows * s.d.cols, rc = 1;
-    const char *const *names = class_names(C);
+    /* a table's model names its own classes */
+    const char *const *names = s.m->class_names ? (const char *const *)s.m->class_names : class_names(C);
     float *probs = NULL;
-    if (!strcmp(a->kind, "predictions")) {
+    if (!strcmp(a->kind, "predictions") && !s.d.images) {
+        fprintf(stderr, "clfit: plot predictions draws the images; %s is a table (probabilities and confusion take "
+                        "one)\n", a->dir);
+    } else if (!strcmp(a->kind, "predictions")) {
         int rows = (int)a->rows, cols = a->have_cols ? (int)a->cols : 3, n = rows * cols;
         if ((probs = predict_range(&s, a->set, a->start, n, NULL)))
             rc = done_msg(clfit_plot_predictions(a->out, s.d.images + (size_t)a->start * D, s.d.rows, s.d.cols, probs,

@@ -101,7 +101,11 @@ int cmd_summary(int argc, char **argv)
     if (m) snprintf(shape, sizeof shape, "(None, %d)", meta.rows * meta.cols);
     else snprintf(shape, sizeof shape, "(None, %d)", d.input);
     printf("%-28s %-20s %12s\n", "flatten (Flatten)", shape, "0");
-    size_t total = 0;
+    size_t total = 0, frozen = 0;
+    if (m && m->norm_mean) { /* Keras' Normalization: a mean and a deviation per input, not trained */
+        frozen = 2 * (size_t)d.input;
+        printf("%-28s %-20s %12s\n", "normalization (Normalization)", shape, grouped(frozen, g, sizeof g));
+    }
     for (int l = 0; l < nl; l++) {
         size_t n = (size_t)layer[l].in * layer[l].out + layer[l].out;
         char name[40];
@@ -115,21 +119,30 @@ int cmd_summary(int argc, char **argv)
         total += n;
     }
     printf("%.62s\n", "==============================================================");
-    printf("Total params: %s (%s)\n", grouped(total, g, sizeof g), bytes(4.0 * total, b, sizeof b));
+    printf("Total params: %s (%s)\n", grouped(total + frozen, g, sizeof g), bytes(4.0 * (total + frozen), b, sizeof b));
     printf("Trainable params: %s (%s)\n", grouped(total, g, sizeof g), bytes(4.0 * total, b, sizeof b));
-    printf("Non-trainable params: 0 (0 B)\n");
+    printf("Non-trainable params: %s (%s)\n", grouped(frozen, g, sizeof g), bytes(4.0 * frozen, b, sizeof b));
     printf("Optimizer params (%s): %s (%s)\n", opt.kind <= CLFIT_OPT_ADAMW ? "Adam's m and v" : "its m and v",
            grouped(2 * total, g, sizeof g), bytes(8.0 * total, b, sizeof b));
     printf("Loss: %s; optimizer: %s\n", clfit_loss_names[d.loss], clfit_opt_names[opt.kind]);
     if (m) {
+        char data[64];
+        if (m->norm_mean || m->class_names) snprintf(data, sizeof data, "a table of %d features", meta.cols);
+        else snprintf(data, sizeof data, "%dx%d images", meta.rows, meta.cols);
         printf("\nTrained: %ld epoch%s, %ld optimizer steps, seed %" PRIu64 ", batch %d, learning rate %.9g, "
-               "validation split %g, %dx%d images\n", meta.epoch, meta.epoch == 1 ? "" : "s", m->step, meta.seed,
-               meta.batch, (double)m->adam.lr, meta.validation_split, meta.rows, meta.cols);
+               "validation split %g, %s\n", meta.epoch, meta.epoch == 1 ? "" : "s", m->step, meta.seed,
+               meta.batch, (double)m->adam.lr, meta.validation_split, data);
         printf("Adam: beta1 %.9g, beta2 %.9g, epsilon %.9g\n", (double)m->adam.beta1, (double)m->adam.beta2,
                (double)m->adam.eps);
         char parts_text[512];
         cli_parts_describe(m, parts_text, sizeof parts_text);
         printf("Parts: %s\n", parts_text);
+        if (m->norm_mean) printf("Inputs: standardised with the training rows' mean and deviation (kept in the model)\n");
+        if (m->class_names) {
+            printf("Classes:");
+            for (int c = 0; c < d.classes; c++) printf("%s %d %s", c ? "," : "", c, m->class_names[c]);
+            printf("\n");
+        }
     }
     clfit_model_free(m);
     return 0;

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "clfit/fit.h"
+#include "clfit/table.h"
+
+#include <csv.h>
 #include "clfit/io.h"
 #include "clfit/modelfile.h"
 #include "clfit/plot.h"
@@ -168,7 +171,15 @@ static void train_help(void)
            "  --resume FILE           continue a saved model: weights, Adam state, epoch count,\n"
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
-           "  --data DIR              the IDX files (default $CLFIT_DATA, else %s)\n"
+           "  --data DIR|FILE.csv     the IDX files (default $CLFIT_DATA, else %s), or a\n"
+           "                          table: a CSV file with a header row, one column the\n"
+           "                          target (a class name or index per row)\n"
+           "  --test FILE.csv         a table's test set (an IDX folder has its own)\n"
+           "  --target NAME|INDEX     a table's target column: its name, or its index from 0\n"
+           "                          (default: the last)\n"
+           "  --no-normalize          keep a table's features as they are (by default each is\n"
+           "                          standardised with the training rows' mean and standard\n"
+           "                          deviation, kept in the model for evaluate and predict)\n"
            "  --backend B             how steps run: clblast (CLBlast's SGEMM plus small\n"
            "                          kernels), own (fused kernels shaped for CPUs), slice\n"
            "                          (one launch a step, shaped for GPUs; one hidden layer)\n"
@@ -189,7 +200,8 @@ static void train_help(void)
 int cmd_train(int argc, char **argv)
 {
     enum { O_EPOCHS = 1000, O_BATCH, O_LR, O_HIDDEN, O_SEED, O_VAL, O_NOSHUF, O_SAVE, O_HIST, O_RESUME, O_DEV, O_DATA,
-           O_GEMM, O_PROFILE, O_TRACE, O_PCSV, O_VERBOSE, O_EARLY, O_MONITOR, O_MINDELTA, O_SAVEBEST };
+           O_GEMM, O_PROFILE, O_TRACE, O_PCSV, O_VERBOSE, O_EARLY, O_MONITOR, O_MINDELTA, O_SAVEBEST, O_TEST, O_TARGET,
+           O_NONORM };
     static const struct option opts[] = {
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
         {"lr", required_argument, 0, O_LR}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -202,6 +214,8 @@ int cmd_train(int argc, char **argv)
         {"verbose", no_argument, 0, O_VERBOSE}, {"early-stopping", required_argument, 0, O_EARLY},
         {"monitor", required_argument, 0, O_MONITOR}, {"min-delta", required_argument, 0, O_MINDELTA},
         {"save-best", required_argument, 0, O_SAVEBEST}, {"backend", required_argument, 0, O_GEMM},
+        {"test", required_argument, 0, O_TEST}, {"target", required_argument, 0, O_TARGET},
+        {"no-normalize", no_argument, 0, O_NONORM},
         {"help", no_argument, 0, 'h'}, {0}};
     struct option all[sizeof opts / sizeof opts[0] + CLI_PARTS_NOPTIONS];
     cli_options_join(all, opts, cli_parts_options);
@@ -215,8 +229,8 @@ int cmd_train(int argc, char **argv)
     int hidden[CLFIT_MAX_LAYERS - 1] = {128}, nhidden = 1, shuffle = 1;
     int have_batch = 0, have_lr = 0, have_hidden = 0, have_seed = 0, have_val = 0;
     const char *save = NULL, *history = NULL, *resume = NULL, *dev = NULL, *dir = NULL;
-    const char *gemm_arg = "auto", *trace = NULL, *profile_csv = NULL;
-    int profile = 0;
+    const char *gemm_arg = "auto", *trace = NULL, *profile_csv = NULL, *test_file = NULL, *target = NULL;
+    int profile = 0, normalize = 1;
     int c;
     while ((c = cli_getopt(argc, argv, "h", all)) != -1) {
         int pr = cli_parts_parse(&parts, c, optarg);
@@ -252,6 +266,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_MINDELTA: if (!cli_parse_double("--min-delta", optarg, 0, 1e30, &min_delta)) return 2; break;
         case O_SAVEBEST: save_best = optarg; break;
+        case O_TEST: test_file = optarg; break;
+        case O_TARGET: target = optarg; break;
+        case O_NONORM: normalize = 0; break;
         case 'h': train_help(); return 0;
         default: return CLI_BAD_OPTION;
         }
@@ -259,6 +276,12 @@ int cmd_train(int argc, char **argv)
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     int gemm_choice;
     if (!cli_parse_gemm(gemm_arg, &gemm_choice)) return 2;
+    int table = cli_is_table(dir);
+    if (!table && (test_file || target || !normalize))
+        return cli_usage_error("%s goes with a table (--data FILE.csv); an IDX folder has its own test files and labels",
+                               test_file ? "--test" : target ? "--target" : "--no-normalize");
+    if (test_file && !cli_is_table(test_file))
+        return cli_usage_error("--test %s: expected a .csv file, as --data", test_file);
     if ((have_monitor || min_delta > 0) && !patience && !save_best)
         return cli_usage_error("--monitor and --min-delta go with --early-stopping or --save-best");
     /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
@@ -319,13 +342,21 @@ int cmd_train(int argc, char **argv)
         if (have_batch) meta.batch = (int)batch;
         if (have_val) meta.validation_split = val_split;
     }
-    if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
-    if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
+    if (table) {
+        if (cli_load_table(dir, target, m, &train)) goto done;
+        /* a new model's test set waits for its classes and standardisation (below) */
+        if (test_file && m && cli_load_table(test_file, target, m, &test)) goto done;
+    } else {
+        if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
+        if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
+    }
     if (!m) {
         int maxlabel = 0;
         for (int i = 0; i < train.count; i++) if (train.labels[i] > maxlabel) maxlabel = train.labels[i];
-        clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden,
-                              .classes = maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES};
+        /* an IDX folder's classes are at least Fashion-MNIST's ten; a table's its own */
+        int classes = table ? (train.nclasses ? train.nclasses : maxlabel + 1 > 2 ? maxlabel + 1 : 2)
+                            : maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES;
+        clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = classes};
         memcpy(d.hidden, hidden, sizeof hidden);
         clfit_optim opt;
         clfit_optim_defaults(&opt);
@@ -335,6 +366,16 @@ int cmd_train(int argc, char **argv)
         if (!m) { cli_fail(st); goto done; }
         m->adam.lr = (float)lr;
         m->opt = opt;
+        if (train.class_names) { /* the model keeps the table's class names */
+            m->class_names = train.class_names;
+            train.class_names = NULL;
+            train.nclasses = 0;
+        }
+        if (table && normalize) {
+            if (cli_fit_normalization(m, &train, (int)floor(train.count * (1.0 - val_split)))) goto done;
+            clfit_standardize_apply(train.features, train.count, train.cols, m->norm_mean, m->norm_std);
+        }
+        if (table && test_file && cli_load_table(test_file, target, m, &test)) goto done;
         meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,
                                   .validation_split = val_split, .rows = train.rows, .cols = train.cols};
     } else if (train.rows != meta.rows || train.cols != meta.cols) {
@@ -342,7 +383,7 @@ int cmd_train(int argc, char **argv)
                 meta.rows, meta.cols, train.rows, train.cols);
         goto done;
     }
-    if (test.rows != train.rows || test.cols != train.cols) {
+    if (test.count && (test.rows != train.rows || test.cols != train.cols)) {
         fprintf(stderr, "clfit: in %s the test images are %dx%d, the training images %dx%d: the model cannot take both\n",
                 clfit_data_dir(dir), test.rows, test.cols, train.rows, train.cols);
         goto done;
@@ -376,8 +417,15 @@ int cmd_train(int argc, char **argv)
         if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
         ui.history_path = history;
     }
-    /* under mpirun no short tune: every rank would tune at once into the same database */
-    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, &m->opt, ranks, ranks > 1 ? CLI_LOOKUP : CLI_QUICK_TUNE);
+    /* under mpirun no short tune: every rank would tune at once into the same database; nor,
+     * unless $CLFIT_QUICK_TUNE asks for one, for a small problem (under 10 GFLOP of
+     * training: about a second), which the tune would outlast: it runs the tuned entry if
+     * there is one, else the class's defaults */
+    double flops = clfit_model_step_flops(&m->desc, meta.batch, NULL, NULL) * ((double)n_train / meta.batch) * epochs;
+    const char *qt = getenv("CLFIT_QUICK_TUNE");
+    int small = flops < 1e10 && !(qt && *qt);
+    cl = cli_open_tuned(dev, &m->desc, meta.batch, gemm_choice, &m->opt, ranks,
+                        ranks > 1 || small ? CLI_LOOKUP : CLI_QUICK_TUNE);
     if (!cl) goto done;
     cli_mpi_report_device(cl->info.name);
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
@@ -422,10 +470,12 @@ int cmd_train(int argc, char **argv)
         ui.meta.epoch = final_epoch;
         if (save && (st = clfit_model_save(save, m, &ui.meta))) { cli_fail(st); goto done; }
     }
-    double loss, acc;
-    st = clfit_evaluate_shared(cl, m, &test, gemm, cli_mpi_collective(), &loss, &acc);
-    if (st) { cli_fail(st); goto done; }
-    printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
+    if (test.count) { /* a table without --test has none */
+        double loss, acc;
+        st = clfit_evaluate_shared(cl, m, &test, gemm, cli_mpi_collective(), &loss, &acc);
+        if (st) { cli_fail(st); goto done; }
+        printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
+    }
     if (save) printf("Saved %s (epoch %ld)\n", save, final_epoch);
     if (profile) {
         printf("\nKernel times on %s (--backend %s):\n", cl->info.name, clfit_gemm_names[gemm]);
@@ -453,7 +503,7 @@ done:
 
 /* Options shared by evaluate and predict. */
 typedef struct {
-    const char *model, *dev, *dir, *set;
+    const char *model, *dev, *dir, *set, *target;
     int idx[1024], nidx;
     int gemm_choice;
     int csv;                    /* predict --csv */
@@ -465,7 +515,8 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
         {"model", required_argument, 0, 'm'}, {"device", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'}, {"set", required_argument, 0, 's'},
         {"index", required_argument, 0, 'i'}, {"gemm", required_argument, 0, 'g'}, {"backend", required_argument, 0, 'g'},
-        {"verbose", no_argument, 0, 'v'}, {"csv", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0}};
+        {"verbose", no_argument, 0, 'v'}, {"csv", no_argument, 0, 'c'}, {"target", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'}, {0}};
     int c;
     a->set = "test";
     a->gemm_choice = -1;
@@ -474,6 +525,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
         case 'm': a->model = optarg; break;
         case 'd': a->dev = optarg; break;
         case 'D': a->dir = optarg; break;
+        case 't': a->target = optarg; break;
         case 's':
             if (strcmp(optarg, "test") && strcmp(optarg, "train")) return cli_usage_error("--set: expected test or train, got '%s'", optarg);
             a->set = optarg;
@@ -494,15 +546,57 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
     }
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (!a->model) return cli_usage_error("--model FILE is required");
-    if (want_index && a->nidx == 0) return cli_usage_error("--index I[,J...] is required");
+    if (want_index && a->nidx == 0 && !cli_is_table(a->dir))
+        return cli_usage_error("--index I[,J...] is required (or --data FILE.csv: every row)");
+    return 0;
+}
+
+/* predict on a table: every row as CSV (RFC 4180, through libcsv's quoting): row, the
+ * true class where the file has its target, the predicted class, then each class's
+ * probability under its name. */
+static int predict_table(cli_session *s)
+{
+    int n = s->d.count, C = s->m->desc.classes;
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (!idx) return cli_fail(clfit_fail(CLFIT_ERR_NOMEM, "out of memory"));
+    for (int i = 0; i < n; i++) idx[i] = i;
+    float *probs = cli_session_predict(s, "table", idx, n);
+    free(idx);
+    if (!probs) return 1;
+    char b[32];
+    printf("row%s,predicted", s->d.unlabeled ? "" : ",true");
+    for (int k = 0; k < C; k++) {
+        const char *name = cli_model_class_name(s->m, k, b, sizeof b);
+        putchar(',');
+        csv_fwrite(stdout, name, strlen(name));
+    }
+    putchar('\n');
+    for (int i = 0; i < n; i++) {
+        const float *p = probs + (size_t)i * C;
+        int best = 0;
+        for (int k = 1; k < C; k++) if (p[k] > p[best]) best = k;
+        printf("%d,", i + 1);
+        if (!s->d.unlabeled) {
+            const char *t = cli_model_class_name(s->m, s->d.labels[i], b, sizeof b);
+            csv_fwrite(stdout, t, strlen(t));
+            putchar(',');
+        }
+        const char *name = cli_model_class_name(s->m, best, b, sizeof b);
+        csv_fwrite(stdout, name, strlen(name));
+        for (int k = 0; k < C; k++) printf(",%.9g", p[k]);
+        putchar('\n');
+    }
+    free(probs);
     return 0;
 }
 
 static void evaluate_help(void)
 {
     printf("usage: clfit evaluate --model FILE [--set test|train] [--backend clblast|own|slice|auto]\n"
-           "                      [--device SEL] [--data DIR] [--verbose]\n\n"
-           "Mean loss and accuracy of a saved model over the test set (or the training set).\n"
+           "                      [--device SEL] [--data DIR|FILE.csv [--target COL]] [--verbose]\n\n"
+           "Mean loss and accuracy of a saved model over the test set (or the training set), or\n"
+           "over the table --data names (a model trained on a table: its classes and\n"
+           "standardisation are the model's; --target as train's).\n"
            "The kernels run with the parameters tuned for the model's shape and batch size\n"
            "(as train ran them, so that the numbers are those train printed), else the\n"
            "device class's defaults; --backend (or its first name --gemm) forces a backend.\n");
@@ -514,7 +608,13 @@ int cmd_evaluate(int argc, char **argv)
     int r = parse_eval_args(argc, argv, &a, 0, evaluate_help);
     if (r) return r < 0 ? 0 : r;
     cli_session s;
-    if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
+    if ((r = cli_session_open(&s, a.model, a.dir, a.target, a.set, a.dev, a.gemm_choice))) return r;
+    if (s.d.unlabeled) {
+        clfit_fail(CLFIT_ERR_FORMAT, "%s has no target column (%d columns, the model's inputs): evaluate needs one", a.dir,
+                   s.m->desc.input);
+        cli_session_close(&s);
+        return cli_fail(CLFIT_ERR_FORMAT);
+    }
     double loss, acc;
     clfit_status st = clfit_evaluate_shared(s.cl, s.m, &s.d, s.gemm, cli_mpi_collective(), &loss, &acc);
     if (!st) {
@@ -535,7 +635,11 @@ static void predict_help(void)
            "For each chosen image: the softmax probability of every class with its name, the\n"
            "predicted class and the true class. --csv: one line per image instead, index,label\n"
            "and every probability to float precision (after a header line). A model trained\n"
-           "with --loss mse shows its outputs instead (the one-hot target's estimate).\n");
+           "with --loss mse shows its outputs instead (the one-hot target's estimate).\n"
+           "       clfit predict --model FILE --data FILE.csv [--target COL]\n"
+           "A table (a model trained on one): every row as CSV on stdout, row, the true class\n"
+           "(where the file has the target column; without it, the file has just the model's\n"
+           "input columns), the predicted class and each class's probability under its name.\n");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -544,8 +648,13 @@ int cmd_predict(int argc, char **argv)
     int r = parse_eval_args(argc, argv, &a, 1, predict_help);
     if (r) return r < 0 ? 0 : r;
     cli_session s;
-    if (cli_session_open(&s, a.model, a.dir, a.set, a.dev, a.gemm_choice)) return 1;
+    if ((r = cli_session_open(&s, a.model, a.dir, a.target, a.set, a.dev, a.gemm_choice))) return r;
     int C = s.m->desc.classes;
+    if (cli_is_table(a.dir) && a.nidx == 0) { /* every row of the table, as CSV */
+        r = predict_table(&s);
+        cli_session_close(&s);
+        return r;
+    }
     float *probs = cli_session_predict(&s, a.set, a.idx, a.nidx);
     if (probs && a.csv) { /* machine-readable: every probability to float's precision */
         printf("index,label");
@@ -565,10 +674,10 @@ int cmd_predict(int argc, char **argv)
         int best = 0, truth = s.d.labels[a.idx[i]];
         for (int k = 1; k < C; k++) if (p[k] > p[best]) best = k;
         char b1[32], b2[32];
-        printf("%s[%d]: predicted %s (%.1f%%), true %s: %s\n", a.set, a.idx[i], cli_class_name(best, C, b1, sizeof b1),
-               100.0 * p[best], cli_class_name(truth, C, b2, sizeof b2), best == truth ? "right" : "wrong");
+        printf("%s[%d]: predicted %s (%.1f%%), true %s: %s\n", a.set, a.idx[i], cli_model_class_name(s.m, best, b1, sizeof b1),
+               100.0 * p[best], cli_model_class_name(s.m, truth, b2, sizeof b2), best == truth ? "right" : "wrong");
         for (int k = 0; k < C; k++)
-            printf("  %d %-12s %.4f%s\n", k, cli_class_name(k, C, b1, sizeof b1), p[k],
+            printf("  %d %-12s %.4f%s\n", k, cli_model_class_name(s.m, k, b1, sizeof b1), p[k],
                    k == best && k == truth ? "  <- predicted, true" : k == best ? "  <- predicted" : k == truth ? "  <- true" : "");
     }
     int rc = probs ? 0 : 1;

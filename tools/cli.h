@@ -38,8 +38,20 @@ int cli_parse_list(const char *opt, const char *s, int *out, int max);
 int cli_parse_hidden(const char *s, int *hidden, int *n);
 /* Fashion-MNIST's name for a class when there are 10, else "class N". */
 const char *cli_class_name(int c, int classes, char *buf, size_t size);
+/* A model's name for class c: a table's own names (m->class_names), else cli_class_name. */
+const char *cli_model_class_name(const clfit_model *m, int c, char *buf, size_t size);
 /* Loads split "train" or "test" from dir (NULL: default); prints the error, returns 1. */
 int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d);
+
+/* Whether --data's path names a table file (.csv) rather than a folder of IDX files. */
+int cli_is_table(const char *path);
+/* Loads the table at path (target: --target, NULL for the last column). With m (a
+ * model's, or the one being trained): its class names, input count and classes are
+ * checked, and its standardisation applied. Prints the error, returns 1. */
+int cli_load_table(const char *path, const char *target, const clfit_model *m, clfit_dataset *d);
+/* A new model's standardisation (--normalize): the mean and deviation of the first n rows of
+ * d's features into m. Prints the error, returns 1. */
+int cli_fit_normalization(clfit_model *m, const clfit_dataset *d, int n);
 
 /* --gemm: "clblast", "own" or "auto" (-1). Prints a usage error and returns 0 if bad. */
 int cli_parse_gemm(const char *s, int *choice);
@@ -74,9 +86,10 @@ typedef struct {
     clfit_gemm gemm;        /* chosen as train chose for the model's batch (unless forced) */
 } cli_session;
 
-/* Loads the model, the "test" or "train" split and opens the device; prints the error
- * and returns 1 on failure (whatever was opened is closed). */
-int cli_session_open(cli_session *s, const char *model, const char *dir, const char *set,
+/* Loads the model, the "test" or "train" split (or, where dir is a table, that table with
+ * its target column `target`) and opens the device; prints the error and returns 1 on
+ * failure (whatever was opened is closed). */
+int cli_session_open(cli_session *s, const char *model, const char *dir, const char *target, const char *set,
                      const char *dev, int gemm_choice);
 void cli_session_close(cli_session *s);
 /* Softmax probabilities (n, classes) of the examples idx[0..n); prints the error (an index

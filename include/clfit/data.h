@@ -18,9 +18,14 @@ extern const char *const clfit_fashion_classes[CLFIT_FASHION_CLASSES];
 
 typedef struct {
     int count;        /* number of examples */
-    int rows, cols;   /* image size in pixels */
+    int rows, cols;   /* image size in pixels (a table: 1 x its feature columns) */
     uint8_t *images;  /* count*rows*cols bytes, image-major then row-major; owned */
+    float *features;  /* a table's instead of images (include/clfit/table.h): count*cols
+                         floats taken as they are (images are scaled by 1/255); owned */
     uint8_t *labels;  /* count bytes, each < the class count given at load; owned */
+    char **class_names; /* a table's string classes, nclasses of them, by label; owned */
+    int nclasses;
+    int unlabeled;    /* a table read without a target column: every label is 0 */
 } clfit_dataset;
 
 /* The data directory to use: `given` if not NULL, else $CLFIT_DATA if set and non-empty,

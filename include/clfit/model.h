@@ -148,6 +148,11 @@ typedef struct {
     clfit_adam_cfg adam;    /* lr (every optimizer's), Adam's betas and eps */
     clfit_optim opt;        /* which optimizer, decay, clipping, schedule */
     uint64_t dropout_seed;  /* the dropout masks' key (the model's seed) */
+    /* What a table's model keeps of its data (include/clfit/table.h), NULL otherwise:
+     * the standardisation of its inputs (desc.input floats each), applied before the
+     * first layer by evaluate, predict and export; its classes' names (desc.classes). */
+    float *norm_mean, *norm_std;
+    char **class_names;
 } clfit_model;
 
 /* Checks a description (widths >= 1, layer count) and fills the layer table. */

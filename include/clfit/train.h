@@ -18,8 +18,8 @@ typedef struct {
     int n, D;
 } clfit_device_data;
 
-/* Uploads d's bytes and scales them to floats on the device (scale_images_cl), with the
- * identity order. On failure nothing is left allocated. */
+/* Uploads d: a table's features as they are, or image bytes scaled to floats on the device
+ * (scale_images_cl); with the identity order. On failure nothing is left allocated. */
 clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
                                       clfit_device_data *out);
 /* A view of src's examples first .. first+n-1 (in src's current index space, i.e. the

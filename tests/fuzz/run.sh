@@ -13,12 +13,12 @@ out=${2:-$top/build-fuzz}
 cd "$top"
 command -v clang >/dev/null || { echo "fuzz: clang not found (tools/install-deps.sh installs it)" >&2; exit 1; }
 mkdir -p "$out"
-targets="idx safetensors"
+targets="idx safetensors csv"
 # the parsing code and what it needs: no OpenCL
-src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c host/parts.c"
+src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c host/parts.c host/table.c"
 for t in $targets; do
     clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wall \
-        -I include -I host $src "tests/fuzz/fuzz_$t.c" -lz -lcjson -lm -o "$out/fuzz_$t"
+        -I include -I host $src "tests/fuzz/fuzz_$t.c" -lz -lcjson -lcsv -lm -o "$out/fuzz_$t"
 done
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 rc=0
