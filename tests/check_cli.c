@@ -413,8 +413,58 @@ START_TEST(test_table)
     /* what goes with a table only */
     EXPECT(TRAIN "--epochs 1 --test test.csv", 2, err, "--test goes with a table (--data FILE.csv)");
     EXPECT(TRAIN "--epochs 1 --no-normalize", 2, err, "--no-normalize goes with a table");
-    EXPECT("train --data train.csv --test t.safetensors", 2, err, "--test t.safetensors: expected a .csv file");
+    EXPECT("train --data train.csv --test t.safetensors", 2, err, "--test t.safetensors: expected a .csv or .npz file");
     EXPECT("evaluate --model t.safetensors --data .", 1, err, "was trained on a table");
+}
+END_TEST
+
+/* Your own data from NumPy: Keras' layout (x_train, y_train, x_test, y_test) of a table
+ * (float64 features on three scales, standardised) and of images (uint8 (N, 4, 5), scaled
+ * by 1/255 as IDX images are); evaluate and predict read the same file's test arrays. */
+START_TEST(test_npz)
+{
+    enum { NTR = 600, NTE = 150 };
+    static double xtr[NTR * 3], xte[NTE * 3];
+    static long long ytr[NTR], yte[NTE];
+    clfit_rng r;
+    clfit_rng_seed(&r, 5);
+    for (int i = 0; i < NTR + NTE; i++) {
+        int c = (int)clfit_rng_below(&r, 3);
+        double *x = i < NTR ? xtr + 3 * i : xte + 3 * (i - NTR);
+        x[0] = 100 + 60.0 * c + 30 * clfit_rng_uniform(&r);
+        x[1] = 0.01 * ((c + 1) % 3) + 0.004 * clfit_rng_uniform(&r);
+        x[2] = 10 * clfit_rng_uniform(&r);
+        if (i < NTR) ytr[i] = c;
+        else yte[i - NTR] = c;
+    }
+    npy_member t[4] = {{"x_train", "<f8", "(600, 3)", xtr, sizeof xtr, 0}, {"y_train", "<i8", "(600,)", ytr, sizeof ytr, 0},
+                       {"x_test", "<f8", "(150, 3)", xte, sizeof xte, 0}, {"y_test", "<i8", "(150,)", yte, sizeof yte, 0}};
+    char p[400];
+    snprintf(p, sizeof p, "%s/t.npz", test_dir);
+    write_npz(p, t, 4, 1);
+    EXPECT("train --data t.npz --epochs 8 --batch 16 --hidden 16 --save n.safetensors", 0, out, "Test: loss: ");
+    double acc = atof(strstr(out, "Test: loss: ") + strlen("Test: loss: 0.0000 - accuracy: "));
+    ck_assert_msg(acc >= 0.9, "test accuracy %g: %s", acc, out);
+    char line[64];
+    snprintf(line, sizeof line, "accuracy: %.4f", acc);
+    EXPECT("evaluate --model n.safetensors --data t.npz", 0, out, line);
+    EXPECT("predict --model n.safetensors --data t.npz", 0, out, "row,true,predicted,\"class 0\",\"class 1\",\"class 2\"\n1,");
+    EXPECT("train --data t.npz --target 3 --epochs 1", 2, err, "--target goes with a CSV file");
+    /* images */
+    static unsigned char img[NTR * 20], lab[NTR];
+    for (int i = 0; i < NTR; i++) {
+        lab[i] = (unsigned char)clfit_rng_below(&r, 10);
+        for (int k = 0; k < 20; k++) img[i * 20 + k] = (unsigned char)((k % 10 == lab[i] ? 160 : 0) + clfit_rng_below(&r, 90));
+    }
+    npy_member im[2] = {{"x", "|u1", "(600, 4, 5)", img, sizeof img, 0}, {"y", "|u1", "(600,)", lab, sizeof lab, 0}};
+    snprintf(p, sizeof p, "%s/img.npz", test_dir);
+    write_npz(p, im, 2, 0);
+    EXPECT("train --data img.npz --epochs 3 --batch 16 --save i.safetensors", 0, out, "Epoch 3/3");
+    ck_assert_ptr_null(strstr(out, "Test:")); /* x and y alone: no test set */
+    EXPECT("summary --model i.safetensors", 0, out, "4x5 images");
+    /* its images are the IDX folder's kind: evaluate takes either */
+    EXPECT("evaluate --model i.safetensors --data img.npz", 0, out, "Test: loss: ");
+    EXPECT("evaluate --model n.safetensors --data img.npz", 1, err, "img.npz: 20 features, the model takes 3 inputs");
 }
 END_TEST
 
@@ -553,7 +603,9 @@ int main(void)
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, make_data, test_dir_teardown);
-    tcase_set_timeout(tc, 120);
+    /* test_tune_and_train's short tunes and runs take over 120 s in the sanitizer build when
+     * ctest -j2 shares the 2 cores (seen once in a fresh-clone run); 300 leaves room */
+    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_summary);
@@ -568,6 +620,7 @@ int main(void)
     tcase_add_test(tc, test_tune_and_train);
     tcase_add_test(tc, test_compiler_output_only_verbose);
     tcase_add_test(tc, test_table);
+    tcase_add_test(tc, test_npz);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

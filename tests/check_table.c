@@ -190,6 +190,112 @@ START_TEST(test_standardize)
 }
 END_TEST
 
+/* ---- NumPy .npz: archives written here, stored or deflated, as np.savez(_compressed) ---- */
+
+/* test_dir/name, written as an .npz of the members */
+static const char *put_npz(const char *name, const npy_member *m, int n, int deflated)
+{
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
+    write_npz(path, m, n, deflated);
+    return path;
+}
+
+static void expect_npz_fails(const npy_member *m, int n, const char *want)
+{
+    clfit_dataset d;
+    clfit_status st = clfit_npz_load(put_npz("bad.npz", m, n, 0), "train", &d);
+    ck_assert_msg(st != CLFIT_OK, "%s: loaded", want);
+    ck_assert_msg(strstr(clfit_last_error(), want), "message \"%s\" lacks \"%s\"", clfit_last_error(), want);
+    ck_assert_ptr_null(d.features);
+    ck_assert_ptr_null(d.labels);
+}
+
+/* Keras' layout (x_train, y_train, x_test, y_test) and plain x, y; float32, big-endian
+ * float64, integer labels of any width and (N, 1); stored and deflated; uint8 (N, rows,
+ * cols) as images. */
+START_TEST(test_npz_layouts)
+{
+    static const float xf[6] = {1.5f, -2, 3, 4, 0.25f, 6};
+    static const unsigned char xbig[3 * 8] = {0x3f, 0xf8, 0, 0, 0, 0, 0, 0, /* 1.5, -2, 3 as >f8 */
+                                              0xc0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x08, 0, 0, 0, 0, 0, 0};
+    static const long long y64[3] = {2, 0, 1};
+    static const short y16[3] = {1, 1, 0};
+    static const unsigned char img[2 * 2 * 3] = {0, 255, 10, 20, 30, 40, 1, 2, 3, 4, 5, 6}, ylab[2] = {7, 9};
+    for (int deflated = 0; deflated <= 1; deflated++) {
+        npy_member keras[4] = {{"x_train", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y_train", "<i8", "(3,)", y64, sizeof y64, 0},
+                               {"x_test", ">f8", "(3, 1)", xbig, sizeof xbig, 0}, {"y_test", "<i2", "(3, 1)", y16, sizeof y16, 0}};
+        clfit_dataset d;
+        ASSERT_OK(clfit_npz_load(put_npz("k.npz", keras, 4, deflated), "train", &d));
+        ck_assert_int_eq(d.count, 3);
+        ck_assert_int_eq(d.rows * d.cols, 2);
+        ck_assert_int_eq(memcmp(d.features, xf, sizeof xf), 0);
+        ck_assert(d.labels[0] == 2 && d.labels[1] == 0 && d.labels[2] == 1);
+        clfit_dataset_free(&d);
+        ASSERT_OK(clfit_npz_load(path, "test", &d));
+        ck_assert_int_eq(d.cols, 1);
+        ck_assert(d.features[0] == 1.5f && d.features[1] == -2.0f && d.features[2] == 3.0f);
+        ck_assert(d.labels[0] == 1 && d.labels[2] == 0);
+        clfit_dataset_free(&d);
+        npy_member plain[2] = {{"x", "|u1", "(2, 2, 3)", img, sizeof img, 0}, {"y", "|u1", "(2,)", ylab, sizeof ylab, 0}};
+        ASSERT_OK(clfit_npz_load(put_npz("p.npz", plain, 2, deflated), "train", &d));
+        ck_assert_ptr_nonnull(d.images); /* images, scaled as IDX ones are */
+        ck_assert_ptr_null(d.features);
+        ck_assert(d.rows == 2 && d.cols == 3 && d.images[1] == 255 && d.labels[1] == 9);
+        clfit_dataset_free(&d);
+        ck_assert_int_eq(clfit_npz_load(path, "test", &d), CLFIT_ERR_ARG); /* no test arrays: none, quietly */
+    }
+}
+END_TEST
+
+/* Each wrong archive or array: one message naming the file and the member. */
+START_TEST(test_npz_bad)
+{
+    static const float xf[6] = {1, 2, 3, 4, 5, 6};
+    static const long long y[3] = {0, 1, 2}, ybad[3] = {0, 300, 1};
+    static const double ynot[3] = {0, 0.5, 1}, xinf[3] = {1, INFINITY, 2};
+    npy_member m[2] = {{"x", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y", "<i8", "(3,)", y, sizeof y, 0}};
+    m[0].descr = "<U4";
+    expect_npz_fails(m, 2, "bad.npz: x.npy: dtype '<U4': clfit reads float32, float64, bool and integer arrays");
+    m[0].descr = "<f4";
+    m[0].fortran = 1;
+    expect_npz_fails(m, 2, "x.npy is in Fortran order");
+    m[0].fortran = 0;
+    m[0].shape = "(3, 3)";
+    expect_npz_fails(m, 2, "x.npy: shape and dtype make 36 bytes, the member holds 24");
+    m[0].shape = "(3, 2)";
+    m[1].shape = "(2,)";
+    m[1].bytes = 16;
+    expect_npz_fails(m, 2, "x.npy has 3 examples, y.npy is not 3 labels");
+    m[1].shape = "(3,)";
+    m[1].bytes = sizeof y;
+    m[1].data = ybad;
+    expect_npz_fails(m, 2, "y.npy[1] is 300: a class is a whole number 0..255");
+    m[1].descr = "<f8";
+    m[1].data = ynot;
+    expect_npz_fails(m, 2, "y.npy[1] is 0.5");
+    m[1].descr = "<i8";
+    m[1].data = y;
+    npy_member x3[2] = {{"x", "<f8", "(3, 1)", xinf, sizeof xinf, 0}, m[1]};
+    expect_npz_fails(x3, 2, "x.npy: example 1, feature 0 is inf: not a finite float");
+    expect_npz_fails(m, 1, "x.npy without y.npy");
+    npy_member other[1] = {{"data", "<f4", "(3, 2)", xf, sizeof xf, 0}};
+    expect_npz_fails(other, 1, "no x_train.npy and y_train.npy, nor x.npy and y.npy");
+    m[0].shape = "(3, 2";
+    expect_npz_fails(m, 2, "x.npy: an unreadable shape");
+    /* a truncated archive, and bytes that are no archive */
+    clfit_dataset d;
+    put_npz("ok.npz", (npy_member[2]){{"x", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y", "<i8", "(3,)", y, sizeof y, 0}}, 2, 1);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "head -c 120 '%s' > '%s/cut.npz'", path, test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/cut.npz", test_dir);
+    ck_assert_int_ne(clfit_npz_load(path, "train", &d), CLFIT_OK);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "cut.npz: not a zip archive (.npz)"));
+    ck_assert_int_ne(clfit_npz_load(put("text.npz", "x,y\n1,2\n3,4\n5,6\n7,8\n9,10\n11,12\n"), "train", &d), CLFIT_OK);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "text.npz: not a zip archive"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("table");
@@ -203,6 +309,11 @@ int main(void)
     tcase_add_test(tc, test_not_a_file);
     tcase_add_test(tc, test_too_many_classes);
     tcase_add_test(tc, test_standardize);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("npz");
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
+    tcase_add_test(tc, test_npz_layouts);
+    tcase_add_test(tc, test_npz_bad);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

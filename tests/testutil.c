@@ -196,3 +196,68 @@ int run_in_test_dir(const char *cmd, char *out, size_t osize, char *err, size_t 
     read_text_file(path, err, esize);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
+
+/* ---- .npz files ---- */
+
+static void put16(FILE *f, unsigned v) { fputc(v & 255, f); fputc(v >> 8 & 255, f); }
+static void put32(FILE *f, unsigned long v) { put16(f, v & 0xffff); put16(f, v >> 16 & 0xffff); }
+
+void write_npz(const char *path, const npy_member *m, int n, int deflated)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    unsigned long offs[8], crcs[8], csz[8], usz[8];
+    for (int i = 0; i < n; i++) {
+        char hdr[256];
+        int hl = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", m[i].descr,
+                          m[i].fortran ? "True" : "False", m[i].shape);
+        while ((10 + hl + 1) % 64) hdr[hl++] = ' ';
+        hdr[hl++] = '\n';
+        size_t un = 10 + (size_t)hl + m[i].bytes;
+        unsigned char *raw = malloc(un), *packed = malloc(un + 64);
+        memcpy(raw, "\x93NUMPY\x01\x00", 8);
+        raw[8] = (unsigned char)(hl & 255);
+        raw[9] = (unsigned char)(hl >> 8);
+        memcpy(raw + 10, hdr, (size_t)hl);
+        memcpy(raw + 10 + hl, m[i].data, m[i].bytes);
+        size_t cn = un;
+        if (deflated) {
+            z_stream z = {0};
+            ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+            z.next_in = raw;
+            z.avail_in = (uInt)un;
+            z.next_out = packed;
+            z.avail_out = (uInt)(un + 64);
+            ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+            cn = z.total_out;
+            deflateEnd(&z);
+        } else {
+            memcpy(packed, raw, un);
+        }
+        char fname[80];
+        snprintf(fname, sizeof fname, "%s.npy", m[i].name);
+        offs[i] = (unsigned long)ftell(f);
+        crcs[i] = crc32(0, raw, (uInt)un);
+        csz[i] = (unsigned long)cn;
+        usz[i] = (unsigned long)un;
+        put32(f, 0x04034b50); put16(f, 20); put16(f, 0); put16(f, deflated ? 8 : 0); put16(f, 0); put16(f, 0);
+        put32(f, crcs[i]); put32(f, csz[i]); put32(f, usz[i]); put16(f, (unsigned)strlen(fname)); put16(f, 0);
+        fwrite(fname, 1, strlen(fname), f);
+        fwrite(packed, 1, cn, f);
+        free(raw);
+        free(packed);
+    }
+    unsigned long cd = (unsigned long)ftell(f);
+    for (int i = 0; i < n; i++) {
+        char fname[80];
+        snprintf(fname, sizeof fname, "%s.npy", m[i].name);
+        put32(f, 0x02014b50); put16(f, 20); put16(f, 20); put16(f, 0); put16(f, deflated ? 8 : 0); put16(f, 0); put16(f, 0);
+        put32(f, crcs[i]); put32(f, csz[i]); put32(f, usz[i]); put16(f, (unsigned)strlen(fname)); put16(f, 0); put16(f, 0);
+        put16(f, 0); put16(f, 0); put32(f, 0); put32(f, offs[i]);
+        fwrite(fname, 1, strlen(fname), f);
+    }
+    unsigned long cdsize = (unsigned long)ftell(f) - cd;
+    put32(f, 0x06054b50); put16(f, 0); put16(f, 0); put16(f, (unsigned)n); put16(f, (unsigned)n);
+    put32(f, cdsize); put32(f, cd); put16(f, 0);
+    fclose(f);
+}

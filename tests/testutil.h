@@ -97,6 +97,18 @@ extern char test_dir[256];
 void test_dir_setup(void);
 void test_dir_teardown(void);
 
+/* A NumPy .npz as np.savez (stored) or np.savez_compressed (deflated) writes it: each
+ * member an .npy of version 1 with the header's descr, fortran_order and shape as given
+ * (so that tests can also write wrong ones). */
+typedef struct {
+    const char *name;           /* without .npy */
+    const char *descr, *shape;  /* the header's: '<f4', "(3, 2)" */
+    const void *data;
+    size_t bytes;
+    int fortran;
+} npy_member;
+void write_npz(const char *path, const npy_member *m, int n, int deflated);
+
 /* Runs a suite with the usual Check runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
 

@@ -153,23 +153,37 @@ const char *cli_model_class_name(const clfit_model *m, int c, char *buf, size_t 
     return cli_class_name(c, m->desc.classes, buf, size);
 }
 
+int cli_is_npz(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return n > 4 && !strcasecmp(path + n - 4, ".npz");
+}
+
 int cli_is_table(const char *path)
 {
     size_t n = path ? strlen(path) : 0;
-    return n > 4 && !strcasecmp(path + n - 4, ".csv");
+    return (n > 4 && !strcasecmp(path + n - 4, ".csv")) || cli_is_npz(path);
 }
 
-int cli_load_table(const char *path, const char *target, const clfit_model *m, clfit_dataset *d)
+int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, clfit_dataset *d)
 {
-    clfit_csv_spec spec = {.target = target, .class_names = m ? m->class_names : NULL,
-                           .nclasses = m && m->class_names ? m->desc.classes : 0, .features = m ? m->desc.input : 0};
-    clfit_status st = clfit_csv_load(path, &spec, d);
+    clfit_status st;
+    if (cli_is_npz(path)) {
+        if (target) return cli_usage_error("--target goes with a CSV file; an .npz has its x and y arrays");
+        st = clfit_npz_load(path, strcmp(set, "train") ? "test" : "train", d);
+        if (st == CLFIT_ERR_ARG && !strcmp(set, "file")) st = clfit_npz_load(path, "train", d);
+        if (st == CLFIT_ERR_ARG && !strcmp(set, "test")) return 0; /* the archive has no test set */
+    } else {
+        clfit_csv_spec spec = {.target = target, .class_names = m ? m->class_names : NULL,
+                               .nclasses = m && m->class_names ? m->desc.classes : 0, .features = m ? m->desc.input : 0};
+        st = clfit_csv_load(path, &spec, d);
+    }
     if (st) return cli_fail(st);
     if (!m) return 0;
-    if (d->cols != m->desc.input) {
+    if (d->rows * d->cols != m->desc.input) {
+        int have = d->rows * d->cols;
         clfit_dataset_free(d);
-        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: %d feature columns, the model takes %d inputs", path, d->cols,
-                                   m->desc.input));
+        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: %d features, the model takes %d inputs", path, have, m->desc.input));
     }
     for (int i = 0; i < d->count; i++)
         if (d->labels[i] >= m->desc.classes) {
@@ -178,7 +192,11 @@ int cli_load_table(const char *path, const char *target, const clfit_model *m, c
             return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: row %d has class %d; the model has classes 0..%d", path, i + 1,
                                        label, m->desc.classes - 1));
         }
-    if (m->norm_mean) clfit_standardize_apply(d->features, d->count, d->cols, m->norm_mean, m->norm_std);
+    if (m->norm_mean && d->features) clfit_standardize_apply(d->features, d->count, d->cols, m->norm_mean, m->norm_std);
+    if (m->norm_mean && !d->features) {
+        clfit_dataset_free(d);
+        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s holds images; the model was trained on a table's features", path));
+    }
     return 0;
 }
 
@@ -319,11 +337,11 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
     s->m = clfit_model_load(model, &s->meta, &st);
     if (!s->m) return cli_fail(st);
     if (cli_is_table(dir)) {
-        if (cli_load_table(dir, target, s->m, &s->d)) goto fail;
+        if (cli_load_table(dir, strcmp(set, "train") ? "file" : "train", target, s->m, &s->d)) goto fail;
     } else if (target) {
         rc = cli_usage_error("--target goes with a table (--data FILE.csv)");
         goto fail;
-    } else if (s->m->norm_mean || s->m->class_names) {
+    } else if (s->m->norm_mean || s->m->class_names || s->meta.rows == 1) {
         fprintf(stderr, "clfit: %s was trained on a table; --data names a folder of images\n", model);
         goto fail;
     } else if (cli_load_split(dir, set, s->m->desc.classes, &s->d)) {

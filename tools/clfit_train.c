@@ -171,10 +171,12 @@ static void train_help(void)
            "  --resume FILE           continue a saved model: weights, Adam state, epoch count,\n"
            "                          seed, batch and split come from FILE; --epochs more run\n"
            "  --device SEL            OpenCL device index or name substring ($CLFIT_DEVICE)\n"
-           "  --data DIR|FILE.csv     the IDX files (default $CLFIT_DATA, else %s), or a\n"
+           "  --data DIR|FILE          the IDX files (default $CLFIT_DATA, else %s), or a\n"
            "                          table: a CSV file with a header row, one column the\n"
-           "                          target (a class name or index per row)\n"
-           "  --test FILE.csv         a table's test set (an IDX folder has its own)\n"
+           "                          target (a class name or index per row), or a NumPy\n"
+           "                          .npz (x_train, y_train[, x_test, y_test], or x, y)\n"
+           "  --test FILE             a table's test set, .csv or .npz (an IDX folder and an\n"
+           "                          .npz with x_test have their own)\n"
            "  --target NAME|INDEX     a table's target column: its name, or its index from 0\n"
            "                          (default: the last)\n"
            "  --no-normalize          keep a table's features as they are (by default each is\n"
@@ -280,8 +282,10 @@ int cmd_train(int argc, char **argv)
     if (!table && (test_file || target || !normalize))
         return cli_usage_error("%s goes with a table (--data FILE.csv); an IDX folder has its own test files and labels",
                                test_file ? "--test" : target ? "--target" : "--no-normalize");
+    if (target && (cli_is_npz(dir) || cli_is_npz(test_file)))
+        return cli_usage_error("--target goes with a CSV file; an .npz has its x and y arrays");
     if (test_file && !cli_is_table(test_file))
-        return cli_usage_error("--test %s: expected a .csv file, as --data", test_file);
+        return cli_usage_error("--test %s: expected a .csv or .npz file, as --data", test_file);
     if ((have_monitor || min_delta > 0) && !patience && !save_best)
         return cli_usage_error("--monitor and --min-delta go with --early-stopping or --save-best");
     /* under mpirun: rank 0 alone prints and writes; each rank takes its slice of every
@@ -343,9 +347,9 @@ int cmd_train(int argc, char **argv)
         if (have_val) meta.validation_split = val_split;
     }
     if (table) {
-        if (cli_load_table(dir, target, m, &train)) goto done;
+        if (cli_load_table(dir, "train", target, m, &train)) goto done;
         /* a new model's test set waits for its classes and standardisation (below) */
-        if (test_file && m && cli_load_table(test_file, target, m, &test)) goto done;
+        if (m && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
     } else {
         if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
         if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
@@ -371,11 +375,11 @@ int cmd_train(int argc, char **argv)
             train.class_names = NULL;
             train.nclasses = 0;
         }
-        if (table && normalize) {
+        if (table && normalize && train.features) {
             if (cli_fit_normalization(m, &train, (int)floor(train.count * (1.0 - val_split)))) goto done;
             clfit_standardize_apply(train.features, train.count, train.cols, m->norm_mean, m->norm_std);
         }
-        if (table && test_file && cli_load_table(test_file, target, m, &test)) goto done;
+        if (table && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
         meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,
                                   .validation_split = val_split, .rows = train.rows, .cols = train.cols};
     } else if (train.rows != meta.rows || train.cols != meta.cols) {
@@ -593,7 +597,7 @@ static int predict_table(cli_session *s)
 static void evaluate_help(void)
 {
     printf("usage: clfit evaluate --model FILE [--set test|train] [--backend clblast|own|slice|auto]\n"
-           "                      [--device SEL] [--data DIR|FILE.csv [--target COL]] [--verbose]\n\n"
+           "                      [--device SEL] [--data DIR|FILE.csv|FILE.npz [--target COL]] [--verbose]\n\n"
            "Mean loss and accuracy of a saved model over the test set (or the training set), or\n"
            "over the table --data names (a model trained on a table: its classes and\n"
            "standardisation are the model's; --target as train's).\n"
@@ -636,7 +640,7 @@ static void predict_help(void)
            "predicted class and the true class. --csv: one line per image instead, index,label\n"
            "and every probability to float precision (after a header line). A model trained\n"
            "with --loss mse shows its outputs instead (the one-hot target's estimate).\n"
-           "       clfit predict --model FILE --data FILE.csv [--target COL]\n"
+           "       clfit predict --model FILE --data FILE.csv|FILE.npz [--target COL]\n"
            "A table (a model trained on one): every row as CSV on stdout, row, the true class\n"
            "(where the file has the target column; without it, the file has just the model's\n"
            "input columns), the predicted class and each class's probability under its name.\n");

@@ -43,12 +43,16 @@ const char *cli_model_class_name(const clfit_model *m, int c, char *buf, size_t 
 /* Loads split "train" or "test" from dir (NULL: default); prints the error, returns 1. */
 int cli_load_split(const char *dir, const char *set, int classes, clfit_dataset *d);
 
-/* Whether --data's path names a table file (.csv) rather than a folder of IDX files. */
+/* Whether --data's path names a file (.csv or .npz) rather than a folder of IDX files;
+ * an .npz. */
 int cli_is_table(const char *path);
-/* Loads the table at path (target: --target, NULL for the last column). With m (a
- * model's, or the one being trained): its class names, input count and classes are
+int cli_is_npz(const char *path);
+/* Loads the file at path: a CSV table (target: --target, NULL for the last column), or an
+ * .npz's part `set`: "train", "test" (the same file's test arrays; none leaves d empty,
+ * count 0), or "file" (a separate test file: its test arrays, else its only ones). With m
+ * (a model's, or the one being trained): its class names, input count and classes are
  * checked, and its standardisation applied. Prints the error, returns 1. */
-int cli_load_table(const char *path, const char *target, const clfit_model *m, clfit_dataset *d);
+int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, clfit_dataset *d);
 /* A new model's standardisation (--normalize): the mean and deviation of the first n rows of
  * d's features into m. Prints the error, returns 1. */
 int cli_fit_normalization(clfit_model *m, const clfit_dataset *d, int n);

@@ -41,6 +41,22 @@ clfit_status clfit_csv_load(const char *path, const clfit_csv_spec *spec, clfit_
 clfit_status clfit_csv_parse(const uint8_t *buf, size_t len, const char *name, const clfit_csv_spec *spec,
                              clfit_dataset *out);
 
+/* What clfit reads of an .npz file at most. */
+#define CLFIT_NPZ_MAX_BYTES (1ull << 34)
+
+/* Loads a NumPy .npz archive (np.savez or np.savez_compressed; zip64 too): set "train"
+ * reads x_train.npy and y_train.npy, else x.npy and y.npy; "test" reads x_test.npy and
+ * y_test.npy, and returns CLFIT_ERR_ARG without a message where the archive has none.
+ * x: float32/float64/bool/integer, any byte order, C order (or 1-D), any feature shape
+ * (flattened); uint8 of shape (N, rows, cols) is images, as Keras' mnist.npz (scaled by
+ * 1/255 as IDX images are), anything else a table's features. y: N whole numbers 0..255
+ * (shape (N) or (N, 1)). Each header is checked against the member's bytes before its
+ * body is read. On failure *out is zeroed and nothing is leaked. */
+clfit_status clfit_npz_load(const char *path, const char *set, clfit_dataset *out);
+
+/* The same from the archive's bytes in memory; the fuzz target's entry. */
+clfit_status clfit_npz_parse(const uint8_t *buf, size_t len, const char *name, const char *set, clfit_dataset *out);
+
 /* The per-feature mean and standard deviation (population, as scikit-learn's
  * StandardScaler and Keras' Normalization) of the first n rows of x (rows of cols floats),
  * in double precision; a constant feature gets std 1 (so that it divides by nothing). */

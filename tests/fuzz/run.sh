@@ -13,9 +13,9 @@ out=${2:-$top/build-fuzz}
 cd "$top"
 command -v clang >/dev/null || { echo "fuzz: clang not found (tools/install-deps.sh installs it)" >&2; exit 1; }
 mkdir -p "$out"
-targets="idx safetensors csv"
+targets="idx safetensors csv npz"
 # the parsing code and what it needs: no OpenCL
-src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c host/parts.c host/table.c"
+src="host/status.c host/io.c host/data.c host/modelfile.c host/model.c host/ref.c host/parts.c host/table.c host/npz.c"
 for t in $targets; do
     clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wall \
         -I include -I host $src "tests/fuzz/fuzz_$t.c" -lz -lcjson -lcsv -lm -o "$out/fuzz_$t"
