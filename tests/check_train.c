@@ -6,7 +6,15 @@
  * rtol 1e-5. Weights: Adam divides by sqrt(v), so a gradient rounding difference dg moves
  * an update by up to lr * dg / (|g| + eps); over a few steps that stays well below
  * lr * 1e-2 = 1e-5 per parameter, the atol used (measured: see the printed maximum). Adam's
- * moments m and v get the same absolute bound scaled to their own size. */
+ * moments m and v get the same absolute bound scaled to their own size.
+ * One thing rounding can do that these bounds do not cover: a pre-activation of hidden
+ * layer 0 within rounding of ReLU's kink (or leaky ReLU's) takes one side on the device
+ * and the other in the reference, and that unit's W0 column and b0 then get another
+ * gradient, which Adam turns into a difference of up to lr (seen at seed 1796297096874689).
+ * Such units are found from the reference's own forward pass (mark_kink_units); a step
+ * that has one compares the weights without that unit's column, and the reference then
+ * continues from the device's state. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -14,6 +22,63 @@
 #include "clfit/ref.h"
 #include "clfit/train.h"
 #include "testutil.h"
+
+/* Marks hidden layer 0's units whose pre-activation z = x W0 + b0 in some row of this batch
+ * (x: b rows) is within 16 u sqrt(sum of its partial sums squared) of 0, where the layer's
+ * activation has a kink there: either side of the kink is then right within rounding.
+ * That bound is rounding's random walk (8 of its standard deviations, for each of the two
+ * paths, in whatever order they add), not the worst case 2 gamma_K sum |x w|, which is 28
+ * times wider at K = 785 and would mark a unit in nearly every step; a straddle outside it
+ * would fail the test as before. Returns how many units it marked anew. */
+static int mark_kink_units(const clfit_model *m, const float *x, int b, unsigned char *marked)
+{
+    if (m->desc.nhidden < 1 || (m->desc.act[0] != CLFIT_ACT_RELU && m->desc.act[0] != CLFIT_ACT_LEAKY_RELU)) return 0;
+    const clfit_layer *L = &m->layer[0];
+    const float *W = m->params + L->w_off, *bias = m->params + L->b_off;
+    int n = 0;
+    for (int r = 0; r < b; r++)
+        for (int j = 0; j < L->out; j++) {
+            double z = bias[j], walk = z * z;
+            for (int i = 0; i < L->in; i++) {
+                z += (double)x[(size_t)r * L->in + i] * W[(size_t)i * L->out + j];
+                walk += z * z;
+            }
+            if (fabs(z) <= 16 * (FLT_EPSILON / 2) * sqrt(walk) && !marked[j]) { marked[j] = 1; n++; }
+        }
+    return n;
+}
+
+/* After a step with marked units: the device's weights and moments against the
+ * reference's but for the marked units' W0 columns and b0 elements (compare_all: all of
+ * them), then the reference continues from the device's state. */
+static void resync(clfit_trainer *t, clfit_model *dev, clfit_model *ref, unsigned char *marked, int compare, int at)
+{
+    ASSERT_OK(clfit_trainer_download(t, dev));
+    const clfit_layer *L = &ref->layer[0];
+    int units = 0;
+    for (int j = 0; j < L->out; j++) {
+        if (!marked[j]) continue;
+        units++;
+        for (int i = 0; i < L->in; i++) {
+            size_t e = L->w_off + (size_t)i * L->out + j;
+            dev->params[e] = ref->params[e]; dev->m[e] = ref->m[e]; dev->v[e] = ref->v[e];
+        }
+        size_t e = L->b_off + j;
+        dev->params[e] = ref->params[e]; dev->m[e] = ref->m[e]; dev->v[e] = ref->v[e];
+    }
+    if (compare) {
+        ASSERT_CLOSE("weights (but the kink units')", dev->params, ref->params, ref->nparams, 1e-5, 0.0);
+        ASSERT_CLOSE("Adam m (but the kink units')", dev->m, ref->m, ref->nparams, 1e-6, 1e-4);
+        ASSERT_CLOSE("Adam v (but the kink units')", dev->v, ref->v, ref->nparams, 1e-8, 1e-4);
+    }
+    ASSERT_OK(clfit_trainer_download(t, dev)); /* the device's own values, kink units included */
+    memcpy(ref->params, dev->params, ref->nparams * sizeof(float));
+    memcpy(ref->m, dev->m, ref->nparams * sizeof(float));
+    memcpy(ref->v, dev->v, ref->nparams * sizeof(float));
+    printf("step at %d: %d unit(s) of layer 0 within rounding of the kink: %s, then the reference continues from "
+           "the device\n", at, units, compare ? "compared without them" : "not compared (their effect has spread)");
+    memset(marked, 0, (size_t)L->out);
+}
 
 /* With opt NULL: plain Adam. */
 static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *opt, int N, int B, int epochs,
@@ -44,6 +109,8 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
     long prev_correct = 0;
     float ref_loss_since = 0; /* the reference's since the device's stats were last read */
     int ref_correct_since = 0;
+    unsigned char *marked = calloc((size_t)(desc->nhidden ? desc->hidden[0] : 1), 1);
+    int kinks = 0; /* units marked since the last comparison */
     for (int e = 0; e < epochs; e++) {
         /* the slice backend ends a step in the next one's launch, unless the stats are read
          * in between: read them after every step of the first epoch, and in later epochs
@@ -57,6 +124,7 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
             gather_batch_ref(x, y, ds.images, ds.labels, order + start, b, desc->input);
             float ref_loss;
             int ref_correct;
+            kinks += mark_kink_units(ref, x, b, marked);
             ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &ref_loss, &ref_correct));
             ASSERT_OK(clfit_trainer_step(t, &dd, start, b));
             ref_loss_since += ref_loss;
@@ -69,8 +137,14 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
             prev_loss = sum;
             char what[96];
             snprintf(what, sizeof what, "loss of epoch %d %s at %d (B=%d)", e, read_each ? "step" : "up to the step", start, b);
-            ASSERT_CLOSE(what, &dev_loss, &ref_loss_since, 1, 1e-6, 1e-5);
-            ck_assert_int_eq(correct - prev_correct, ref_correct_since);
+            /* a step's loss comes before its update: a kink there changes only the update,
+             * but over several steps not read one by one it changes the later losses */
+            if (read_each || !kinks) {
+                ASSERT_CLOSE(what, &dev_loss, &ref_loss_since, 1, 1e-6, 1e-5);
+                ck_assert_int_eq(correct - prev_correct, ref_correct_since);
+            }
+            if (kinks) resync(t, dev, ref, marked, read_each, start);
+            kinks = 0;
             prev_correct = correct;
             ref_loss_since = 0;
             ref_correct_since = 0;
@@ -115,7 +189,7 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
     clfit_model_free(ref);
     clfit_model_free(dev);
     clfit_dataset_free(&ds);
-    free(order); free(x); free(y);
+    free(order); free(x); free(y); free(marked);
 }
 
 static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs, clfit_gemm gemm)
