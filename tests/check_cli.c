@@ -408,6 +408,10 @@ START_TEST(test_table)
     EXPECT("train --data rag.csv --epochs 1", 1, err, "rag.csv: line 2, column 3 (\"kind\"): the row ends after 3");
     EXPECT("evaluate --model t.safetensors --data new.csv", 1, err, "the target \"zebra\" is none of the model's 3 classes");
     EXPECT("train --data train.csv --target colour --epochs 1", 1, err, "no column \"colour\"");
+    /* values to regress on are refused, not made into classes */
+    snprintf(cmd, sizeof cmd, "cd '%s' && printf 'a,b,y\\n1,2,0.5\\n3,4,1.25\\n5,6,2\\n' > reg.csv", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("train --data reg.csv --epochs 1 --batch 2", 1, err, "reg.csv: the target holds numbers that are not class indices");
     /* --target by index: the class column is 3 */
     EXPECT("train --data train.csv --test test.csv --target 3 --epochs 1 --batch 16", 0, out, "Test: loss: ");
     /* what goes with a table only */

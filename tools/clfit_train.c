@@ -354,6 +354,21 @@ int cmd_train(int argc, char **argv)
         if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
         if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
     }
+    if (!m && train.class_names) { /* a target of measured values is no set of classes */
+        int numeric = 1, odd = 0; /* every name a number; one that is no class index */
+        for (int c = 0; c < train.nclasses && numeric; c++) {
+            char *end;
+            double v = strtod(train.class_names[c], &end);
+            numeric = end != train.class_names[c] && *end == '\0';
+            if (numeric && !(v >= 0 && v < CLFIT_MAX_CLASSES && v == floor(v))) odd = c;
+        }
+        if (numeric) {
+            fprintf(stderr, "clfit: %s: the target holds numbers that are not class indices (%s): clfit trains "
+                            "classifiers (a class index 0..255 or a class name per row); regression on values is "
+                            "not built yet\n", dir, train.class_names[odd]);
+            goto done;
+        }
+    }
     if (!m) {
         int maxlabel = 0;
         for (int i = 0; i < train.count; i++) if (train.labels[i] > maxlabel) maxlabel = train.labels[i];
