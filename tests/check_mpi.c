@@ -120,6 +120,39 @@ START_TEST(test_dropout_two_ranks_match_one)
 }
 END_TEST
 
+/* A CSV table under mpirun: every process reads and standardises the same file, trains on
+ * its share of each batch and evaluates its share of the test rows (their features, not
+ * images); 2 ranks train and evaluate what 1 does. */
+START_TEST(test_table_two_ranks_match_one)
+{
+    char path[400];
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", test_dir, k ? "test.csv" : "train.csv");
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        clfit_rng r;
+        clfit_rng_seed(&r, 11 + (uint64_t)k);
+        fprintf(f, "a,b,c,kind\n");
+        for (int i = 0; i < (k ? 90 : 320); i++) {
+            int c = (int)clfit_rng_below(&r, 3);
+            fprintf(f, "%.4f,%.5f,%.3f,%s\n", 50 + 40.0 * c + 30 * clfit_rng_uniform(&r), 0.01 * c + 0.02 * clfit_rng_uniform(&r),
+                    clfit_rng_uniform(&r), c == 0 ? "x" : c == 1 ? "y" : "z");
+        }
+        fclose(f);
+    }
+    assert_two_ranks_match_one("train --data train.csv --test test.csv --hidden 12 --batch 16 --epochs 3 --backend own");
+    ck_assert_ptr_nonnull(strstr(out, "Test: loss: "));
+    /* evaluate shares the test rows among the processes: the same correct count */
+    ck_assert_int_eq(run("", "evaluate --model one.safetensors --data test.csv"), 0);
+    const char *a = strstr(out, "accuracy: ");
+    ck_assert_ptr_nonnull(a);
+    char one[32];
+    snprintf(one, sizeof one, "%.16s", a);
+    ck_assert_int_eq(run(MPIRUN2, "evaluate --model one.safetensors --data test.csv"), 0);
+    ck_assert_msg(strstr(out, one) != NULL, "1 rank: %s; 2 ranks: %s", one, out);
+}
+END_TEST
+
 START_TEST(test_batch_must_divide)
 {
     ck_assert_int_eq(run(MPIRUN2, "train --data . --batch 15 --epochs 1"), 2);
@@ -147,6 +180,7 @@ int main(void)
     tcase_add_test(tc, test_two_ranks_match_one);
     tcase_add_test(tc, test_own_backend);
     tcase_add_test(tc, test_dropout_two_ranks_match_one);
+    tcase_add_test(tc, test_table_two_ranks_match_one);
     tcase_add_test(tc, test_batch_must_divide);
     tcase_add_test(tc, test_failing_rank_ends_all);
     suite_add_tcase(s, tc);
