@@ -220,6 +220,27 @@ static int parse_header(const char *h, npy_array *a, int *fortran, char *why, si
     return 1;
 }
 
+/* A Fortran-order body (the first index varies fastest) rewritten in C order (the last
+ * fastest), item by item. */
+static clfit_status to_c_order(const npy_array *a, uint8_t **body, const char *path, const char *name)
+{
+    uint8_t *c = malloc(a->count ? (size_t)(a->count * (uint64_t)a->size) : 1);
+    if (!c) return clfit_fail(CLFIT_ERR_NOMEM, "%s: %s: out of memory", path, name);
+    uint64_t idx[8] = {0}; /* the C-order multi-index of item i */
+    for (uint64_t i = 0; i < a->count; i++) {
+        uint64_t f = 0, stride = 1;
+        for (int k = 0; k < a->ndim; k++) {
+            f += idx[k] * stride;
+            stride *= a->shape[k];
+        }
+        memcpy(c + i * (uint64_t)a->size, *body + f * (uint64_t)a->size, (size_t)a->size);
+        for (int k = a->ndim - 1; k >= 0 && ++idx[k] == a->shape[k]; k--) idx[k] = 0;
+    }
+    free(*body);
+    *body = c;
+    return CLFIT_OK;
+}
+
 /* Reads member `name` as an array: its header checked, then its body (count * size bytes,
  * exactly what the member holds) into *body (malloc'd, grown as the bytes arrive). */
 static clfit_status read_array(const zip *z, const char *name, npy_array *a, uint8_t **body)
@@ -253,10 +274,7 @@ static clfit_status read_array(const zip *z, const char *name, npy_array *a, uin
         st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s: %s", z->path, m.name, *why ? why : "a truncated header");
         goto done;
     }
-    if (fortran && a->ndim > 1) {
-        st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s is in Fortran order; save it with np.ascontiguousarray", z->path, m.name);
-        goto done;
-    }
+
     uint64_t want = a->count * (uint64_t)a->size;
     uint64_t header_bytes = 10 + (head[6] > 1 ? 2 : 0) + hlen;
     if (m.usize != header_bytes + want) {
@@ -282,6 +300,7 @@ static clfit_status read_array(const zip *z, const char *name, npy_array *a, uin
         n += got;
     }
     if (!out && !(out = malloc(1))) { st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", z->path); goto done; }
+    if (fortran && a->ndim > 1 && (st = to_c_order(a, &out, z->path, m.name))) goto done;
     *body = out;
     out = NULL;
 done:

@@ -247,6 +247,26 @@ START_TEST(test_npz_layouts)
 }
 END_TEST
 
+/* np.asfortranarray's layout (the first index fastest) reads as the same rows. */
+START_TEST(test_npz_fortran_order)
+{
+    static const float c_order[6] = {1, 2, 3, 4, 5, 6};   /* rows (1, 2), (3, 4), (5, 6) */
+    static const float f_order[6] = {1, 3, 5, 2, 4, 6};   /* the same (3, 2) array, columns first */
+    static const double f3[8] = {0, 4, 2, 6, 1, 5, 3, 7}; /* (2, 2, 2): x[i][j][k] = 4i + 2j + k */
+    static const long long y[3] = {0, 1, 2}, y2[2] = {1, 0};
+    npy_member m[2] = {{"x", "<f4", "(3, 2)", f_order, sizeof f_order, 1}, {"y", "<i8", "(3,)", y, sizeof y, 0}};
+    clfit_dataset d;
+    ASSERT_OK(clfit_npz_load(put_npz("f.npz", m, 2, 0), "train", &d));
+    ck_assert_int_eq(memcmp(d.features, c_order, sizeof c_order), 0);
+    clfit_dataset_free(&d);
+    npy_member m3[2] = {{"x", "<f8", "(2, 2, 2)", f3, sizeof f3, 1}, {"y", "<i8", "(2,)", y2, sizeof y2, 0}};
+    ASSERT_OK(clfit_npz_load(put_npz("f3.npz", m3, 2, 1), "train", &d));
+    ck_assert_int_eq(d.cols, 4);
+    for (int i = 0; i < 8; i++) ck_assert_msg(d.features[i] == (float)i, "feature %d: %g", i, (double)d.features[i]);
+    clfit_dataset_free(&d);
+}
+END_TEST
+
 /* Each wrong archive or array: one message naming the file and the member. */
 START_TEST(test_npz_bad)
 {
@@ -257,9 +277,6 @@ START_TEST(test_npz_bad)
     m[0].descr = "<U4";
     expect_npz_fails(m, 2, "bad.npz: x.npy: dtype '<U4': clfit reads float32, float64, bool and integer arrays");
     m[0].descr = "<f4";
-    m[0].fortran = 1;
-    expect_npz_fails(m, 2, "x.npy is in Fortran order");
-    m[0].fortran = 0;
     m[0].shape = "(3, 3)";
     expect_npz_fails(m, 2, "x.npy: shape and dtype make 36 bytes, the member holds 24");
     m[0].shape = "(3, 2)";
@@ -313,6 +330,7 @@ int main(void)
     tc = tcase_create("npz");
     tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_npz_layouts);
+    tcase_add_test(tc, test_npz_fortran_order);
     tcase_add_test(tc, test_npz_bad);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -47,7 +47,7 @@ clfit_status clfit_csv_parse(const uint8_t *buf, size_t len, const char *name, c
 /* Loads a NumPy .npz archive (np.savez or np.savez_compressed; zip64 too): set "train"
  * reads x_train.npy and y_train.npy, else x.npy and y.npy; "test" reads x_test.npy and
  * y_test.npy, and returns CLFIT_ERR_ARG without a message where the archive has none.
- * x: float32/float64/bool/integer, any byte order, C order (or 1-D), any feature shape
+ * x: float32/float64/bool/integer, any byte order, C or Fortran order, any feature shape
  * (flattened); uint8 of shape (N, rows, cols) is images, as Keras' mnist.npz (scaled by
  * 1/255 as IDX images are), anything else a table's features. y: N whole numbers 0..255
  * (shape (N) or (N, 1)). Each header is checked against the member's bytes before its
