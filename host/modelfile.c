@@ -139,6 +139,18 @@ static void add_meta(cJSON *meta, const char *key, const char *fmt, ...)
     cJSON_AddStringToObject(meta, key, buf);
 }
 
+char *clfit_class_names_json(const clfit_model *m)
+{
+    if (!m->class_names) return NULL;
+    cJSON *names = cJSON_CreateArray();
+    for (int c = 0; c < m->desc.classes; c++) cJSON_AddItemToArray(names, cJSON_CreateString(m->class_names[c]));
+    char *text = cJSON_PrintUnformatted(names);
+    cJSON_Delete(names);
+    char *out = text ? strdup(text) : NULL; /* free()-able, whatever allocator cJSON was given */
+    cJSON_free(text);
+    return out;
+}
+
 clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfit_model_meta *meta)
 {
     tensor_ref t[MAX_TENSORS];
@@ -190,13 +202,10 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
     if (m->norm_mean && m->norm_std)
         cJSON_AddStringToObject(md, "normalize", "the inputs become (x - normalize.mean) / normalize.std first");
     if (m->class_names) { /* a table's classes: a JSON array of their names, by label */
-        cJSON *names = cJSON_CreateArray();
-        for (int c = 0; c < m->desc.classes; c++) cJSON_AddItemToArray(names, cJSON_CreateString(m->class_names[c]));
-        char *text = cJSON_PrintUnformatted(names);
-        cJSON_Delete(names);
+        char *text = clfit_class_names_json(m);
         if (!text) { cJSON_Delete(root); return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); }
         cJSON_AddStringToObject(md, "class_names", text);
-        cJSON_free(text);
+        free(text);
     }
     size_t offset = 0;
     for (int i = 0; i < nt; i++) {

@@ -200,11 +200,13 @@ static clfit_status make_labels(csv_state *s, clfit_dataset *out)
         out->unlabeled = 1;
         return CLFIT_OK;
     }
-    int whole = !(sp && sp->class_names);
-    for (int i = 0; i < s->count && whole; i++) {
+    int whole = !(sp && sp->class_names), numbers = whole, odd = -1;
+    for (int i = 0; i < s->count && numbers; i++) {
         double v;
-        whole = cell_number(s->cells[i], &v) == 1 && v >= 0 && v < CLFIT_MAX_CLASSES && v == floor(v);
+        numbers = cell_number(s->cells[i], &v) == 1;
+        if (numbers && !(v >= 0 && v < CLFIT_MAX_CLASSES && v == floor(v)) && odd < 0) odd = i;
     }
+    whole = numbers && odd < 0;
     if (whole) { /* class indices */
         for (int i = 0; i < s->count; i++) {
             double v;
@@ -241,6 +243,7 @@ static clfit_status make_labels(csv_state *s, clfit_dataset *out)
     }
     out->class_names = names;
     out->nclasses = n;
+    out->values = numbers ? s->lines[odd] : 0; /* numbers, not all whole: odd >= 0 */
     for (int i = 0; i < s->count; i++) {
         char *const *hit = NULL;
         for (int k = 0; k < n && !hit; k++) /* classes are few: a scan */

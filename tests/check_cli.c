@@ -411,7 +411,7 @@ START_TEST(test_table)
     /* values to regress on are refused, not made into classes */
     snprintf(cmd, sizeof cmd, "cd '%s' && printf 'a,b,y\\n1,2,0.5\\n3,4,1.25\\n5,6,2\\n' > reg.csv", test_dir);
     ck_assert_int_eq(system(cmd), 0);
-    EXPECT("train --data reg.csv --epochs 1 --batch 2", 1, err, "reg.csv: the target holds numbers that are not class indices");
+    EXPECT("train --data reg.csv --epochs 1 --batch 2", 1, err, "reg.csv: line 2: the target holds numbers that are not class indices");
     /* --target by index: the class column is 3 */
     EXPECT("train --data train.csv --test test.csv --target 3 --epochs 1 --batch 16", 0, out, "Test: loss: ");
     /* what goes with a table only */

@@ -79,6 +79,12 @@ START_TEST(test_target_column)
     ASSERT_OK(clfit_csv_load(put("t.csv", text), NULL, &d));
     ck_assert_int_eq(d.labels[0], 7);
     ck_assert(d.features[0] == 2.0f && d.features[1] == 0.5f);
+    ck_assert_int_eq(d.values, 0);
+    clfit_dataset_free(&d);
+    /* numbers that are no class indices: still classes, but the loader says where */
+    ASSERT_OK(clfit_csv_load(put("v.csv", "x,y\n1,2\n2,0.5\n3,2\n"), NULL, &d));
+    ck_assert_int_eq(d.values, 3);
+    ck_assert_int_eq(d.nclasses, 2);
     clfit_dataset_free(&d);
     spec.target = "nope";
     expect_fails(text, &spec, "no column \"nope\"");

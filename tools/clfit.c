@@ -153,17 +153,16 @@ const char *cli_model_class_name(const clfit_model *m, int c, char *buf, size_t 
     return cli_class_name(c, m->desc.classes, buf, size);
 }
 
-int cli_is_npz(const char *path)
+/* path ends in ext (".csv"), in any case, after at least one character */
+static int has_ext(const char *path, const char *ext)
 {
-    size_t n = path ? strlen(path) : 0;
-    return n > 4 && !strcasecmp(path + n - 4, ".npz");
+    size_t n = path ? strlen(path) : 0, e = strlen(ext);
+    return n > e && !strcasecmp(path + n - e, ext);
 }
 
-int cli_is_table(const char *path)
-{
-    size_t n = path ? strlen(path) : 0;
-    return (n > 4 && !strcasecmp(path + n - 4, ".csv")) || cli_is_npz(path);
-}
+int cli_is_npz(const char *path) { return has_ext(path, ".npz"); }
+
+int cli_is_table(const char *path) { return has_ext(path, ".csv") || has_ext(path, ".npz"); }
 
 int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, clfit_dataset *d)
 {

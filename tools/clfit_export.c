@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "clfit/parts.h"
 #include "cli.h"
 
@@ -241,13 +239,10 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
     clfit_arch_format(&m->desc, arch, sizeof arch);
     snprintf(epochs, sizeof epochs, "%ld", meta->epoch);
     snprintf(shape, sizeof shape, "%dx%d", meta->rows, meta->cols);
-    if (m->class_names) { /* a table's own names, which may hold commas: a JSON array */
-        cJSON *a = cJSON_CreateArray();
-        for (int c = 0; c < C; c++) cJSON_AddItemToArray(a, cJSON_CreateString(m->class_names[c]));
-        char *text = cJSON_PrintUnformatted(a);
-        cJSON_Delete(a);
+    if (m->class_names) { /* a table's own names, which may hold commas: the model file's JSON array */
+        char *text = clfit_class_names_json(m);
         snprintf(classes, sizeof classes, "%s", text ? text : "");
-        cJSON_free(text);
+        free(text);
     } else {
         for (int c = 0; c < C; c++) {
             char buf[32];

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csv.h>
+
 #include "clfit/fit.h"
 #include "clfit/table.h"
-
-#include <csv.h>
 #include "clfit/io.h"
 #include "clfit/modelfile.h"
 #include "clfit/plot.h"
@@ -348,27 +348,16 @@ int cmd_train(int argc, char **argv)
         if (have_val) meta.validation_split = val_split;
     }
     if (table) {
-        if (cli_load_table(dir, "train", target, m, &train)) goto done;
-        /* a new model's test set waits for its classes and standardisation (below) */
-        if (m && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
+        if (cli_load_table(dir, "train", target, m, &train)) goto done; /* its test set once the model is there */
     } else {
         if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
         if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
     }
-    if (!m && train.class_names) { /* a target of measured values is no set of classes */
-        int numeric = 1, odd = 0; /* every name a number; one that is no class index */
-        for (int c = 0; c < train.nclasses && numeric; c++) {
-            char *end;
-            double v = strtod(train.class_names[c], &end);
-            numeric = end != train.class_names[c] && *end == '\0';
-            if (numeric && !(v >= 0 && v < CLFIT_MAX_CLASSES && v == floor(v))) odd = c;
-        }
-        if (numeric) {
-            fprintf(stderr, "clfit: %s: the target holds numbers that are not class indices (%s): clfit trains "
-                            "classifiers (a class index 0..255 or a class name per row); regression on values is "
-                            "not built yet\n", dir, train.class_names[odd]);
-            goto done;
-        }
+    if (!m && train.values) { /* a target of measured values is no set of classes */
+        fprintf(stderr, "clfit: %s: line %ld: the target holds numbers that are not class indices: clfit trains "
+                        "classifiers (a class index 0..255 or a class name per row); regression on values is not "
+                        "built yet\n", dir, train.values);
+        goto done;
     }
     if (!m) {
         int maxlabel = 0;
@@ -395,7 +384,6 @@ int cmd_train(int argc, char **argv)
             if (cli_fit_normalization(m, &train, (int)floor(train.count * (1.0 - val_split)))) goto done;
             clfit_standardize_apply(train.features, train.count, train.cols, m->norm_mean, m->norm_std);
         }
-        if (table && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
         meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,
                                   .validation_split = val_split, .rows = train.rows, .cols = train.cols};
     } else if (train.rows != meta.rows || train.cols != meta.cols) {
@@ -403,6 +391,8 @@ int cmd_train(int argc, char **argv)
                 meta.rows, meta.cols, train.rows, train.cols);
         goto done;
     }
+    /* a table's test set with the model's classes and standardisation */
+    if (table && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
     if (test.count && (test.rows != train.rows || test.cols != train.cols)) {
         fprintf(stderr, "clfit: in %s the test images are %dx%d, the training images %dx%d: the model cannot take both\n",
                 clfit_data_dir(dir), test.rows, test.cols, train.rows, train.cols);

@@ -26,6 +26,9 @@ typedef struct {
     char **class_names; /* a table's string classes, nclasses of them, by label; owned */
     int nclasses;
     int unlabeled;    /* a table read without a target column: every label is 0 */
+    long values;      /* its target cells are all numbers, not all class indices 0..255
+                         (values to regress on, made into classes): the line of the first
+                         that is no class index; 0 otherwise */
 } clfit_dataset;
 
 /* The data directory to use: `given` if not NULL, else $CLFIT_DATA if set and non-empty,

@@ -36,6 +36,11 @@ typedef struct {
  * Returns CLFIT_ERR_IO naming the path on failure; an existing file is then untouched. */
 clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfit_model_meta *meta);
 
+/* A table's class names (m->class_names) as the JSON array the model file and the ONNX
+ * export's metadata hold ("class_names"); malloc'd (caller frees); NULL when the model has
+ * none or memory runs out. */
+char *clfit_class_names_json(const clfit_model *m);
+
 /* Reads a model written by clfit_model_save. Checks the header length against the file
  * size, the JSON, every tensor's dtype, shape and offsets against the architecture in
  * the metadata. NULL and *st set (CLFIT_ERR_IO or CLFIT_ERR_FORMAT) on failure, with a
