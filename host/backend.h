@@ -42,11 +42,13 @@ struct clfit_trainer {
     int pend_B, pend_grad, cur;
     cl_mem pend_x, pend_labels;
     cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
+    cl_mem ty;                             /* clblast, a regression's: the batch's values (B,classes) */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
     cl_mem pre[CLFIT_MAX_LAYERS + 1];      /* pre[l+1]: hidden layer l's activation input, where its
                                               derivative needs it (clfit_acts[].needs_input) */
-    cl_mem loss_acc, correct_acc;          /* 2 floats (sum, compensation), 1 int */
+    cl_mem loss_acc, correct_acc;          /* 4 floats (loss sum, compensation; a regression's absolute
+                                              error sum, compensation), 1 int */
 };
 
 /* One backend. The batch has been checked (rows inside the data, B <= max_batch, the

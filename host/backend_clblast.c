@@ -16,6 +16,8 @@ static clfit_status clblast_init(clfit_trainer *t, const clfit_model *m)
     clfit_status st = CLFIT_OK;
     t->x = clfit_cl_buffer(t->cl, (size_t)t->max_batch * m->desc.input * sizeof(float), NULL, &st);
     if (!st) t->y = clfit_cl_buffer(t->cl, (size_t)t->max_batch, NULL, &st);
+    if (!st && m->desc.regression)
+        t->ty = clfit_cl_buffer(t->cl, (size_t)t->max_batch * m->desc.classes * sizeof(float), NULL, &st);
     t->act[0] = t->x;
     return st ? st : clfit_trainer_need_grads(t);
 }
@@ -27,6 +29,7 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
 {
     clfit_cl *cl = t->cl;
     clfit_status st = gather_batch_cl(cl, t->x, t->y, dd->x, dd->labels, dd->order, start, B, dd->D);
+    if (!st && t->ty) st = gather_targets_cl(cl, t->ty, dd->targets, dd->order, start, B, dd->T);
     for (int l = 0; l < t->nlayers && !st; l++) {
         clfit_act_io a = clfit_trainer_layer_act(t, l, want_grad);
         st = dense_forward_cl(cl, t->act[l + 1], t->act[l], t->params, &t->layer[l], B,
@@ -34,8 +37,8 @@ static clfit_status forward(clfit_trainer *t, const clfit_device_data *dd, int s
     }
     if (st) return st;
     int L = t->nlayers;
-    return loss_cl(cl, t->desc.loss, want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc, t->act[L], t->y,
-                   B, t->layer[L - 1].out, denom);
+    return loss_cl(cl, clfit_loss_code(&t->desc), want_grad ? t->dact[L] : NULL, t->loss_acc, t->correct_acc,
+                   t->act[L], t->y, t->ty, B, t->layer[L - 1].out, denom);
 }
 
 /* The gradient of rows [start, start+B) into t->grads, dlogits over denom (B, or the

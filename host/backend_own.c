@@ -57,7 +57,8 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
     clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L],
                         .dlogits = want_grad ? t->dact[L] : NULL, .dh = t->dact[L - 1],
                         .loss_row = t->loss_row, .right_row = t->right_row, .labels = dd->labels,
-                        .order = dd->order, .start = start, .denom = denom, .loss = t->desc.loss, .act = &a};
+                        .targets = dd->targets, .order = dd->order, .start = start, .denom = denom,
+                        .loss = clfit_loss_code(&t->desc), .act = &a};
     return fused_forward_head_cl(cl, t->act[L - 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
                                  t->params, &t->layer[l], B, &io);
 }
@@ -89,7 +90,8 @@ static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int
                                  &t->layer[l], B, alpha, keep, &t->adam, NULL);
     clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
                               .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
-                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc};
+                              .loss_acc = t->loss_acc, .correct_acc = t->correct_acc,
+                              .values = t->desc.regression};
     if (!st)
         st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
                                  B, alpha, keep, &t->adam, &head);
@@ -123,7 +125,8 @@ static clfit_status own_applied(clfit_trainer *t)
 static clfit_status own_eval(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
 {
     clfit_status st = own_forward(t, dd, start, B, 0, B);
-    return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc);
+    return st ? st : fused_head_stats_cl(t->cl, t->loss_row, t->right_row, B, t->loss_acc, t->correct_acc,
+                                            t->desc.regression);
 }
 
 static cl_mem own_logits(const clfit_trainer *t)

@@ -414,7 +414,7 @@ clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *want, c
 clfit_family clfit_family_of(const clfit_model_desc *d)
 {
     if (!d) return CLFIT_FAMILY_ANY;
-    clfit_family f = {.act = d->nhidden ? (int)d->act[0] : -1, .drops = 0, .loss = (int)d->loss};
+    clfit_family f = {.act = d->nhidden ? (int)d->act[0] : -1, .drops = 0, .loss = clfit_loss_code(d)};
     for (int l = 0; l < d->nhidden; l++) {
         if ((int)d->act[l] != f.act) f.act = -1;
         if (d->dropout[l] > 0.0f) f.drops = 1;
@@ -424,7 +424,7 @@ clfit_family clfit_family_of(const clfit_model_desc *d)
 
 int clfit_family_runs(clfit_family f, const clfit_model_desc *d)
 {
-    if (f.loss >= 0 && f.loss != (int)d->loss) return 0;
+    if (f.loss >= 0 && f.loss != clfit_loss_code(d)) return 0;
     for (int l = 0; l < d->nhidden; l++)
         if ((f.act >= 0 && (int)d->act[l] != f.act) || (!f.drops && d->dropout[l] > 0.0f)) return 0;
     return 1;

@@ -288,5 +288,8 @@ void clfit_dataset_free(clfit_dataset *d)
     free(d->labels);
     for (int i = 0; i < d->nclasses; i++) free(d->class_names ? d->class_names[i] : NULL);
     free(d->class_names);
+    free(d->targets);
+    for (int i = 0; i < d->ntargets; i++) free(d->target_names ? d->target_names[i] : NULL);
+    free(d->target_names);
     memset(d, 0, sizeof *d);
 }

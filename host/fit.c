@@ -24,9 +24,9 @@ void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n)
 }
 
 /* Runs forward passes over all of dd in batches of up to `batch`; returns the loss sum
- * and the correct count. */
+ * and the metric's (the correct count, or a regression's absolute errors). */
 static clfit_status eval_sums(clfit_trainer *t, const clfit_device_data *dd, int batch,
-                              double *sum, long *correct)
+                              double *sum, double *correct)
 {
     clfit_status st = clfit_trainer_reset_stats(t);
     for (int start = 0; start < dd->n && !st; start += batch)
@@ -141,20 +141,19 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
                 st = clfit_cl_finish(cl);
                 continue;
             }
-            double sum;
-            long correct;
+            double sum, correct;
             st = clfit_trainer_read_stats(t, &sum, &correct);
             if (!st && coll) { /* every slice's loss and count: the global batch's */
-                double both[2] = {sum, (double)correct};
+                double both[2] = {sum, correct};
                 st = coll->sum_doubles(both, 2, coll->user);
                 sum = both[0];
-                correct = (long)both[1];
+                correct = both[1];
             }
             if (st) break;
             last = clfit_now();
             p.step = s + 1;
             p.loss = sum / seen;
-            p.accuracy = (double)correct / seen;
+            p.accuracy = correct / seen;
             p.seconds = last - t0;
             if (!isfinite(p.loss)) {
                 st = clfit_fail(CLFIT_ERR_NUMERIC, "loss is %s at epoch %ld, step %d/%d: training stopped",
@@ -168,9 +167,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         if (n_val > 0) {
             clfit_profiler_phase_begin(cl->prof, "validation");
             double both[2] = {0, 0};
-            long correct = 0;
-            if (v1 > v0) st = eval_sums(t, &val, max_batch, &both[0], &correct);
-            both[1] = (double)correct;
+            if (v1 > v0) st = eval_sums(t, &val, max_batch, &both[0], &both[1]);
             if (!st && coll) st = coll->sum_doubles(both, 2, coll->user);
             if (st) break;
             p.val_loss = both[0] / n_val;
@@ -223,6 +220,7 @@ clfit_status clfit_evaluate_shared(clfit_cl *cl, const clfit_model *m, const clf
     if (d->images) share.images = d->images + (size_t)e0 * d->rows * d->cols;
     if (d->features) share.features = d->features + (size_t)e0 * d->rows * d->cols;
     share.labels = d->labels + e0;
+    if (d->targets) share.targets = d->targets + (size_t)e0 * d->ntargets;
     clfit_status st = CLFIT_OK;
     clfit_device_data dd = {0};
     double both[2] = {0, 0};
@@ -230,10 +228,8 @@ clfit_status clfit_evaluate_shared(clfit_cl *cl, const clfit_model *m, const clf
     if (!t) return st;
     clfit_profiler_phase_begin(cl->prof, "evaluation");
     if (share.count > 0) {
-        long correct = 0;
         st = clfit_device_data_upload(cl, &share, &dd);
-        if (!st) st = eval_sums(t, &dd, EVAL_BATCH, &both[0], &correct);
-        both[1] = (double)correct;
+        if (!st) st = eval_sums(t, &dd, EVAL_BATCH, &both[0], &both[1]);
     }
     if (!st && coll) st = coll->sum_doubles(both, 2, coll->user);
     clfit_profiler_phase_end(cl->prof);

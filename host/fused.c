@@ -34,30 +34,31 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
     const clfit_act_io *x = or_default(io->act, &buf, CLFIT_ACT_RELU);
     /* in evaluation the gradient buffers are never touched; any valid buffer will do */
     cl_mem dl = want_grad ? io->dlogits : io->logits, d = want_grad ? io->dh : io->logits;
+    cl_mem tv = io->targets ? io->targets : io->logits; /* read for loss code 2 alone */
     int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
     size_t rb = (size_t)CLP(cl, RB);
     clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(params),
                      CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
                      CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),
                      CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
-                     CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom),
+                     CLFIT_ARG(tv), CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom),
                      CLFIT_ARG(x->act), CLFIT_ARG(x->pre), CLFIT_ARG(x->rate), CLFIT_ARG(x->scale),
                      CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0), CLFIT_ARG(io->loss)};
     /* the hidden layer's product; the logits, and with gradients dh (2BHC each); softmax */
     double H = L->out, n = (double)L->in * L->out;
     clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
                      4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 31,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 32,
                            a, wk);
 }
 
 clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row, int B,
-                                 cl_mem loss_acc, cl_mem correct_acc)
+                                 cl_mem loss_acc, cl_mem correct_acc, int values)
 {
     clfit_arg a[] = {CLFIT_ARG(loss_row), CLFIT_ARG(right_row), CLFIT_ARG(B), CLFIT_ARG(loss_acc),
-                     CLFIT_ARG(correct_acc)};
+                     CLFIT_ARG(correct_acc), CLFIT_ARG(values)};
     clfit_work wk = {(double)B, 8.0 * B};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD_STATS, 1, (size_t)CLP(cl, FWGS), 5, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_HEAD_STATS, 1, (size_t)CLP(cl, FWGS), 6, a, wk);
 }
 
 clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_mem inp,
@@ -107,7 +108,7 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
                                  int B, float alpha, float keep, const clfit_adam_cfg *cfg,
                                  const clfit_head_update *head)
 {
-    int w = (int)L->w_off, b = (int)L->b_off, with_head = head != NULL;
+    int w = (int)L->w_off, b = (int)L->b_off, with_head = head ? 1 + !!head->values : 0;
     /* without a head its arguments are unused: any valid buffer will do */
     cl_mem wt = head ? head->wt : params, h = head ? head->h : params, dl = head ? head->dlogits : params,
            lr = head ? head->loss_row : params, rr = head ? head->right_row : params,

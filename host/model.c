@@ -9,6 +9,11 @@
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
+int clfit_loss_code(const clfit_model_desc *d)
+{
+    return d->regression ? 2 : (int)d->loss;
+}
+
 int clfit_model_desc_plain(const clfit_model_desc *d)
 {
     for (int i = 0; i < d->nhidden; i++)
@@ -182,7 +187,13 @@ struct clfit_ref_work {
     float *dact[CLFIT_MAX_LAYERS + 1];  /* gradients of the same */
     float *pre[CLFIT_MAX_LAYERS + 1];   /* pre[l+1]: hidden layer l's activation input z */
     float *grads;                       /* for clfit_ref_train_step */
+    const float *targets;               /* a regression's batch values (clfit_ref_work_targets) */
 };
+
+void clfit_ref_work_targets(clfit_ref_work *w, const float *targets)
+{
+    w->targets = targets;
+}
 
 clfit_ref_work *clfit_ref_work_new(const clfit_model *m, int max_batch, clfit_status *st)
 {
@@ -244,7 +255,11 @@ static clfit_status forward_backward(const clfit_model *m, clfit_ref_work *w, co
     int C = m->layer[L - 1].out;
     if (logits)
         memcpy(logits, w->act[L], (size_t)B * C * sizeof(float));
-    if (d->loss == CLFIT_LOSS_MSE) mse_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
+    if (d->regression && !w->targets)
+        return clfit_fail(CLFIT_ERR_ARG, "a regression model's reference step without its targets");
+    if (d->loss == CLFIT_LOSS_MSE)
+        mse_ref(grads ? w->dact[L] : NULL, loss_sum, correct, NULL, w->act[L], y, d->regression ? w->targets : NULL,
+                B, C);
     else softmax_xent_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
     if (!grads)
         return CLFIT_OK;

@@ -228,10 +228,10 @@ void dropout_forward_ref(float *x, int B, int cols, float rate, uint64_t seed, i
 
 /* ---- mean squared error ---- */
 
-void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const uint8_t *labels,
-             int B, int C)
+void mse_ref(float *dout, float *loss_sum, int *correct, float *abs_sum, const float *out, const uint8_t *labels,
+             const float *targets, int B, int C)
 {
-    float total = 0.0f;
+    float total = 0.0f, abs_total = 0.0f;
     int right = 0;
     for (int b = 0; b < B; b++) {
         const float *z = out + (size_t)b * C;
@@ -239,16 +239,19 @@ void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const
         for (int c = 1; c < C; c++)
             if (z[c] > z[argmax]) argmax = c;
         right += argmax == labels[b];
-        float sq = 0.0f;
+        float sq = 0.0f, ab = 0.0f;
         for (int c = 0; c < C; c++) {
-            float d = z[c] - (c == labels[b] ? 1.0f : 0.0f);
+            float d = z[c] - (targets ? targets[(size_t)b * C + c] : c == labels[b] ? 1.0f : 0.0f);
             sq += d * d;
+            ab += fabsf(d);
             if (dout) dout[(size_t)b * C + c] = 2.0f * d / ((float)C * (float)B);
         }
         total += sq / (float)C;
+        abs_total += ab / (float)C;
     }
     *loss_sum = total;
     *correct = right;
+    if (abs_sum) *abs_sum = abs_total;
 }
 
 /* ---- optimizers beyond Adam, and the optimizer step of a model ---- */

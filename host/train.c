@@ -54,6 +54,10 @@ clfit_status clfit_device_data_upload(clfit_cl *cl, const clfit_dataset *d,
         if (bytes) clReleaseMemObject(bytes);
     }
     if (!st) out->labels = clfit_cl_buffer(cl, (size_t)out->n, d->labels, &st);
+    if (!st && d->targets) {
+        out->T = d->ntargets;
+        out->targets = clfit_cl_buffer(cl, (size_t)out->n * out->T * sizeof(float), d->targets, &st);
+    }
     if (!st) out->order = clfit_cl_buffer(cl, (size_t)out->n * sizeof(int), order, &st);
     free(order);
     if (st) clfit_device_data_free(out);
@@ -75,8 +79,11 @@ clfit_status clfit_device_data_view(clfit_cl *cl, const clfit_device_data *src, 
     if (st) return st;
     clRetainMemObject(src->x);
     clRetainMemObject(src->labels);
+    if (src->targets) clRetainMemObject(src->targets);
     out->x = src->x;
     out->labels = src->labels;
+    out->targets = src->targets;
+    out->T = src->T;
     out->n = n;
     out->D = src->D;
     return CLFIT_OK;
@@ -93,6 +100,7 @@ void clfit_device_data_free(clfit_device_data *dd)
 {
     if (dd->order) clReleaseMemObject(dd->order);
     if (dd->labels) clReleaseMemObject(dd->labels);
+    if (dd->targets) clReleaseMemObject(dd->targets);
     if (dd->x) clReleaseMemObject(dd->x);
     memset(dd, 0, sizeof *dd);
 }
@@ -149,7 +157,7 @@ clfit_trainer *clfit_trainer_new(clfit_cl *cl, const clfit_model *m, int max_bat
         if (!s && l < m->nlayers - 1 && clfit_acts[m->desc.act[l]].needs_input)
             t->pre[l + 1] = clfit_cl_buffer(cl, bytes, NULL, &s);
     }
-    if (!s) t->loss_acc = clfit_cl_buffer(cl, 2 * sizeof(float), NULL, &s);
+    if (!s) t->loss_acc = clfit_cl_buffer(cl, 4 * sizeof(float), NULL, &s);
     if (!s) t->correct_acc = clfit_cl_buffer(cl, sizeof(cl_int), NULL, &s);
     if (!s) s = t->be->init(t, m);
     if (!s) s = clfit_trainer_reset_stats(t);
@@ -166,7 +174,7 @@ void clfit_trainer_free(clfit_trainer *t)
 {
     if (!t) return;
     if (t->cl) clFinish(t->cl->queue);
-    cl_mem all[] = {t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
+    cl_mem all[] = {t->ty, t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
                     t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params, t->wr, t->clip_part};
     for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
         if (t->pre[l]) clReleaseMemObject(t->pre[l]);
@@ -186,6 +194,9 @@ static clfit_status check_batch(clfit_trainer *t, const clfit_device_data *dd, i
     if (dd->D != t->desc.input)
         return clfit_fail(CLFIT_ERR_ARG, "data has %d inputs per example, the model %d", dd->D,
                           t->desc.input);
+    if (t->desc.regression && (!dd->targets || dd->T != t->desc.classes))
+        return clfit_fail(CLFIT_ERR_ARG, "the regression model estimates %d values per example, the data has %d",
+                          t->desc.classes, dd->targets ? dd->T : 0);
     return CLFIT_OK;
 }
 
@@ -286,20 +297,20 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
 clfit_status clfit_trainer_reset_stats(clfit_trainer *t)
 {
     clfit_status st = flush(t);
-    if (!st) st = clfit_cl_zero(t->cl, t->loss_acc, 0, 2 * sizeof(float));
+    if (!st) st = clfit_cl_zero(t->cl, t->loss_acc, 0, 4 * sizeof(float));
     return st ? st : clfit_cl_zero(t->cl, t->correct_acc, 0, sizeof(cl_int));
 }
 
-clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *correct)
+clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, double *metric_sum)
 {
-    float acc[2];
+    float acc[4];
     cl_int c;
     clfit_status st = flush(t);
     if (!st) st = clfit_cl_read(t->cl, t->loss_acc, 0, sizeof acc, acc);
     if (!st) st = clfit_cl_read(t->cl, t->correct_acc, 0, sizeof c, &c);
     if (st) return st;
     *loss_sum = (double)acc[0] - (double)acc[1];
-    *correct = c;
+    *metric_sum = t->desc.regression ? (double)acc[2] - (double)acc[3] : (double)c;
     return CLFIT_OK;
 }
 

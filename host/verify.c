@@ -382,7 +382,7 @@ static void v_fused_head_stats(vcase *c, int B)
     cl_mem dl = dev(c, loss, (size_t)B * 4), dr = dev(c, right, (size_t)B * 4), da = dev(c, acc, sizeof acc),
            dc = dev(c, &correct, sizeof correct);
     if (c->st) return;
-    run(c, fused_head_stats_cl(c->cl, dl, dr, B, da, dc));
+    run(c, fused_head_stats_cl(c->cl, dl, dr, B, da, dc, 0));
     batch_stats_ref(acc, &correct, loss, right, B);
     get(c, da, got, sizeof got);
     get(c, dc, &got_correct, sizeof got_correct);
@@ -1044,7 +1044,7 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
         ref_correct += right;
     }
     double sum = 0;
-    long correct = 0;
+    double correct = 0;
     if (have_data && !st) st = clfit_trainer_read_stats(t, &sum, &correct);
     if (have_data && !st) st = clfit_trainer_download(t, got);
     if (!t || !w || !got || !ref) run(c, st ? st : CLFIT_ERR_NOMEM);

@@ -278,7 +278,9 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  * W1 (H,C) read as wt (C,H) and its bias b1 at params[b1_off]:
  *   logits[b] (C) = b1 + h[b] W1             (dot16 along H)
  *   loss_row[b], right_row[b]: the row's softmax cross-entropy and whether its first argmax
- *   is the label labels[lorder[lstart + b]] (fused_grad_adam or fused_head_stats add them)
+ *   is the label labels[lorder[lstart + b]] (fused_grad_adam or fused_head_stats add them);
+ *   for a regression's loss (code 2) against the values targets (N,C) at row
+ *   lorder[lstart + b], right_row[b] then holding the bits of the row's absolute error
  * and when want_grad:
  *   dlogits[b] (C) = (softmax - onehot) / denom (B, or the global batch of a slice)
  *   dh[b] (H) = the gradient at the activation's input: dlogits[b] W1^T back through the
@@ -292,8 +294,8 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
                         int IN, int H, __global const float *wt, int b1_off, int C,
                         __global float *logits, __global float *dlogits, __global float *dh,
                         __global float *loss_row, __global int *right_row,
-                        __global const uchar *labels, __global const int *lorder, int lstart,
-                        int want_grad, int denom, int act, __global float *pre, float rate, float scale,
+                        __global const uchar *labels, __global const float *targets,
+                        __global const int *lorder, int lstart, int want_grad, int denom, int act, __global float *pre, float rate, float scale,
                         uint4 key, int layer, uint e0, int loss)
 {
     int r0 = get_global_id(0) * RB;
@@ -306,10 +308,11 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
         int b = r0 + r;
         __global const float *hb = h + (size_t)b * H;
         for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
-        int right;
-        loss_row[b] = loss_row_of(loss, logits + b * C, labels[lorder[lstart + b]], C,
-                                  want_grad ? dlogits + b * C : 0, (float)denom, &right);
-        right_row[b] = right;
+        int right, row = lorder[lstart + b];
+        float aerr;
+        loss_row[b] = loss_row_of(loss, logits + b * C, labels[row], targets + (size_t)row * C, C,
+                                  want_grad ? dlogits + b * C : 0, (float)denom, &right, &aerr);
+        right_row[b] = LOSS_OF(loss) == 2 ? as_int(aerr) : right;
         if (!want_grad) continue;
         __global const float *dz = dlogits + b * C;
         for (int j0 = 0; j0 < H; j0 += VW) {
@@ -401,30 +404,31 @@ void head_transpose(__global float *wt, __global const float *params, int w1_off
 /* ---- the batch's loss, and the last layer's update ---- */
 
 /* Adds the B rows' losses (in row order) and right counts to the accumulators: loss_acc[0]
- * the running sum, loss_acc[1] its Kahan compensation, correct_acc[0] the count. One
- * work-item, a fixed order: bit-reproducible. */
-inline void add_stats(__global const float *loss_row, __global const int *right_row, int B,
+ * the running sum, loss_acc[1] its Kahan compensation, correct_acc[0] the count; with
+ * `values` (a regression's loss) right_row holds each row's absolute error (its bits),
+ * added to loss_acc[2] (compensation loss_acc[3]) instead of the count. One work-item, a
+ * fixed order: bit-reproducible. */
+inline void add_stats(__global const float *loss_row, __global const int *right_row, int B, int values,
                       __global float *loss_acc, __global int *correct_acc)
 {
-    float sum = 0.0f;
+    float sum = 0.0f, abs_sum = 0.0f;
     int right = 0;
     for (int b = 0; b < B; b++) {
         sum += loss_row[b];
-        right += right_row[b];
+        if (values) abs_sum += as_float(right_row[b]);
+        else right += right_row[b];
     }
-    float y = sum - loss_acc[1];
-    float t = loss_acc[0] + y;
-    loss_acc[1] = (t - loss_acc[0]) - y;
-    loss_acc[0] = t;
-    correct_acc[0] += right;
+    kahan_add(loss_acc, sum);
+    if (values) kahan_add(loss_acc + 2, abs_sum);
+    else correct_acc[0] += right;
 }
 
 /* The last layer's update from h (B,H) and dlogits (B,C), by work-item t of
  * ceil(H/VW) + 1: t < ceil(H/VW) applies Adam to rows j0 = t*VW .. j0+VW-1 of W1 (dW1[j][c]
  * = sum over b of dlogits[b][c] h[b][j], fma in row order, VW rows at once) and copies them
  * into wt's columns j0 ..; the last applies Adam to b1 (db1[c] = sum over b of
- * dlogits[b][c]) and adds the batch's loss. */
-inline void head_update(int t, __global float *params, __global float *m, __global float *v,
+ * dlogits[b][c]) and adds the batch's loss (add_stats; head 2: a regression's). */
+inline void head_update(int t, int head, __global float *params, __global float *m, __global float *v,
                         __global float *gout, __global float *wt, int w1_off, int b1_off, int H, int C, int B,
                         __global const float *h, __global const float *dlogits,
                         __global const float *loss_row, __global const int *right_row,
@@ -457,16 +461,16 @@ inline void head_update(int t, __global float *params, __global float *m, __glob
             if (gout) gout[i] = g;
             else adamw_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps, keep);
         }
-        add_stats(loss_row, right_row, B, loss_acc, correct_acc);
+        add_stats(loss_row, right_row, B, head == 2, loss_acc, correct_acc);
     }
 }
 
 /* Evaluation's end of a batch: the rows' losses added up (add_stats). One work-item. */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_head_stats(__global const float *loss_row, __global const int *right_row, int B,
-                      __global float *loss_acc, __global int *correct_acc)
+                      __global float *loss_acc, __global int *correct_acc, int values)
 {
-    if (get_global_id(0) == 0) add_stats(loss_row, right_row, B, loss_acc, correct_acc);
+    if (get_global_id(0) == 0) add_stats(loss_row, right_row, B, values, loss_acc, correct_acc);
 }
 
 /* ---- weight gradients with Adam applied in place ---- */
@@ -489,7 +493,7 @@ inline void adamv(__global float *p, __global float *m, __global float *v, int c
  * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1. The work-items of the extra last
  * row-tile compute db = column sums of dout instead and update the bias. in's rows go
  * through order when it is not NULL. Each dW is fma(x_b, dout_b, acc) for b = 0 .. B-1 in
- * order; each db a plain sum in that order. With head, ceil(H/VW) + 1 more work-items
+ * order; each db a plain sum in that order. With head (2: a regression's loss), ceil(H/VW) + 1 more work-items
  * after those do head_update for the last layer (its weights at w1_off, bias at b1_off).
  * With gout not NULL, no Adam: every gradient is stored in gout at its parameter's index
  * (for a sum across processes; wt is then left as it is). Global size: (ceil(IN/RG) + 1)
@@ -509,7 +513,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
     int rt = gid / ctiles, c0 = (gid % ctiles) * VW * CG;
     if (rt > rtiles) {
         if (head)
-            head_update(gid - (rtiles + 1) * ctiles, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
+            head_update(gid - (rtiles + 1) * ctiles, head, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
                         loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep);
         return;
     }

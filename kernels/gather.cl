@@ -1,6 +1,7 @@
 /* gather.cl: the dataset on the device. scale_images turns the uploaded bytes into floats
  * once (x = p / 255, as gather_batch_ref); gather_batch copies a batch's rows through the
- * epoch order for the CLBlast path (the fused path reads rows through the order itself).
+ * epoch order for the CLBlast path (the fused path reads rows through the order itself),
+ * and gather_targets a regression's values likewise.
  * Reference: gather_batch_ref (host/ref.c). Test: tests/check_gather.c. */
 #ifndef WGS
 #define WGS 64
@@ -28,4 +29,16 @@ void gather_batch(__global float *x, __global uchar *y, __global const float *da
     int src = order[start + b];
     x[gid] = data[(size_t)src * D + k];
     if (k == 0) y[b] = labels[src];
+}
+
+/* targets (N,T) float, order (>= start+B) int; ty (B,T): ty[b] = targets[order[start+b]],
+ * a regression's values for the batch gather_batch takes. One work-item per element. */
+__kernel __attribute__((reqd_work_group_size(WGS, 1, 1)))
+void gather_targets(__global float *ty, __global const float *targets, __global const int *order, int start,
+                    int B, int T)
+{
+    int gid = get_global_id(0);
+    if (gid >= B * T) return;
+    int b = gid / T, k = gid - b * T;
+    ty[gid] = targets[(size_t)order[start + b] * T + k];
 }

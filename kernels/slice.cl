@@ -80,7 +80,7 @@ void slice_step(__global float *params, __global float *m, __global float *v,
             }
         }
         barrier(CLK_GLOBAL_MEM_FENCE);
-        if (g == 0 && lid == 0) add_stats(loss_row, right_row, Bp, loss_acc, correct_acc);
+        if (g == 0 && lid == 0) add_stats(loss_row, right_row, Bp, 0, loss_acc, correct_acc);
         if (want_grad) {
             /* 2. dh (Bp, the group's columns), before W1 changes */
             for (int e = lid; e < Bp * hs; e += SWGS) {

@@ -131,7 +131,7 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
             ref_correct_since += ref_correct;
             if (!read_each && !(last_epoch && start + B >= N)) continue;
             double sum;
-            long correct;
+            double correct;
             ASSERT_OK(clfit_trainer_read_stats(t, &sum, &correct));
             float dev_loss = (float)(sum - prev_loss);
             prev_loss = sum;
@@ -177,11 +177,11 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
         ASSERT_OK(clfit_trainer_eval(t, &dd, start, b));
     }
     double sum;
-    long correct;
+    double correct;
     ASSERT_OK(clfit_trainer_read_stats(t, &sum, &correct));
     float dev_total = (float)sum;
     ASSERT_CLOSE("evaluation loss", &dev_total, &ref_total, 1, 1e-6, 1e-5);
-    ck_assert_int_eq(correct, ref_total_correct);
+    ck_assert_int_eq((long)correct, ref_total_correct);
 
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
@@ -443,7 +443,7 @@ START_TEST(test_grad_then_apply_is_a_step)
                 ASSERT_OK(clfit_trainer_apply(tb, grads, b));
             }
         double la, lb;
-        long ca, cb;
+        double ca, cb;
         ASSERT_OK(clfit_trainer_read_stats(ta, &la, &ca));
         ASSERT_OK(clfit_trainer_read_stats(tb, &lb, &cb));
         ASSERT_OK(clfit_trainer_download(ta, ma));

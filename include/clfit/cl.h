@@ -29,6 +29,7 @@
 #define CLFIT_KERNEL_LIST(X)                                                            \
     X(SCALE_IMAGES, scale_images, WGS, gather)                                          \
     X(GATHER_BATCH, gather_batch, WGS, gather)                                          \
+    X(GATHER_TARGETS, gather_targets, WGS, gather)                                      \
     X(ACT_BACKWARD, act_backward, WGS, act)                                             \
     X(DENSE_BIAS_ACT, dense_bias_act, WGS, dense)                                       \
     X(DENSE_BIAS_GRAD, dense_bias_grad, WGS, dense)                                     \
@@ -219,6 +220,10 @@ clfit_status scale_images_cl(clfit_cl *cl, cl_mem x, cl_mem images, size_t n);
 clfit_status gather_batch_cl(clfit_cl *cl, cl_mem x, cl_mem y, cl_mem data, cl_mem labels,
                              cl_mem order, int start, int B, int D);
 
+/* ty (B,T) = targets[order[start+b]]: a regression's values (N,T) for the batch's rows
+ * (gather_batch_ref's rows). */
+clfit_status gather_targets_cl(clfit_cl *cl, cl_mem ty, cl_mem targets, cl_mem order, int start, int B, int T);
+
 /* out (B,layer->out) = inp (B,layer->in) . W + b, then the activation and dropout of a
  * (NULL: none); W and b are read from params at layer->w_off and layer->b_off. */
 clfit_status dense_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem params,
@@ -250,9 +255,12 @@ clfit_status dense_backward_cl(clfit_cl *cl, cl_mem dinp, cl_mem grads, cl_mem d
  * is NULL (denom: B, or the global batch these rows are a slice of, >= B). */
 clfit_status softmax_xent_cl(clfit_cl *cl, cl_mem dlogits, cl_mem loss_acc,
                              cl_mem correct_acc, cl_mem logits, cl_mem labels, int B, int C, int denom);
-/* The same for any clfit_loss (mse_ref's gradient over denom for CLFIT_LOSS_MSE). */
+/* The same for any loss by its kernel code (clfit_loss_code: mse_ref's gradient over denom
+ * for mse). Code 2, a regression's mse, reads targets (B,C: the batch's values) and adds
+ * the rows' mean absolute errors to loss_acc[2] (compensation loss_acc[3]) instead of a
+ * correct count; targets may be NULL otherwise. */
 clfit_status loss_cl(clfit_cl *cl, int loss, cl_mem dlogits, cl_mem loss_acc, cl_mem correct_acc,
-                     cl_mem logits, cl_mem labels, int B, int C, int denom);
+                     cl_mem logits, cl_mem labels, cl_mem targets, int B, int C, int denom);
 
 /* The optimizer step of clfit_ref_optim_step over n parameters from the gradient grad
  * (read only) at learning rate lr and step (already counted) `step`: L2 on the weights,
@@ -292,9 +300,12 @@ typedef struct {
     cl_mem dh;                      /* (B,H): the gradient at the hidden layer's ReLU input */
     cl_mem loss_row, right_row;     /* (B) floats, (B) ints: each row's loss and correctness */
     cl_mem labels, order;           /* row b's label: labels[order[start + b]] */
+    cl_mem targets;                 /* loss code 2: the dataset's values (N,C), row b's at
+                                       order[start + b]; NULL otherwise */
     int start;
     int denom;                      /* dlogits over this (0: B): the global batch of a slice */
-    int loss;                       /* clfit_loss */
+    int loss;                       /* the loss's kernel code (clfit_loss_code); with 2,
+                                       right_row holds each row's absolute error's bits */
     const clfit_act_io *act;        /* the hidden layer's activation and dropout (NULL: relu) */
 } clfit_head_io;
 
@@ -309,9 +320,10 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
 
 /* Adds the B rows' losses (in row order) and right counts to the accumulators (loss_acc:
  * 2 floats, sum and Kahan compensation; correct_acc: 1 int), as fused_grad_adam_cl does
- * with a head; for evaluation. */
+ * with a head; for evaluation. With values (a regression's), the absolute errors in
+ * right_row instead of the counts, to loss_acc[2] and [3]. */
 clfit_status fused_head_stats_cl(clfit_cl *cl, cl_mem loss_row, cl_mem right_row, int B,
-                                 cl_mem loss_acc, cl_mem correct_acc);
+                                 cl_mem loss_acc, cl_mem correct_acc, int values);
 
 /* dinp (B,L->in) = (dout (B,L->out) . W^T) back through the dropout and activation a of
  * the layer whose output inp is (at a->pre, or inp where a->pre is NULL; a NULL: relu). */
@@ -324,6 +336,7 @@ clfit_status fused_backward_data_cl(clfit_cl *cl, cl_mem dinp, cl_mem dout, cl_m
 typedef struct {
     const clfit_layer *layer;       /* the last layer (H -> C) */
     cl_mem wt, h, dlogits, loss_row, right_row, loss_acc, correct_acc;
+    int values;                     /* a regression's loss: right_row holds absolute errors */
 } clfit_head_update;
 
 /* The gradient of layer L's W and b from inp (B,in) and dout (B,out), applied at once by

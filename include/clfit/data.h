@@ -29,6 +29,11 @@ typedef struct {
     long values;      /* its target cells are all numbers, not all class indices 0..255
                          (values to regress on, made into classes): the line of the first
                          that is no class index; 0 otherwise */
+    float *targets;   /* a table's numeric target columns as values (count x ntargets
+                         floats, for a regression), NULL where a target is a string;
+                         owned */
+    int ntargets;
+    char **target_names; /* their column names (ntargets), NULL for an .npz; owned */
 } clfit_dataset;
 
 /* The data directory to use: `given` if not NULL, else $CLFIT_DATA if set and non-empty,

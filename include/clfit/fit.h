@@ -13,7 +13,8 @@
 typedef struct {
     long epoch, epochs;         /* 1-based epoch number, and the last epoch of this run */
     int step, steps;            /* steps done in this epoch, and per epoch */
-    double loss, accuracy;      /* running means over the epoch so far (as Keras shows) */
+    double loss, accuracy;      /* running means over the epoch so far (as Keras shows); a
+                                   regression model's `accuracy` is its mean absolute error */
     int has_val;                /* val_ fields valid (epoch end with a validation split) */
     double val_loss, val_accuracy;
     double seconds;             /* since the epoch started */
@@ -74,7 +75,8 @@ typedef struct {
 clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
                        const clfit_fit_opts *o);
 
-/* Mean loss and accuracy of m over all of d. */
+/* Mean loss and accuracy of m over all of d (a regression model: mse and mean absolute
+ * error; d must have its target values). */
 clfit_status clfit_evaluate(clfit_cl *cl, const clfit_model *m, const clfit_dataset *d,
                             clfit_gemm gemm, double *loss, double *accuracy);
 /* The same shared among processes (coll: NULL or size 1 is one process): each evaluates

@@ -48,8 +48,8 @@ typedef enum { CLFIT_ACT_LIST(CLFIT_ACT_ENUM_) CLFIT_ACT_COUNT } clfit_act;
 /* The loss of the last layer's outputs against the labels. */
 typedef enum {
     CLFIT_LOSS_XENT = 0,    /* sparse softmax cross-entropy from logits */
-    CLFIT_LOSS_MSE = 1,     /* mean squared error, mean over outputs and rows (Keras' mse);
-                               against the one-hot label until tables bring real targets */
+    CLFIT_LOSS_MSE = 1,     /* mean squared error, mean over outputs and rows (Keras' mse):
+                               against the one-hot label, or a regression model's values */
     CLFIT_LOSS_COUNT
 } clfit_loss;
 
@@ -62,7 +62,14 @@ typedef struct {
     clfit_act act[CLFIT_MAX_LAYERS - 1];  /* each hidden layer's activation */
     float dropout[CLFIT_MAX_LAYERS - 1];  /* each hidden layer's dropout rate, [0, 1) */
     clfit_loss loss;
+    /* 1: a regression model: its `classes` outputs estimate a table's numeric target
+     * columns (loss mse against their values; evaluation reports mse and mae). */
+    int regression;
 } clfit_model_desc;
+
+/* The loss as the kernels number it (kernels/softmax_xent.cl's loss_row_of): 0
+ * cross-entropy, 1 mse against the one-hot label, 2 mse against a regression's values. */
+int clfit_loss_code(const clfit_model_desc *d);
 
 /* Whether d is the tutorial's family: ReLU everywhere, no dropout, cross-entropy. */
 int clfit_model_desc_plain(const clfit_model_desc *d);
@@ -186,6 +193,10 @@ void clfit_ref_optim_step(clfit_model *m, float *grads, float lr, int B);
 typedef struct clfit_ref_work clfit_ref_work;
 clfit_ref_work *clfit_ref_work_new(const clfit_model *m, int max_batch, clfit_status *st);
 void clfit_ref_work_free(clfit_ref_work *w);
+/* A regression model's targets for the calls that follow: the batch's values (B,classes,
+ * row b for x's row b), read by the calls below in place of y's one-hot labels; NULL
+ * again: none. The caller keeps them alive. */
+void clfit_ref_work_targets(clfit_ref_work *w, const float *targets);
 
 /* Forward pass of x (B,input) through params (laid out as m's), then the loss against y.
  * Returns the loss summed over the batch in *loss_sum and the correct count in *correct.

@@ -86,11 +86,13 @@ float dropout_uniform_ref(uint64_t seed, int layer, long step, int row, int col,
 void dropout_forward_ref(float *x, int B, int cols, float rate, uint64_t seed, int layer, long step,
                          int row0);
 
-/* Mean squared error of outputs (B,C) against the one-hot labels (B): *loss_sum = the sum
- * over rows of mean_c (z_c - t_c)^2, *correct = rows whose first argmax is the label;
- * unless dout is NULL, dout (B,C) = 2 (z - t) / (C B), the mean loss's gradient. */
-void mse_ref(float *dout, float *loss_sum, int *correct, const float *out, const uint8_t *labels,
-             int B, int C);
+/* Mean squared error of outputs (B,C) against targets t: the values (B,C) where targets is
+ * not NULL (a regression's), else the one-hot labels (B). *loss_sum = the sum over rows of
+ * mean_c (z_c - t_c)^2, *correct = rows whose first argmax is the label, and unless
+ * abs_sum is NULL *abs_sum = the sum over rows of mean_c |z_c - t_c| (mae's); unless dout
+ * is NULL, dout (B,C) = 2 (z - t) / (C B), the mean loss's gradient. */
+void mse_ref(float *dout, float *loss_sum, int *correct, float *abs_sum, const float *out, const uint8_t *labels,
+             const float *targets, int B, int C);
 
 
 #endif

@@ -14,8 +14,9 @@
  * read (the epoch's permutation, or a subset). */
 typedef struct {
     cl_mem x, labels;               /* one reference each, owned */
+    cl_mem targets;                 /* a table's values (N,T), or NULL: one reference, owned */
     cl_mem order;                   /* owned */
-    int n, D;
+    int n, D, T;
 } clfit_device_data;
 
 /* Uploads d: a table's features as they are, or image bytes scaled to floats on the device
@@ -87,8 +88,9 @@ clfit_status clfit_trainer_eval(clfit_trainer *t, const clfit_device_data *dd, i
 /* Zeroes the loss/correct accumulators (enqueued). */
 clfit_status clfit_trainer_reset_stats(clfit_trainer *t);
 
-/* Waits, then reads the accumulated loss sum and correct count. */
-clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, long *correct);
+/* Waits, then reads the accumulated loss sum and the metric's: the correct count, or for a
+ * regression model the sum of the rows' mean absolute errors. */
+clfit_status clfit_trainer_read_stats(clfit_trainer *t, double *loss_sum, double *metric_sum);
 
 /* Waits, then copies the logits (B,classes) of the last step or eval. */
 clfit_status clfit_trainer_read_logits(clfit_trainer *t, float *logits, int B);
