@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clfit/parts.h"
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
@@ -88,9 +89,12 @@ clfit_status clfit_model_layout(const clfit_model_desc *d, clfit_layer *layer, i
                           d->nhidden, CLFIT_MAX_LAYERS - 1);
     if ((unsigned)d->loss >= CLFIT_LOSS_COUNT)
         return clfit_fail(CLFIT_ERR_ARG, "loss %d is not one clfit has", (int)d->loss);
-    if (d->input < 1 || d->input > CLFIT_MAX_INPUT || d->classes < 2 || d->classes > CLFIT_MAX_CLASSES)
-        return clfit_fail(CLFIT_ERR_ARG, "input width %d and class count %d: need 1..%d and 2..%d", d->input,
-                          d->classes, CLFIT_MAX_INPUT, CLFIT_MAX_CLASSES);
+    if (d->regression && d->loss != CLFIT_LOSS_MSE)
+        return clfit_fail(CLFIT_ERR_ARG, "a regression model's loss is mse, not %s", clfit_loss_names[d->loss]);
+    int least = d->regression ? 1 : 2; /* a regression may estimate one value; a classifier has two classes */
+    if (d->input < 1 || d->input > CLFIT_MAX_INPUT || d->classes < least || d->classes > CLFIT_MAX_CLASSES)
+        return clfit_fail(CLFIT_ERR_ARG, "input width %d and %s count %d: need 1..%d and %d..%d", d->input,
+                          d->regression ? "target" : "class", d->classes, CLFIT_MAX_INPUT, least, CLFIT_MAX_CLASSES);
     int n = d->nhidden + 1;
     size_t off = 0;
     for (int l = 0; l < n; l++) {

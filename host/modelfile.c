@@ -181,6 +181,7 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
     add_meta(md, "activations", "%s", clfit_acts_format(&m->desc, buf, sizeof buf));
     add_meta(md, "dropout", "%s", clfit_dropout_format(&m->desc, buf, sizeof buf));
     add_meta(md, "loss", "%s", clfit_loss_names[m->desc.loss]);
+    if (m->desc.regression) add_meta(md, "targets", "values"); /* a regression's outputs: absent, classes */
     add_meta(md, "optimizer", "%s", clfit_opt_names[o->kind]);
     add_meta(md, "momentum", "%.9g", o->momentum);
     add_meta(md, "nesterov", "%d", o->nesterov);
@@ -345,12 +346,13 @@ static int parse_layer_list(meta_reader *r, const char *key, clfit_model_desc *d
 /* The parts of format 2 into desc and o; 0 with r->st set on a bad value. */
 static int parse_parts(meta_reader *r, clfit_model_desc *desc, clfit_optim *o)
 {
-    int loss = 0, kind = 0, sched = 0;
+    static const char *const targets[] = {"classes", "values"};
+    int loss = 0, kind = 0, sched = 0, values = 0;
     long nest = 0, pat = o->patience, se = 0, ss = 0, bad = 0;
     double mom = 0, rho = o->rho, wd = 0, l2 = 0, clip = 0, warm = 0, gamma = o->gamma, factor = o->factor, scale = 1,
            best = 1e308;
     if (!parse_layer_list(r, "activations", desc, 1) || !parse_layer_list(r, "dropout", desc, 0) ||
-        !opt_name(r, "loss", clfit_loss_names, CLFIT_LOSS_COUNT, &loss) ||
+        !opt_name(r, "loss", clfit_loss_names, CLFIT_LOSS_COUNT, &loss) || !opt_name(r, "targets", targets, 2, &values) ||
         !opt_name(r, "optimizer", clfit_opt_names, CLFIT_OPT_COUNT, &kind) ||
         !opt_double(r, "momentum", 0, 0.999, "in [0, 0.999] (as --momentum)", &mom) ||
         !opt_long(r, "nesterov", 0, 1, &nest) ||
@@ -369,7 +371,9 @@ static int parse_parts(meta_reader *r, clfit_model_desc *desc, clfit_optim *o)
         !opt_long(r, "plateau_bad_epochs", 0, 1000000, &bad))
         return 0;
     if (nest && !(mom > 0)) return meta_fail(r, "nesterov", "1", "possible without momentum");
+    if (values && loss != CLFIT_LOSS_MSE) return meta_fail(r, "targets", "values", "trained with a loss but mse");
     desc->loss = (clfit_loss)loss;
+    desc->regression = values;
     o->kind = (clfit_opt_kind)kind;
     o->momentum = (float)mom;
     o->nesterov = (int)nest;

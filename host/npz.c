@@ -357,9 +357,10 @@ clfit_status clfit_npz_parse(const uint8_t *buf, size_t len, const char *path, c
         goto done;
     }
     uint64_t n = xa.shape[0], per = n ? xa.count / n : 0;
-    if (ya.count != n || (ya.ndim > 1 && !(ya.ndim == 2 && ya.shape[1] == 1))) {
-        st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s.npy has %llu examples, %s.npy is not %llu labels", path, xn,
-                        (unsigned long long)n, yn, (unsigned long long)n);
+    uint64_t T = ya.ndim >= 1 && ya.shape[0] == n && n ? ya.count / n : 0; /* targets per example */
+    if (T < 1 || ya.ndim > 2 || T > CLFIT_MAX_CLASSES) {
+        st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s.npy has %llu examples, %s.npy is not %llu labels or rows of 1..%d "
+                        "values", path, xn, (unsigned long long)n, yn, (unsigned long long)n, CLFIT_MAX_CLASSES);
         goto done;
     }
     if (per == 0 || per > CLFIT_IDX_MAX_PIXELS) {
@@ -368,15 +369,20 @@ clfit_status clfit_npz_parse(const uint8_t *buf, size_t len, const char *path, c
         goto done;
     }
     out->count = (int)n;
-    if (!(out->labels = malloc((size_t)n))) { st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); goto done; }
-    for (uint64_t i = 0; i < n; i++) {
+    out->ntargets = (int)T;
+    if (!(out->labels = calloc((size_t)n, 1)) || !(out->targets = malloc((size_t)(n * T) * sizeof(float)))) {
+        st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (uint64_t i = 0; i < n * T; i++) { /* values, and class indices where they all are */
         double v = element(&ya, yb, i);
-        if (!(v >= 0 && v < CLFIT_MAX_CLASSES && v == (double)(int)v)) {
-            st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s.npy[%llu] is %g: a class is a whole number 0..%d", path, yn,
-                            (unsigned long long)i, v, CLFIT_MAX_CLASSES - 1);
+        if (!(v >= -3.4028234663852886e38 && v <= 3.4028234663852886e38)) {
+            st = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s.npy[%llu] is %g: not a finite float", path, yn, (unsigned long long)i, v);
             goto done;
         }
-        out->labels[i] = (uint8_t)v;
+        out->targets[i] = (float)v;
+        if (T == 1 && v >= 0 && v < CLFIT_MAX_CLASSES && v == (double)(int)v) out->labels[i] = (uint8_t)v;
+        else if (!out->values) out->values = (long)(i / T) + 1;
     }
     if (xa.kind == 'u' && xa.size == 1 && xa.ndim == 3) { /* images, as Keras' mnist.npz: bytes, scaled by 1/255 */
         out->rows = (int)xa.shape[1];

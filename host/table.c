@@ -22,10 +22,14 @@ typedef struct {
     long line, record_line;     /* the line being fed; the line the current record began on */
     char **header;              /* the column names, nheader of them */
     int nheader, header_done;
-    int ncols, target;          /* once the header is done */
+    int ncols, target;          /* once the header is done; target: the (first) target column,
+                                   ncols where there is none */
+    int *slot;                  /* each column's place: feature j >= 0, or target k as -1 - k */
+    int nfeat, ntarget;         /* the feature and target columns (several: a regression's) */
     int field;                  /* fields of the current record so far */
-    char *target_cell;          /* the current record's, malloc'd */
-    float *x;                   /* count rows of ncols - 1 features */
+    char *target_cell;          /* the current record's, malloc'd (a classifier's) */
+    float *x;                   /* count rows of nfeat features */
+    float *t;                   /* a regression's: count rows of ntarget values */
     char **cells;               /* each row's target cell */
     long *lines;                /* each row's line */
     int count, cap;
@@ -81,9 +85,14 @@ static int grow(csv_state *s)
         return 0;
     }
     int cap = s->cap ? (s->cap > 0x3fffffff ? 0x7fffffff : 2 * s->cap) : 256;
-    size_t per = (size_t)(s->target < s->ncols ? s->ncols - 1 : s->ncols);
+    size_t per = (size_t)s->nfeat;
     float *x = realloc(s->x, (size_t)cap * (per ? per : 1) * sizeof(float));
     if (x) s->x = x;
+    if (x && s->spec && s->spec->regression) {
+        float *t = realloc(s->t, (size_t)cap * (size_t)(s->ntarget ? s->ntarget : 1) * sizeof(float));
+        if (t) s->t = t;
+        else x = NULL;
+    }
     char **cells = x ? realloc(s->cells, (size_t)cap * sizeof *cells) : NULL;
     if (cells) s->cells = cells;
     long *lines = cells ? realloc(s->lines, (size_t)cap * sizeof *lines) : NULL;
@@ -96,8 +105,6 @@ static int grow(csv_state *s)
     return 1;
 }
 
-/* The feature columns: all but the target (if there is one) */
-static int nfeatures(const csv_state *s) { return s->target < s->ncols ? s->ncols - 1 : s->ncols; }
 
 static char *copy_cell(const char *cell, size_t len)
 {
@@ -130,7 +137,17 @@ static void on_field(void *data, size_t len, void *user)
         return;
     }
     if (c == 0 && !grow(s)) return;
-    if (c == s->target) {
+    int slot = s->slot[c];
+    if (slot < 0 && s->spec && s->spec->regression) { /* a value to regress on */
+        double v;
+        int r = len ? cell_number(cell, &v) : 0;
+        if (!len) fail_at(s, c, "the target is missing", NULL);
+        else if (r == 0) fail_at(s, c, "the target is not a number (a regression's targets are values):", cell);
+        else if (r < 0) fail_at(s, c, "the target is not a finite float:", cell);
+        else s->t[(size_t)s->count * (size_t)s->ntarget + (size_t)(-1 - slot)] = (float)v;
+        return;
+    }
+    if (slot < 0) {
         if (!len) { fail_at(s, c, "the target is missing", NULL); return; }
         s->target_cell = copy_cell(cell, len);
         if (!s->target_cell) s->st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", s->path);
@@ -141,23 +158,65 @@ static void on_field(void *data, size_t len, void *user)
     if (!len) fail_at(s, c, "a missing value", NULL);
     else if (r == 0) fail_at(s, c, "not a number:", cell);
     else if (r < 0) fail_at(s, c, "not a finite float:", cell);
-    else s->x[(size_t)s->count * (size_t)nfeatures(s) + (size_t)(c < s->target ? c : c - 1)] = (float)v;
+    else s->x[(size_t)s->count * (size_t)s->nfeat + (size_t)slot] = (float)v;
 }
 
-/* The target column spec->target names in the header: a name, else an index from 0. */
+/* One target column's name or index t (len bytes) in the header; -1 (and the error) if none. */
+static int find_column(csv_state *s, const char *t, size_t len)
+{
+    for (int c = 0; c < s->ncols; c++)
+        if (strlen(s->header[c]) == len && !memcmp(s->header[c], t, len)) return c;
+    char one[64];
+    snprintf(one, sizeof one, "%.*s", (int)(len < 63 ? len : 63), t);
+    long i;
+    if (clfit_parse_long(one, 0, s->ncols - 1, &i)) return (int)i;
+    char q[64];
+    s->st = clfit_fail(CLFIT_ERR_ARG, "%s: no column \"%s\" (the header has %d columns; --target takes a name or an "
+                       "index from 0)", s->path, clfit_quote(one, q, sizeof q), s->ncols);
+    return -1;
+}
+
+/* The target columns spec->target names in the header (a name, else an index from 0; a
+ * regression's may be several, comma-separated), and so every column's slot. */
 static void find_target(csv_state *s)
 {
     const char *t = s->spec ? s->spec->target : NULL;
+    int regression = s->spec && s->spec->regression;
+    s->slot = malloc((size_t)s->ncols * sizeof *s->slot);
+    if (!s->slot) { s->st = clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", s->path); return; }
+    for (int c = 0; c < s->ncols; c++) s->slot[c] = 0;
     s->target = s->ncols - 1;
-    if (!t && s->spec && s->spec->features > 0 && s->ncols == s->spec->features) s->target = s->ncols; /* none */
-    if (!t) return;
-    for (int c = 0; c < s->ncols; c++)
-        if (!strcmp(s->header[c], t)) { s->target = c; return; }
-    long i;
-    if (clfit_parse_long(t, 0, s->ncols - 1, &i)) { s->target = (int)i; return; }
-    char q[64];
-    s->st = clfit_fail(CLFIT_ERR_ARG, "%s: no column \"%s\" (the header has %d columns; --target takes a name or an "
-                       "index from 0)", s->path, clfit_quote(t, q, sizeof q), s->ncols);
+    if (s->spec && s->spec->features > 0 && s->ncols == s->spec->features) { /* no target: rows to predict */
+        s->target = s->ncols;
+        s->nfeat = s->ncols;
+        for (int c = 0; c < s->ncols; c++) s->slot[c] = c;
+        return;
+    }
+    if (!t) s->slot[s->target] = -1;
+    while (t && !s->st) {
+        const char *comma = regression ? strchr(t, ',') : NULL;
+        size_t len = comma ? (size_t)(comma - t) : strlen(t);
+        int c = find_column(s, t, len);
+        if (c < 0) return;
+        if (s->slot[c] < 0) {
+            s->st = clfit_fail(CLFIT_ERR_ARG, "%s: --target names column %s twice", s->path, s->header[c]);
+            return;
+        }
+        s->slot[c] = -1; /* numbered below */
+        t = comma ? comma + 1 : NULL;
+    }
+    int f = 0, k = 0;
+    for (int c = 0; c < s->ncols; c++) {
+        if (s->slot[c] < 0) {
+            if (k == 0) s->target = c;
+            s->slot[c] = -1 - k++;
+        } else {
+            s->slot[c] = f++;
+        }
+    }
+    s->nfeat = f;
+    s->ntarget = k;
+    if (f < 1) s->st = clfit_fail(CLFIT_ERR_FORMAT, "%s: every column is a target: no features left", s->path);
 }
 
 static void on_record(int term, void *user)
@@ -168,7 +227,7 @@ static void on_record(int term, void *user)
     if (!s->header_done) {
         s->header_done = 1;
         s->ncols = s->nheader;
-        if (s->ncols < 2 && !(s->spec && s->spec->features == s->ncols && !s->spec->target)) {
+        if (s->ncols < 2 && !(s->spec && s->spec->features == s->ncols)) {
             s->st = clfit_fail(CLFIT_ERR_FORMAT, "%s: line %ld: the header has %d column%s; a table needs a feature and "
                                "a target", s->path, s->record_line, s->ncols, s->ncols == 1 ? "" : "s");
             return;
@@ -182,7 +241,7 @@ static void on_record(int term, void *user)
             return;
         }
         s->lines[s->count] = s->record_line;
-        s->cells[s->count++] = s->target_cell;
+        s->cells[s->count++] = s->target_cell; /* NULL for a regression's */
         s->target_cell = NULL;
     }
     s->field = 0;
@@ -198,6 +257,17 @@ static clfit_status make_labels(csv_state *s, clfit_dataset *out)
     if (!out->labels) return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", s->path);
     if (s->target == s->ncols) { /* no target column */
         out->unlabeled = 1;
+        return CLFIT_OK;
+    }
+    if (sp && sp->regression) { /* values, already numbers; their columns' names */
+        out->target_names = calloc((size_t)s->ntarget, sizeof *out->target_names);
+        if (!out->target_names) return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", s->path);
+        out->ntargets = s->ntarget;
+        for (int c = 0; c < s->ncols; c++)
+            if (s->slot[c] < 0 && !(out->target_names[-1 - s->slot[c]] = copy_cell(s->header[c], strlen(s->header[c]))))
+                return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", s->path);
+        out->targets = s->t;
+        s->t = NULL;
         return CLFIT_OK;
     }
     int whole = !(sp && sp->class_names), numbers = whole, odd = -1;
@@ -302,11 +372,13 @@ clfit_status clfit_csv_parse(const uint8_t *buf, size_t len, const char *path, c
     if (!s.st) {
         out->count = s.count;
         out->rows = 1;
-        out->cols = nfeatures(&s);
+        out->cols = s.nfeat;
         out->features = s.x;
         s.x = NULL;
     }
     free(s.x);
+    free(s.t);
+    free(s.slot);
     free(s.target_cell);
     for (int i = 0; i < s.count; i++) free(s.cells[i]);
     free(s.cells);

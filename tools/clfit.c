@@ -164,21 +164,41 @@ int cli_is_npz(const char *path) { return has_ext(path, ".npz"); }
 
 int cli_is_table(const char *path) { return has_ext(path, ".csv") || has_ext(path, ".npz"); }
 
-int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, clfit_dataset *d)
+int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, int regression,
+                   clfit_dataset *d)
 {
     clfit_status st;
+    if (m) regression = m->desc.regression;
+    char names[4096] = ""; /* a regression model's target columns, by their names */
+    if (m && regression && !target && m->class_names) {
+        size_t n = 0;
+        for (int k = 0; k < m->desc.classes && n < sizeof names; k++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", k ? "," : "", m->class_names[k]);
+        if (n < sizeof names) target = names;
+    }
     if (cli_is_npz(path)) {
         if (target) return cli_usage_error("--target goes with a CSV file; an .npz has its x and y arrays");
         st = clfit_npz_load(path, strcmp(set, "train") ? "test" : "train", d);
         if (st == CLFIT_ERR_ARG && !strcmp(set, "file")) st = clfit_npz_load(path, "train", d);
         if (st == CLFIT_ERR_ARG && !strcmp(set, "test")) return 0; /* the archive has no test set */
     } else {
-        clfit_csv_spec spec = {.target = target, .class_names = m ? m->class_names : NULL,
-                               .nclasses = m && m->class_names ? m->desc.classes : 0, .features = m ? m->desc.input : 0};
+        clfit_csv_spec spec = {.target = target, .class_names = m && !regression ? m->class_names : NULL,
+                               .nclasses = m && m->class_names && !regression ? m->desc.classes : 0,
+                               .features = m ? m->desc.input : 0, .regression = regression};
         st = clfit_csv_load(path, &spec, d);
     }
     if (st) return cli_fail(st);
+    if (regression && !d->unlabeled && d->ntargets < 1) {
+        clfit_dataset_free(d);
+        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: no numeric targets to regress on", path));
+    }
     if (!m) return 0;
+    if (regression && !d->unlabeled && d->ntargets != m->desc.classes) {
+        int have = d->ntargets;
+        clfit_dataset_free(d);
+        return cli_fail(clfit_fail(CLFIT_ERR_FORMAT, "%s: %d target values per row, the model estimates %d", path, have,
+                                   m->desc.classes));
+    }
     if (d->rows * d->cols != m->desc.input) {
         int have = d->rows * d->cols;
         clfit_dataset_free(d);
@@ -205,6 +225,19 @@ int cli_fit_normalization(clfit_model *m, const clfit_dataset *d, int n)
     m->norm_std = malloc((size_t)d->cols * sizeof(float));
     if (!m->norm_mean || !m->norm_std) return cli_fail(clfit_fail(CLFIT_ERR_NOMEM, "out of memory"));
     clfit_standardize_fit(d->features, n, d->cols, m->norm_mean, m->norm_std);
+    return 0;
+}
+
+int cli_target_names(clfit_model *m, const clfit_dataset *d)
+{
+    int T = m->desc.classes;
+    if (!(m->class_names = calloc((size_t)T, sizeof *m->class_names))) return cli_fail(clfit_fail(CLFIT_ERR_NOMEM, "out of memory"));
+    for (int k = 0; k < T; k++) {
+        char b[16];
+        snprintf(b, sizeof b, T == 1 ? "y" : "y%d", k);
+        const char *name = d->target_names && d->ntargets == T ? d->target_names[k] : b;
+        if (!(m->class_names[k] = strdup(name))) return cli_fail(clfit_fail(CLFIT_ERR_NOMEM, "out of memory"));
+    }
     return 0;
 }
 
@@ -336,7 +369,7 @@ int cli_session_open(cli_session *s, const char *model, const char *dir, const c
     s->m = clfit_model_load(model, &s->meta, &st);
     if (!s->m) return cli_fail(st);
     if (cli_is_table(dir)) {
-        if (cli_load_table(dir, strcmp(set, "train") ? "file" : "train", target, s->m, &s->d)) goto fail;
+        if (cli_load_table(dir, strcmp(set, "train") ? "file" : "train", target, s->m, 0, &s->d)) goto fail;
     } else if (target) {
         rc = cli_usage_error("--target goes with a table (--data FILE.csv)");
         goto fail;

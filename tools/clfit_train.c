@@ -37,6 +37,7 @@ typedef struct {
     const char *save_best;
     clfit_model *best_model;    /* the best epoch's weights and Adam state (early stopping) */
     long last_epoch;            /* the last epoch trained */
+    int regression;             /* the model's metric is mae (monitor_acc then val_mae: lower is better) */
 } train_ui;
 
 /* Keeps the best epoch so far (a copy for early stopping, a file for --save-best), and
@@ -44,9 +45,10 @@ typedef struct {
  * patience epochs. */
 static clfit_status watch_best(train_ui *ui, const clfit_progress *p, const clfit_model *m)
 {
-    const char *name = ui->monitor_acc ? "val_accuracy" : "val_loss";
+    const char *name = ui->monitor_acc ? ui->regression ? "val_mae" : "val_accuracy" : "val_loss";
     double v = ui->monitor_acc ? p->val_accuracy : p->val_loss;
-    int better = !ui->have_best || (ui->monitor_acc ? v > ui->best + ui->min_delta : v < ui->best - ui->min_delta);
+    int higher = ui->monitor_acc && !ui->regression; /* accuracy; loss and mae are better lower */
+    int better = !ui->have_best || (higher ? v > ui->best + ui->min_delta : v < ui->best - ui->min_delta);
     if (better) {
         ui->have_best = 1;
         ui->best = v;
@@ -77,10 +79,12 @@ static clfit_status watch_best(train_ui *ui, const clfit_progress *p, const clfi
     return CLFIT_OK;
 }
 
-static void metrics(const clfit_progress *p)
+/* Keras' figures: loss and accuracy, or a regression's mse (its loss) and mae */
+static void metrics(const train_ui *ui, const clfit_progress *p)
 {
-    printf(" - loss: %.4f - accuracy: %.4f", p->loss, p->accuracy);
-    if (p->has_val) printf(" - val_loss: %.4f - val_accuracy: %.4f", p->val_loss, p->val_accuracy);
+    const char *l = ui->regression ? "mse" : "loss", *a = ui->regression ? "mae" : "accuracy";
+    printf(" - %s: %.4f - %s: %.4f", l, p->loss, a, p->accuracy);
+    if (p->has_val) printf(" - val_%s: %.4f - val_%s: %.4f", l, p->val_loss, a, p->val_accuracy);
 }
 
 static void bar(const clfit_progress *p)
@@ -104,7 +108,7 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
         printf("\r%*d/%d ", digits, p->step, p->steps);
         bar(p);
         printf(" - ETA: %.0fs", eta);
-        metrics(p);
+        metrics(ui, p);
         printf("\033[K");
         fflush(stdout);
         return CLFIT_OK;
@@ -117,12 +121,12 @@ static clfit_status on_progress(const clfit_progress *p, const clfit_model *m, v
         printf("\r%d/%d ", p->steps, p->steps);
         bar(p);
         printf(" - %.1fs %.2fms/step", p->seconds, ms_step);
-        metrics(p);
+        metrics(ui, p);
         printf("\033[K\n");
     } else {
         printf("Epoch %ld/%ld - %d/%d - %.1fs %.2fms/step", p->epoch, p->epochs, p->steps, p->steps,
                p->seconds, ms_step);
-        metrics(p);
+        metrics(ui, p);
         printf("\n");
     }
     fflush(stdout);
@@ -262,9 +266,9 @@ int cmd_train(int argc, char **argv)
         case O_VERBOSE: cli_set_verbose(); break;
         case O_EARLY: if (!cli_parse_long("--early-stopping", optarg, 1, 1000000, &patience)) return 2; break;
         case O_MONITOR:
-            if (strcmp(optarg, "val_loss") && strcmp(optarg, "val_accuracy"))
-                return cli_usage_error("--monitor: expected val_loss or val_accuracy, got '%.40s'", optarg);
-            monitor_acc = !strcmp(optarg, "val_accuracy");
+            if (strcmp(optarg, "val_loss") && strcmp(optarg, "val_accuracy") && strcmp(optarg, "val_mae"))
+                return cli_usage_error("--monitor: expected val_loss, val_accuracy or val_mae, got '%.40s'", optarg);
+            monitor_acc = strcmp(optarg, "val_loss") ? !strcmp(optarg, "val_mae") ? 2 : 1 : 0;
             have_monitor = 1;
             break;
         case O_MINDELTA: if (!cli_parse_double("--min-delta", optarg, 0, 1e30, &min_delta)) return 2; break;
@@ -347,25 +351,34 @@ int cmd_train(int argc, char **argv)
         if (have_batch) meta.batch = (int)batch;
         if (have_val) meta.validation_split = val_split;
     }
+    /* a table's numeric targets are values to regress on under --loss mse */
+    int regression = m ? m->desc.regression : table && parts.loss == CLFIT_LOSS_MSE;
+    if (monitor_acc && (monitor_acc == 2) != regression) {
+        rc = cli_usage_error("--monitor %s: the model reports %s", monitor_acc == 2 ? "val_mae" : "val_accuracy",
+                             regression ? "val_mae (a regression)" : "val_accuracy (a classifier)");
+        goto done;
+    }
+    ui.regression = regression;
     if (table) {
-        if (cli_load_table(dir, "train", target, m, &train)) goto done; /* its test set once the model is there */
+        if (cli_load_table(dir, "train", target, m, regression, &train)) goto done; /* its test set once the model is there */
     } else {
         if (cli_load_split(dir, "train", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &train)) goto done;
         if (cli_load_split(dir, "test", m ? m->desc.classes : CLFIT_FASHION_CLASSES, &test)) goto done;
     }
-    if (!m && train.values) { /* a target of measured values is no set of classes */
-        fprintf(stderr, "clfit: %s: line %ld: the target holds numbers that are not class indices: clfit trains "
-                        "classifiers (a class index 0..255 or a class name per row); regression on values is not "
-                        "built yet\n", dir, train.values);
+    if (!m && train.values && !regression) { /* a target of measured values is no set of classes */
+        fprintf(stderr, "clfit: %s: %s %ld: the target holds numbers that are not class indices (0..255): --loss mse "
+                        "regresses on them\n", dir, cli_is_npz(dir) ? "example" : "line", train.values);
         goto done;
     }
     if (!m) {
         int maxlabel = 0;
         for (int i = 0; i < train.count; i++) if (train.labels[i] > maxlabel) maxlabel = train.labels[i];
         /* an IDX folder's classes are at least Fashion-MNIST's ten; a table's its own */
-        int classes = table ? (train.nclasses ? train.nclasses : maxlabel + 1 > 2 ? maxlabel + 1 : 2)
-                            : maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES;
-        clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = classes};
+        int classes = regression ? train.ntargets
+                    : table  ? (train.nclasses ? train.nclasses : maxlabel + 1 > 2 ? maxlabel + 1 : 2)
+                             : maxlabel + 1 > CLFIT_FASHION_CLASSES ? maxlabel + 1 : CLFIT_FASHION_CLASSES;
+        clfit_model_desc d = {.input = train.rows * train.cols, .nhidden = nhidden, .classes = classes,
+                              .regression = regression};
         memcpy(d.hidden, hidden, sizeof hidden);
         clfit_optim opt;
         clfit_optim_defaults(&opt);
@@ -380,6 +393,7 @@ int cmd_train(int argc, char **argv)
             train.class_names = NULL;
             train.nclasses = 0;
         }
+        if (regression && cli_target_names(m, &train)) goto done; /* and a regression its targets' */
         if (table && normalize && train.features) {
             if (cli_fit_normalization(m, &train, (int)floor(train.count * (1.0 - val_split)))) goto done;
             clfit_standardize_apply(train.features, train.count, train.cols, m->norm_mean, m->norm_std);
@@ -392,7 +406,8 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     /* a table's test set with the model's classes and standardisation */
-    if (table && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, &test)) goto done;
+    if (table && cli_load_table(test_file ? test_file : dir, test_file ? "file" : "test", target, m, regression, &test))
+        goto done;
     if (test.count && (test.rows != train.rows || test.cols != train.cols)) {
         fprintf(stderr, "clfit: in %s the test images are %dx%d, the training images %dx%d: the model cannot take both\n",
                 clfit_data_dir(dir), test.rows, test.cols, train.rows, train.cols);
@@ -424,7 +439,7 @@ int cmd_train(int argc, char **argv)
         int append = resume && stat(history, &sb) == 0 && sb.st_size > 0;
         ui.history = fopen(history, append ? "a" : "w");
         if (!ui.history) { fprintf(stderr, "clfit: %s: cannot write: %s\n", history, strerror(errno)); goto done; }
-        if (!append) fputs(CLFIT_HISTORY_HEADER, ui.history);
+        if (!append) fputs(regression ? CLFIT_HISTORY_HEADER_MAE : CLFIT_HISTORY_HEADER, ui.history);
         ui.history_path = history;
     }
     /* under mpirun no short tune: every rank would tune at once into the same database; nor,
@@ -476,7 +491,8 @@ int cmd_train(int argc, char **argv)
             m->step = ui.best_model->step;
         }
         final_epoch = ui.best_epoch;
-        printf("Kept the weights of epoch %ld (%s %.4f)\n", ui.best_epoch, monitor_acc ? "val_accuracy" : "val_loss", ui.best);
+        printf("Kept the weights of epoch %ld (%s %.4f)\n", ui.best_epoch,
+               monitor_acc ? regression ? "val_mae" : "val_accuracy" : "val_loss", ui.best);
         ui.meta.epoch = final_epoch;
         if (save && (st = clfit_model_save(save, m, &ui.meta))) { cli_fail(st); goto done; }
     }
@@ -484,7 +500,7 @@ int cmd_train(int argc, char **argv)
         double loss, acc;
         st = clfit_evaluate_shared(cl, m, &test, gemm, cli_mpi_collective(), &loss, &acc);
         if (st) { cli_fail(st); goto done; }
-        printf("Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
+        printf(regression ? "Test: mse: %.4f - mae: %.4f\n" : "Test: loss: %.4f - accuracy: %.4f\n", loss, acc);
     }
     if (save) printf("Saved %s (epoch %ld)\n", save, final_epoch);
     if (profile) {
@@ -628,7 +644,8 @@ int cmd_evaluate(int argc, char **argv)
     double loss, acc;
     clfit_status st = clfit_evaluate_shared(s.cl, s.m, &s.d, s.gemm, cli_mpi_collective(), &loss, &acc);
     if (!st) {
-        printf("%s: loss: %.4f - accuracy: %.4f\n", strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
+        printf(s.m->desc.regression ? "%s: mse: %.4f - mae: %.4f\n" : "%s: loss: %.4f - accuracy: %.4f\n",
+               strcmp(a.set, "test") ? "Train" : "Test", loss, acc);
         if (!isfinite(loss))
             st = clfit_fail(CLFIT_ERR_NUMERIC, "%s: the loss is %s: the model's outputs are not finite numbers", a.model,
                             isnan(loss) ? "nan" : "inf");

@@ -51,11 +51,17 @@ int cli_is_npz(const char *path);
  * .npz's part `set`: "train", "test" (the same file's test arrays; none leaves d empty,
  * count 0), or "file" (a separate test file: its test arrays, else its only ones). With m
  * (a model's, or the one being trained): its class names, input count and classes are
- * checked, and its standardisation applied. Prints the error, returns 1. */
-int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, clfit_dataset *d);
+ * checked, and its standardisation applied. regression (or m's): the targets are values
+ * (--target may list several columns; a regression model's own by default, and a CSV
+ * without them is rows to predict). Prints the error, returns 1. */
+int cli_load_table(const char *path, const char *set, const char *target, const clfit_model *m, int regression,
+                   clfit_dataset *d);
 /* A new model's standardisation (--normalize): the mean and deviation of the first n rows of
  * d's features into m. Prints the error, returns 1. */
 int cli_fit_normalization(clfit_model *m, const clfit_dataset *d, int n);
+/* A new regression model's output names (m->class_names): d's target columns' (copied from
+ * d), or for an .npz's y "y" (one) or "y0", "y1", ... Prints the error, returns 1. */
+int cli_target_names(clfit_model *m, const clfit_dataset *d);
 
 /* --gemm: "clblast", "own" or "auto" (-1). Prints a usage error and returns 0 if bad. */
 int cli_parse_gemm(const char *s, int *choice);

@@ -53,6 +53,8 @@ typedef struct {
 /* The history CSV as `clfit train --history` writes it, one row per epoch; a NaN val_
  * value leaves its field empty. */
 #define CLFIT_HISTORY_HEADER "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"
+/* A regression's: its loss is the mse, its metric the mae. */
+#define CLFIT_HISTORY_HEADER_MAE "epoch,loss,mae,val_loss,val_mae,seconds\n"
 void clfit_history_write_row(void *file, long epoch, double loss, double accuracy,
                              double val_loss, double val_accuracy, double seconds);
 

@@ -25,15 +25,19 @@ typedef struct {
      * anything else strings, the classes then their distinct values in byte order. */
     char *const *class_names;
     int nclasses;
-    /* > 0 (a model's input count) with target NULL: a file of exactly this many columns has
-     * no target column (rows to predict): the dataset is then `unlabeled`. */
+    /* > 0 (a model's input count): a file of exactly this many columns has no target
+     * column (rows to predict), whatever target says: the dataset is then `unlabeled`. */
     int features;
+    /* 1: the target columns are values to regress on (numbers, into targets), and target
+     * may name several, comma-separated; then no class names. */
+    int regression;
 } clfit_csv_spec;
 
 /* Loads path into *out: rows = 1, cols = the feature columns (every column but the
  * target, in order), features (count x cols floats), labels (count bytes), and for a
  * string target class_names/nclasses (with spec->class_names: a copy of those; a value
- * outside them is an error). On failure *out is zeroed and nothing is leaked. */
+ * outside them is an error); with spec->regression, targets (count x ntargets values,
+ * labels all 0) and target_names. On failure *out is zeroed and nothing is leaked. */
 clfit_status clfit_csv_load(const char *path, const clfit_csv_spec *spec, clfit_dataset *out);
 
 /* The same from the file's bytes in memory (buf, len; `name` names it in messages). Also
@@ -49,9 +53,11 @@ clfit_status clfit_csv_parse(const uint8_t *buf, size_t len, const char *name, c
  * y_test.npy, and returns CLFIT_ERR_ARG without a message where the archive has none.
  * x: float32/float64/bool/integer, any byte order, C or Fortran order, any feature shape
  * (flattened); uint8 of shape (N, rows, cols) is images, as Keras' mnist.npz (scaled by
- * 1/255 as IDX images are), anything else a table's features. y: N whole numbers 0..255
- * (shape (N) or (N, 1)). Each header is checked against the member's bytes before its
- * body is read. On failure *out is zeroed and nothing is leaked. */
+ * 1/255 as IDX images are), anything else a table's features. y: shape (N) or (N, T),
+ * finite numbers, kept as targets (N x T values, for a regression); where T is 1 and every
+ * one is a whole number 0..255 also the labels, else `values` is the first other row's
+ * number from 1 (and the labels 0). Each header is checked against the member's bytes
+ * before its body is read. On failure *out is zeroed and nothing is leaked. */
 clfit_status clfit_npz_load(const char *path, const char *set, clfit_dataset *out);
 
 /* The same from the archive's bytes in memory; the fuzz target's entry. */
