@@ -255,9 +255,17 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
     clfit_status st;
     clfit_device_data dd = {0};
     int *order = calloc((size_t)d->count, sizeof *order);
+    /* rows without their values (a regression's to predict): zeros for the loss nobody reads */
+    clfit_dataset rows = *d;
+    float *zeros = NULL;
+    if (m->desc.regression && !(d->targets && d->ntargets == m->desc.classes)) {
+        rows.targets = zeros = calloc((size_t)d->count * m->desc.classes, sizeof *zeros);
+        rows.ntargets = m->desc.classes;
+        if (!zeros) { free(order); return clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); }
+    }
     clfit_trainer *t = clfit_trainer_new(cl, m, EVAL_BATCH, gemm, &st);
-    if (!t || !order) { free(order); clfit_trainer_free(t); return t ? clfit_fail(CLFIT_ERR_NOMEM, "out of memory") : st; }
-    st = clfit_device_data_upload(cl, d, &dd);
+    if (!t || !order) { free(zeros); free(order); clfit_trainer_free(t); return t ? clfit_fail(CLFIT_ERR_NOMEM, "out of memory") : st; }
+    st = clfit_device_data_upload(cl, &rows, &dd);
     int C = m->desc.classes;
     /* a batch's indices go through the data's order buffer, which holds d->count: batches
      * of at most that many, whatever n is */
@@ -274,5 +282,6 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
     free(order);
+    free(zeros);
     return st;
 }

@@ -155,7 +155,7 @@ static void axes(cairo_t *cr, clfit_rect r, double x0, double x1, double y0, dou
     for (double v = ceil(y0 / ys) * ys; v <= y1 + 1e-9; v += ys) {
         double py = r.y + r.h - (v - y0) / (y1 - y0) * r.h;
         line(cr, r.x, py, r.x - 5, py, black, 1);
-        snprintf(buf, sizeof buf, "%.*f", ydigits, v);
+        snprintf(buf, sizeof buf, "%.*f", ydigits, fabs(v) < ys * 1e-6 ? 0.0 : v); /* no "-0.000" */
         text(cr, r.x - 8, py + 4, buf, 12, RIGHT, black, 0);
     }
     double xs = xinteger ? fmax(1, round(tick_step(x1 - x0, 8))) : tick_step(x1 - x0, 8);
@@ -369,11 +369,13 @@ clfit_status clfit_history_read(const char *path, clfit_history *h)
     if (!f) { free(text); return clfit_fail(CLFIT_ERR_NOMEM, "%s: out of memory", path); }
     char line[512];
     clfit_status st = CLFIT_OK;
-    if (!fgets(line, sizeof line, f) || strcmp(line, CLFIT_HISTORY_HEADER) != 0) {
+    if (!fgets(line, sizeof line, f) || (strcmp(line, CLFIT_HISTORY_HEADER) && strcmp(line, CLFIT_HISTORY_HEADER_MAE))) {
         st = clfit_fail(CLFIT_ERR_FORMAT, "%s: not a clfit history (expected the header "
-                        "epoch,loss,accuracy,val_loss,val_accuracy,seconds)", path);
+                        "epoch,loss,accuracy,val_loss,val_accuracy,seconds or a regression's "
+                        "epoch,loss,mae,val_loss,val_mae,seconds)", path);
         goto done;
     }
+    h->mae = !strcmp(line, CLFIT_HISTORY_HEADER_MAE);
     int cap = 0, lineno = 1;
     h->has_val = 1;
     while (fgets(line, sizeof line, f)) {
@@ -472,8 +474,50 @@ clfit_status clfit_plot_history(const char *path, const clfit_history *h)
     canvas c;
     clfit_status st = canvas_new(&c, 1040, 400);
     if (st) return st;
-    series_panel(c.cr, (clfit_rect){80, 40, 420, 290}, h, h->loss, h->val_loss, "loss", "loss", 0);
-    series_panel(c.cr, (clfit_rect){590, 40, 420, 290}, h, h->accuracy, h->val_accuracy, "accuracy", "accuracy", 1);
+    series_panel(c.cr, (clfit_rect){80, 40, 420, 290}, h, h->loss, h->val_loss, h->mae ? "loss (mse)" : "loss", "loss", 0);
+    series_panel(c.cr, (clfit_rect){590, 40, 420, 290}, h, h->accuracy, h->val_accuracy, h->mae ? "mae" : "accuracy",
+                 h->mae ? "mae" : "accuracy", !h->mae);
+    return canvas_save(&c, path);
+}
+
+/* ---- a regression's estimates against the truth ---- */
+
+clfit_status clfit_plot_scatter(const char *path, const float *truth, const float *est, int n, int T,
+                                const char *const *names, clfit_rect *area_out)
+{
+    if (n < 1 || T < 1) return clfit_fail(CLFIT_ERR_ARG, "plot scatter: no rows");
+    double lo = 1e300, hi = -1e300;
+    for (size_t i = 0; i < (size_t)n * T; i++) {
+        lo = fmin(lo, fmin(truth[i], est[i]));
+        hi = fmax(hi, fmax(truth[i], est[i]));
+    }
+    double pad = (hi - lo) * 0.05 + 1e-6;
+    lo -= pad;
+    hi += pad;
+    canvas c;
+    clfit_status st = canvas_new(&c, 560, 560);
+    if (st) return st;
+    clfit_rect r = {80, 45, 440, 440};
+    axes(c.cr, r, lo, hi, lo, hi, 0, hi - lo < 10 ? 2 : 0, "true value", "estimated against true");
+    text(c.cr, 22, r.y + r.h / 2, "estimate", 13, CENTRE, black, -90);
+    line(c.cr, r.x, r.y + r.h, r.x + r.w, r.y, black, 1); /* y = x: a perfect estimate */
+    static const double palette[4][3] = {{0.122, 0.467, 0.706}, {1.0, 0.498, 0.055}, {0.173, 0.627, 0.173},
+                                         {0.839, 0.153, 0.157}};
+    for (int k = 0; k < T; k++) {
+        rgb(c.cr, palette[k % 4]);
+        for (int i = 0; i < n; i++) {
+            double x = truth[(size_t)i * T + k], y = est[(size_t)i * T + k];
+            cairo_arc(c.cr, r.x + (x - lo) / (hi - lo) * r.w, r.y + r.h - (y - lo) / (hi - lo) * r.h, 2.5, 0, 2 * M_PI);
+            cairo_fill(c.cr);
+        }
+        if (names && T > 1 && k < 8) { /* a legend for several targets */
+            double ly = r.y + 18 + 18 * k;
+            cairo_arc(c.cr, r.x + 14, ly - 4, 4, 0, 2 * M_PI);
+            cairo_fill(c.cr);
+            text(c.cr, r.x + 24, ly, names[k], 12, LEFT, black, 0);
+        }
+    }
+    if (area_out) *area_out = r;
     return canvas_save(&c, path);
 }
 

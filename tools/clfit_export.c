@@ -258,7 +258,10 @@ static clfit_status export_onnx(const char *path, const clfit_model *m, const cl
                            {"input", m->norm_mean ? "[N, features] float32: the table's feature columns as they are "
                                                     "(standardised inside, by normalize.mean and normalize.std)"
                                      : flat ? "[N, rows*cols] float32 pixels / 255 (0..1)" : "[N, rows, cols] float32 pixels / 255 (0..1)"},
+                           {"targets", m->desc.regression ? "values" : "classes"},
                            {"output", softmax ? "[N, classes] softmax probabilities"
+                                      : m->desc.regression ? "[N, targets] the estimated values of the target columns "
+                                                             "class_names names (a regression)"
                                       : m->desc.loss == CLFIT_LOSS_MSE ? "[N, classes] outputs (mse: the one-hot target's estimate)"
                                                                        : "[N, classes] logits"}};
     enum { NMD = sizeof kv / sizeof kv[0] };
@@ -335,6 +338,10 @@ int cmd_export(int argc, char **argv)
     clfit_model_meta meta;
     clfit_model *m = clfit_model_load(model, &meta, &st);
     if (!m) return cli_fail(st);
+    if (softmax && m->desc.regression) {
+        clfit_model_free(m);
+        return cli_usage_error("--softmax: %s is a regression model; its outputs are values, not classes' logits", model);
+    }
     /* a table's model (one row of features) takes its rows as they are: [N, features] */
     st = export_onnx(out, m, &meta, softmax, flat || meta.rows == 1);
     clfit_model_free(m);

@@ -22,6 +22,8 @@ static void plot_help(void)
            "                                            one image's probabilities, named\n"
            "  history --history FILE.csv                loss and accuracy per epoch\n"
            "  confusion --model FILE [--set test]       the confusion matrix, with accuracies\n"
+           "  scatter --model FILE --data FILE.csv|.npz a regression model's estimates against\n"
+           "                                            the true values, one point per row\n"
            "Common: --data DIR, --device SEL, --backend clblast|own|slice|auto (with a model;\n"
            "--gemm is its first name).\n");
 }
@@ -104,7 +106,20 @@ static int plot_with_model(const plot_args *a)
     /* a table's model names its own classes */
     const char *const *names = s.m->class_names ? (const char *const *)s.m->class_names : class_names(C);
     float *probs = NULL;
-    if (!strcmp(a->kind, "predictions") && !s.d.images) {
+    if (s.m->desc.regression != !strcmp(a->kind, "scatter")) {
+        fprintf(stderr, "clfit: plot %s: %s is a %s; %s\n", a->kind, a->model,
+                s.m->desc.regression ? "regression model" : "classifier",
+                s.m->desc.regression ? "plot scatter draws its estimates" : "plot scatter is a regression model's");
+    } else if (!strcmp(a->kind, "scatter")) {
+        if (s.d.unlabeled || !s.d.targets) {
+            fprintf(stderr, "clfit: plot scatter: %s has no target columns to compare the estimates with\n", a->dir);
+        } else if ((probs = predict_range(&s, a->set, 0, s.d.count, NULL))) {
+            double sq = 0;
+            for (size_t i = 0; i < (size_t)s.d.count * C; i++) sq += ((double)probs[i] - s.d.targets[i]) * (probs[i] - s.d.targets[i]);
+            printf("%s mse: %.4f\n", a->dir, sq / ((double)s.d.count * C));
+            rc = done_msg(clfit_plot_scatter(a->out, s.d.targets, probs, s.d.count, C, names, NULL), a->out);
+        }
+    } else if (!strcmp(a->kind, "predictions") && !s.d.images) {
         fprintf(stderr, "clfit: plot predictions draws the images; %s is a table (probabilities and confusion take "
                         "one)\n", a->dir);
     } else if (!strcmp(a->kind, "predictions")) {
@@ -150,7 +165,8 @@ int cmd_plot(int argc, char **argv)
         {"data", required_argument, 0, O_DATA}, {"device", required_argument, 0, O_DEV},
         {"gemm", required_argument, 0, O_GEMM}, {"backend", required_argument, 0, O_GEMM}, {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {0}};
-    static const char *const kinds[] = {"image", "samples", "predictions", "probabilities", "history", "confusion"};
+    static const char *const kinds[] = {"image", "samples", "predictions", "probabilities", "history", "confusion",
+                                        "scatter"};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         plot_help();
         return argc < 2 ? 2 : 0;
@@ -158,7 +174,9 @@ int cmd_plot(int argc, char **argv)
     plot_args a = {.kind = argv[1], .count = 25, .rows = 5, .gemm_choice = -1};
     int known = 0;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) known |= !strcmp(a.kind, kinds[i]);
-    if (!known) return cli_usage_error("unknown plot '%s' (image, samples, predictions, probabilities, history, confusion)", a.kind);
+    if (!known)
+        return cli_usage_error("unknown plot '%s' (image, samples, predictions, probabilities, history, confusion, scatter)",
+                               a.kind);
     static char cmd[64];
     snprintf(cmd, sizeof cmd, "clfit plot %s", a.kind);
     cli_cmd = cmd;
@@ -190,7 +208,8 @@ int cmd_plot(int argc, char **argv)
     if (!a.out) { snprintf(out, sizeof out, "%s.png", a.kind); a.out = out; }
     clfit_status ost = clfit_check_writable(a.out);
     if (ost) return cli_fail(ost);
-    int needs_model = !strcmp(a.kind, "predictions") || !strcmp(a.kind, "probabilities") || !strcmp(a.kind, "confusion");
+    int needs_model = !strcmp(a.kind, "predictions") || !strcmp(a.kind, "probabilities") || !strcmp(a.kind, "confusion") ||
+                      !strcmp(a.kind, "scatter");
     if (needs_model && !a.model) return cli_usage_error("--model FILE is required");
     if (!strcmp(a.kind, "history") && !a.history) return cli_usage_error("--history FILE.csv is required");
     if ((!strcmp(a.kind, "image") || !strcmp(a.kind, "probabilities")) && !a.have_index)

@@ -138,7 +138,11 @@ int cmd_summary(int argc, char **argv)
         cli_parts_describe(m, parts_text, sizeof parts_text);
         printf("Parts: %s\n", parts_text);
         if (m->norm_mean) printf("Inputs: standardised with the training rows' mean and deviation (kept in the model)\n");
-        if (m->class_names) {
+        if (m->class_names && d.regression) {
+            printf("Targets (a regression: each output estimates a value):");
+            for (int c = 0; c < d.classes; c++) printf("%s %s", c ? "," : "", m->class_names[c]);
+            printf("\n");
+        } else if (m->class_names) {
             printf("Classes:");
             for (int c = 0; c < d.classes; c++) printf("%s %d %s", c ? "," : "", c, m->class_names[c]);
             printf("\n");

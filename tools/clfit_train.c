@@ -577,9 +577,42 @@ static int parse_eval_args(int argc, char **argv, eval_args *a, int want_index, 
     return 0;
 }
 
+/* One CSV field: name, or with a prefix ("true_") prefix and name, quoted as libcsv does */
+static void csv_name(const char *prefix, const char *name)
+{
+    char buf[1100];
+    snprintf(buf, sizeof buf, "%s%s", prefix, name);
+    csv_fwrite(stdout, buf, strlen(buf));
+}
+
+/* predict on a regression model's table: row, the true values where the file has them
+ * (true_<name>), then the estimates under their names. */
+static int predict_values(cli_session *s, const float *est)
+{
+    int n = s->d.count, T = s->m->desc.classes;
+    char b[32];
+    printf("row");
+    for (int k = 0; !s->d.unlabeled && k < T; k++) {
+        putchar(',');
+        csv_name("true_", cli_model_class_name(s->m, k, b, sizeof b));
+    }
+    for (int k = 0; k < T; k++) {
+        putchar(',');
+        csv_name("", cli_model_class_name(s->m, k, b, sizeof b));
+    }
+    putchar('\n');
+    for (int i = 0; i < n; i++) {
+        printf("%d", i + 1);
+        for (int k = 0; !s->d.unlabeled && k < T; k++) printf(",%.9g", s->d.targets[(size_t)i * T + k]);
+        for (int k = 0; k < T; k++) printf(",%.9g", est[(size_t)i * T + k]);
+        putchar('\n');
+    }
+    return 0;
+}
+
 /* predict on a table: every row as CSV (RFC 4180, through libcsv's quoting): row, the
  * true class where the file has its target, the predicted class, then each class's
- * probability under its name. */
+ * probability under its name; a regression's values (predict_values). */
 static int predict_table(cli_session *s)
 {
     int n = s->d.count, C = s->m->desc.classes;
@@ -589,6 +622,11 @@ static int predict_table(cli_session *s)
     float *probs = cli_session_predict(s, "table", idx, n);
     free(idx);
     if (!probs) return 1;
+    if (s->m->desc.regression) {
+        predict_values(s, probs);
+        free(probs);
+        return 0;
+    }
     char b[32];
     printf("row%s,predicted", s->d.unlabeled ? "" : ",true");
     for (int k = 0; k < C; k++) {
@@ -666,7 +704,9 @@ static void predict_help(void)
            "       clfit predict --model FILE --data FILE.csv|FILE.npz [--target COL]\n"
            "A table (a model trained on one): every row as CSV on stdout, row, the true class\n"
            "(where the file has the target column; without it, the file has just the model's\n"
-           "input columns), the predicted class and each class's probability under its name.\n");
+           "input columns), the predicted class and each class's probability under its name.\n"
+           "A regression model (--loss mse on a table): row, the true values where the file\n"
+           "has the target columns (true_NAME), and the estimate of each under its name.\n");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -677,6 +717,10 @@ int cmd_predict(int argc, char **argv)
     cli_session s;
     if ((r = cli_session_open(&s, a.model, a.dir, a.target, a.set, a.dev, a.gemm_choice))) return r;
     int C = s.m->desc.classes;
+    if (s.m->desc.regression && a.nidx) {
+        cli_session_close(&s);
+        return cli_usage_error("--index picks images to classify; a regression model predicts every row of --data's table");
+    }
     if (cli_is_table(a.dir) && a.nidx == 0) { /* every row of the table, as CSV */
         r = predict_table(&s);
         cli_session_close(&s);

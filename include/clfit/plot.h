@@ -47,6 +47,7 @@ clfit_status clfit_plot_probabilities(const char *path, const float *probs, int 
 /* Training history, one row per epoch (has_val: the val_ columns are present). */
 typedef struct {
     int n, has_val;
+    int mae;            /* a regression's: accuracy and val_accuracy hold the mae */
     double *epoch, *loss, *accuracy, *val_loss, *val_accuracy, *seconds;  /* owned */
 } clfit_history;
 
@@ -63,7 +64,14 @@ void clfit_history_write_row(void *file, long epoch, double loss, double accurac
 clfit_status clfit_history_read(const char *path, clfit_history *h);
 void clfit_history_free(clfit_history *h);
 
-/* Two panels, loss and accuracy per epoch, training and (if any) validation. */
+/* A regression's estimates est (n,T) against the true values truth (n,T): one point per
+ * row and target (a colour each, named in a legend when T > 1), over the y = x line of a
+ * perfect estimate; both axes the same range. *area_out (if not NULL) receives the axes. */
+clfit_status clfit_plot_scatter(const char *path, const float *truth, const float *est, int n, int T,
+                                const char *const *names, clfit_rect *area_out);
+
+/* Two panels, loss and accuracy (a regression's mae) per epoch, training and (if any)
+ * validation. */
 clfit_status clfit_plot_history(const char *path, const clfit_history *h);
 
 /* The classes x classes confusion matrix counts[true * classes + predicted], cells shaded
