@@ -10,6 +10,17 @@
 #include "clfit/ref.h"
 #include "clfit/rng.h"
 
+void clfit_model_center_outputs(clfit_model *m, const float *targets, int n)
+{
+    const clfit_layer *last = &m->layer[m->nlayers - 1];
+    int T = m->desc.classes;
+    for (int k = 0; k < T && n > 0; k++) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += targets[(size_t)i * T + k];
+        m->params[last->b_off + k] = (float)(sum / n);
+    }
+}
+
 int clfit_loss_code(const clfit_model_desc *d)
 {
     return d->regression ? 2 : (int)d->loss;

@@ -180,6 +180,12 @@ clfit_model *clfit_model_new(const clfit_model_desc *d, uint64_t seed, clfit_sta
 
 void clfit_model_free(clfit_model *m);
 
+/* A new regression model's start: the last layer's bias set to the mean of each target
+ * over the n rows of targets (n x classes values, the training rows), so that training
+ * begins at the targets' level rather than 0 (a target far from 0, e.g. a price, would
+ * otherwise spend its first epochs on the offset alone). */
+void clfit_model_center_outputs(clfit_model *m, const float *targets, int n);
+
 /* The optimizer's step on every parameter with the mean loss's gradient grads (nparams
  * floats; modified: L2 and clipping are applied to it), at the step's learning rate lr:
  * L2 (weights only), then the global-norm clip, then the optimizer. m->step is the step
