@@ -203,11 +203,17 @@ struct clfit_ref_work {
     float *pre[CLFIT_MAX_LAYERS + 1];   /* pre[l+1]: hidden layer l's activation input z */
     float *grads;                       /* for clfit_ref_train_step */
     const float *targets;               /* a regression's batch values (clfit_ref_work_targets) */
+    float abs_sum;                      /* and the last batch's absolute errors */
 };
 
 void clfit_ref_work_targets(clfit_ref_work *w, const float *targets)
 {
     w->targets = targets;
+}
+
+float clfit_ref_work_abs_sum(const clfit_ref_work *w)
+{
+    return w->abs_sum;
 }
 
 clfit_ref_work *clfit_ref_work_new(const clfit_model *m, int max_batch, clfit_status *st)
@@ -273,8 +279,8 @@ static clfit_status forward_backward(const clfit_model *m, clfit_ref_work *w, co
     if (d->regression && !w->targets)
         return clfit_fail(CLFIT_ERR_ARG, "a regression model's reference step without its targets");
     if (d->loss == CLFIT_LOSS_MSE)
-        mse_ref(grads ? w->dact[L] : NULL, loss_sum, correct, NULL, w->act[L], y, d->regression ? w->targets : NULL,
-                B, C);
+        mse_ref(grads ? w->dact[L] : NULL, loss_sum, correct, &w->abs_sum, w->act[L], y,
+                d->regression ? w->targets : NULL, B, C);
     else softmax_xent_ref(grads ? w->dact[L] : NULL, loss_sum, correct, w->act[L], y, B, C);
     if (!grads)
         return CLFIT_OK;

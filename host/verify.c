@@ -332,6 +332,31 @@ static void v_softmax_xent(vcase *c, int B, int C)
         get(c, dg, again, n * 4);
         cmp(c, "dlogits kept", again, got, n, 0, 0, "exact");
     }
+    /* a regression's mse against values t (loss code 2): the loss, the absolute errors in
+     * loss_acc[2..3] (no correct count), the gradient 2 (z - t) / (C B) */
+    sizes(c, "B=%d C=%d values", B, C);
+    float *t = hf(c, n);
+    if (c->st) return;
+    rnd(c, z, n, -3, 3);
+    rnd(c, t, n, -3, 3);
+    float loss, abs_sum, acc[4];
+    int correct, cor;
+    mse_ref(want, &loss, &correct, &abs_sum, z, y, t, B, C);
+    cl_mem dz = dev(c, z, n * 4), dy = dev(c, y, B), dt = dev(c, t, n * 4), dg = dev(c, NULL, n * 4);
+    cl_mem dloss = dev(c, (float[4]){0, 0, 0, 0}, 16), dcor = dev(c, (int[1]){7}, 4);
+    if (c->st) return;
+    run(c, loss_cl(c->cl, 2, dg, dloss, dcor, dz, dy, dt, B, C, B));
+    get(c, dloss, acc, 16);
+    get(c, dcor, &cor, 4);
+    get(c, dg, got, n * 4);
+    float f[3] = {(float)((double)acc[0] - acc[1]), (float)((double)acc[2] - acc[3]), (float)cor};
+    float w[3] = {loss, abs_sum, 7};
+    /* each row's sum of C squares (or absolutes) rounds C times, then the tree's B */
+    double tol = (double)(B + C) * 2 * U * (fabs(loss) + fabs(abs_sum) + 1);
+    cmp(c, "mse sum", &f[0], &w[0], 1, tol, 0, "(B+C) u, sum order");
+    cmp(c, "abs error sum", &f[1], &w[1], 1, tol, 0, "(B+C) u, sum order");
+    cmp(c, "correct untouched", &f[2], &w[2], 1, 0, 0, "exact");
+    cmp(c, "dlogits", got, want, n, 4 * U * 6 / ((double)C * B), 2 * U, "2 roundings");
 }
 
 /* Adam over `steps` steps from zero moments, as the standalone kernel runs it. */
@@ -969,14 +994,19 @@ typedef struct {
     clfit_opt_kind opt;
     float momentum, weight_decay, l2, clipnorm;
     int nesterov;
+    int regression;             /* mse against random values instead of the one-hot label */
 } step_model;
 static const step_model step_models[] = {
-    {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 0, 0, 0, 0}, /* the tutorial's */
-    {2, 9, {CLFIT_ACT_GELU, CLFIT_ACT_TANH}, {0.3f, 0.2f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAMW, 0, 0.05f, 0, 0.5f, 0},
-    {2, 6, {CLFIT_ACT_SILU, CLFIT_ACT_SIGMOID}, {0, 0.4f}, CLFIT_LOSS_MSE, CLFIT_OPT_SGD, 0.9f, 0, 0.01f, 0, 1},
-    {1, 0, {CLFIT_ACT_LEAKY_RELU}, {0.25f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 1e-3f, 0, 0, 0},
-    {1, 0, {CLFIT_ACT_LINEAR}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0.1f, 0.05f, 0},
-    {0, 0, {0}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_SGD, 0, 0, 0, 0, 0},
+    {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 0, 0, 0, 0, 0}, /* the tutorial's */
+    {2, 9, {CLFIT_ACT_GELU, CLFIT_ACT_TANH}, {0.3f, 0.2f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAMW, 0, 0.05f, 0, 0.5f, 0, 0},
+    {2, 6, {CLFIT_ACT_SILU, CLFIT_ACT_SIGMOID}, {0, 0.4f}, CLFIT_LOSS_MSE, CLFIT_OPT_SGD, 0.9f, 0, 0.01f, 0, 1, 0},
+    {1, 0, {CLFIT_ACT_LEAKY_RELU}, {0.25f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 1e-3f, 0, 0, 0, 0},
+    {1, 0, {CLFIT_ACT_LINEAR}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0.1f, 0.05f, 0, 0},
+    {0, 0, {0}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_SGD, 0, 0, 0, 0, 0, 0},
+    /* regressions: the tutorial's shape, a deep one with decay and clipping, a linear one */
+    {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0, 0, 0, 1},
+    {2, 5, {CLFIT_ACT_TANH, CLFIT_ACT_RELU}, {0, 0.2f}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAMW, 0, 0.05f, 0, 0.5f, 0, 1},
+    {0, 0, {0}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_SGD, 0.9f, 0, 0.01f, 0, 0, 1},
 };
 
 /* Three steps (B, B, then 3 rows: a short last batch) of model `sm` with IN inputs, H units
@@ -990,7 +1020,7 @@ static const step_model step_models[] = {
 static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN, int H, int C)
 {
     clfit_model_desc d = {.input = IN, .nhidden = sm->nhidden, .hidden = {H, sm->second}, .classes = C,
-                          .loss = sm->loss};
+                          .loss = sm->loss, .regression = sm->regression};
     for (int l = 0; l < sm->nhidden; l++) {
         d.act[l] = sm->act[l];
         d.dropout[l] = sm->dropout[l];
@@ -1009,18 +1039,21 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
     for (int l = 0; l < sm->nhidden; l++)
         n += snprintf(parts + n, sizeof parts - n, "%s%s", l ? "," : "", clfit_acts[sm->act[l]].name);
     if (sm->nhidden && (sm->dropout[0] > 0 || sm->dropout[1] > 0)) n += snprintf(parts + n, sizeof parts - n, " drop");
-    snprintf(parts + n, sizeof parts - n, "%s %s", sm->loss == CLFIT_LOSS_MSE ? " mse" : "", clfit_opt_names[sm->opt]);
+    snprintf(parts + n, sizeof parts - n, "%s %s", sm->regression ? " values" : sm->loss == CLFIT_LOSS_MSE ? " mse" : "",
+             clfit_opt_names[sm->opt]);
     sizes(c, "%s B=%d %d-%d-%d %s", clfit_gemm_names[g], B, IN, sm->nhidden ? H : C, C, parts);
 
     int N = 2 * B + 3;
     uint8_t *img = hb(c, (size_t)N * IN), *lab = hb(c, N), *y = hb(c, B);
     int *order = hi(c, N);
-    float *x = hf(c, (size_t)B * IN);
+    float *x = hf(c, (size_t)B * IN), *tv = hf(c, (size_t)N * C), *ty = hf(c, (size_t)B * C);
     if (c->st) return;
     for (size_t i = 0; i < (size_t)N * IN; i++) img[i] = (uint8_t)clfit_rng_below(&c->rng, 256);
     for (int i = 0; i < N; i++) lab[i] = (uint8_t)clfit_rng_below(&c->rng, C);
+    rnd(c, tv, (size_t)N * C, -2, 3);
     shuffled(c, order, N);
-    clfit_dataset ds = {.count = N, .rows = 1, .cols = IN, .images = img, .labels = lab};
+    clfit_dataset ds = {.count = N, .rows = 1, .cols = IN, .images = img, .labels = lab,
+                        .targets = sm->regression ? tv : NULL, .ntargets = sm->regression ? C : 0};
     uint64_t seed = clfit_rng_next(&c->rng);
     clfit_status st;
     clfit_model *ref = clfit_model_new(&d, seed, &st), *got = ref ? clfit_model_new(&d, seed, &st) : NULL;
@@ -1031,17 +1064,20 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
     int have_data = 0;
     if (t && !(st = clfit_device_data_upload(c->cl, &ds, &dd))) have_data = 1;
     if (have_data) st = clfit_device_data_set_order(c->cl, &dd, order);
-    float ref_loss = 0;
+    float ref_loss = 0, ref_abs = 0;
     int ref_correct = 0;
+    if (w) clfit_ref_work_targets(w, ty);
     for (int start = 0; have_data && !st && start < N; start += B) {
         int b = N - start < B ? N - start : B;
         float l;
         int right;
         gather_batch_ref(x, y, img, lab, order + start, b, IN);
+        for (int r = 0; r < b; r++) memcpy(ty + (size_t)r * C, tv + (size_t)order[start + r] * C, (size_t)C * sizeof *ty);
         st = clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &l, &right);
         if (!st) st = clfit_trainer_step(t, &dd, start, b);
         ref_loss += l;
         ref_correct += right;
+        ref_abs += clfit_ref_work_abs_sum(w);
     }
     double sum = 0;
     double correct = 0;
@@ -1052,7 +1088,8 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
     if (!c->st) {
         float dev_loss = (float)sum, dev_correct = (float)correct, want_correct = (float)ref_correct;
         cmp(c, "loss sum", &dev_loss, &ref_loss, 1, 1e-6, 1e-5, "rounding, 3 steps");
-        cmp(c, "correct", &dev_correct, &want_correct, 1, 0, 0, "exact");
+        if (sm->regression) cmp(c, "abs error sum", &dev_correct, &ref_abs, 1, 1e-6, 1e-5, "rounding, 3 steps");
+        else cmp(c, "correct", &dev_correct, &want_correct, 1, 0, 0, "exact");
         cmp(c, "weights", got->params, ref->params, ref->nparams, 1e-5, 0, "lr 1e-2 of an update");
         cmp(c, "optimizer m", got->m, ref->m, ref->nparams, 1e-6, 1e-4, "the same, its size");
         cmp(c, "optimizer v", got->v, ref->v, ref->nparams, 1e-8, 1e-4, "the same, its size");

@@ -203,6 +203,9 @@ void clfit_ref_work_free(clfit_ref_work *w);
  * row b for x's row b), read by the calls below in place of y's one-hot labels; NULL
  * again: none. The caller keeps them alive. */
 void clfit_ref_work_targets(clfit_ref_work *w, const float *targets);
+/* A regression's last call's sum over its rows of each row's mean absolute error (mae's,
+ * as the device accumulates it); 0 for a classifier. */
+float clfit_ref_work_abs_sum(const clfit_ref_work *w);
 
 /* Forward pass of x (B,input) through params (laid out as m's), then the loss against y.
  * Returns the loss summed over the batch in *loss_sum and the correct count in *correct.
