@@ -22,7 +22,15 @@ void clfit_arch_format(const clfit_model_desc *d, char *buf, size_t size)
     if (n > 0 && (size_t)n < size) snprintf(buf + n, size - n, "-%d", d->classes);
 }
 
+/* clfit_arch_parse, for a regression model (the last width its targets, 1 allowed) too */
+static clfit_status arch_parse_as(const char *s, clfit_model_desc *d, int regression);
+
 clfit_status clfit_arch_parse(const char *s, clfit_model_desc *d)
+{
+    return arch_parse_as(s, d, 0);
+}
+
+static clfit_status arch_parse_as(const char *s, clfit_model_desc *d, int regression)
 {
     int w[CLFIT_MAX_LAYERS + 1], n = 0;
     char q[80];
@@ -50,6 +58,8 @@ clfit_status clfit_arch_parse(const char *s, clfit_model_desc *d)
     d->nhidden = n - 2;
     for (int i = 0; i < n - 2; i++) d->hidden[i] = w[i + 1];
     d->classes = w[n - 1];
+    d->regression = regression;
+    d->loss = regression ? CLFIT_LOSS_MSE : CLFIT_LOSS_XENT; /* the parts say the loss; a regression's is mse */
     clfit_layer layer[CLFIT_MAX_LAYERS];
     int nl;
     size_t np;
@@ -499,7 +509,8 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
         goto fail;
     }
     clfit_model_desc desc;
-    if (clfit_arch_parse(arch, &desc)) {
+    const char *targets = meta_str(md, "targets"); /* checked with the parts */
+    if (arch_parse_as(arch, &desc, targets && !strcmp(targets, "values"))) {
         char why[256]; /* clfit_fail must not format its own buffer into itself */
         snprintf(why, sizeof why, "%s", clfit_last_error());
         s = clfit_fail(CLFIT_ERR_FORMAT, "%s: %s", path, why);

@@ -192,8 +192,9 @@ static void find_target(csv_state *s)
         for (int c = 0; c < s->ncols; c++) s->slot[c] = c;
         return;
     }
-    if (!t) s->slot[s->target] = -1;
-    while (t && !s->st) {
+    int f = 0, k = 0;
+    if (!t) s->slot[s->target] = -1 - k++;
+    while (t && !s->st) { /* the targets in the order listed */
         const char *comma = regression ? strchr(t, ',') : NULL;
         size_t len = comma ? (size_t)(comma - t) : strlen(t);
         int c = find_column(s, t, len);
@@ -202,18 +203,12 @@ static void find_target(csv_state *s)
             s->st = clfit_fail(CLFIT_ERR_ARG, "%s: --target names column %s twice", s->path, s->header[c]);
             return;
         }
-        s->slot[c] = -1; /* numbered below */
+        if (k == 0) s->target = c;
+        s->slot[c] = -1 - k++;
         t = comma ? comma + 1 : NULL;
     }
-    int f = 0, k = 0;
-    for (int c = 0; c < s->ncols; c++) {
-        if (s->slot[c] < 0) {
-            if (k == 0) s->target = c;
-            s->slot[c] = -1 - k++;
-        } else {
-            s->slot[c] = f++;
-        }
-    }
+    for (int c = 0; c < s->ncols; c++)
+        if (s->slot[c] >= 0) s->slot[c] = f++;
     s->nfeat = f;
     s->ntarget = k;
     if (f < 1) s->st = clfit_fail(CLFIT_ERR_FORMAT, "%s: every column is a target: no features left", s->path);

@@ -422,6 +422,98 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* Rows whose targets are values: y = 3 big - 2 small + 100 and z = big small (big and
+ * small on scales far apart), one noise column; the targets' variances ~ 300 and ~ 36. */
+static void write_values(const char *name, int n, uint64_t seed)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", test_dir, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    clfit_rng r;
+    clfit_rng_seed(&r, seed);
+    fprintf(f, "big,small,noise,\"y\",z\r\n");
+    for (int i = 0; i < n; i++) {
+        double big = 10 * clfit_rng_uniform(&r), small = 0.01 * clfit_rng_uniform(&r) - 0.005;
+        fprintf(f, "%.5f,%.7f,%.3f,%.5f,%.5f\r\n", big, small, clfit_rng_uniform(&r), 3 * big - 2000 * small + 100,
+                big * small * 1000);
+    }
+    fclose(f);
+}
+
+/* Regression: --loss mse on a table's value columns trains, reports mse and mae, and
+ * evaluate, predict, summary, plot and the history follow; a classifier's parts refuse. */
+START_TEST(test_regression)
+{
+    write_values("vtrain.csv", 800, 3);
+    write_values("vtest.csv", 200, 4);
+    EXPECT("train --data vtrain.csv --test vtest.csv --loss mse --target y,z --epochs 40 --batch 16 --hidden 32 "
+           "--validation-split 0.1 --history vh.csv --save v.safetensors", 0, out, "Test: mse: ");
+    ck_assert_msg(only_clfit_lines(), "stderr: %s", err);
+    ck_assert_ptr_nonnull(strstr(out, " - mse: "));
+    ck_assert_ptr_nonnull(strstr(out, " - val_mae: "));
+    double mse = atof(strstr(out, "Test: mse: ") + strlen("Test: mse: "));
+    /* the targets' variances are ~ 300 and ~ 36 (mean ~ 170): an estimate near their means
+     * would score ~ 170; a fit, far less */
+    ck_assert_msg(mse < 5, "test mse %g: %s", mse, out);
+    char line[64];
+    snprintf(line, sizeof line, "Test: mse: %.4f - mae: ", mse);
+    EXPECT("evaluate --model v.safetensors --data vtest.csv", 0, out, line);
+    EXPECT("predict --model v.safetensors --data vtest.csv", 0, out, "row,\"true_y\",\"true_z\",\"y\",\"z\"\n1,");
+    EXPECT("summary --model v.safetensors", 0, out, "Targets (a regression: each output estimates a value): y, z");
+    /* rows without the target columns: the estimates alone */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cut -d, -f1-3 vtest.csv > vrows.csv && head -1 vh.csv > vhead", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("predict --model v.safetensors --data vrows.csv", 0, out, "row,\"y\",\"z\"\n1,");
+    EXPECT("evaluate --model v.safetensors --data vrows.csv", 1, err, "vrows.csv has no target column");
+    EXPECT("plot scatter --model v.safetensors --data vtest.csv -o vs.png", 0, out, "Wrote vs.png");
+    EXPECT("plot confusion --model v.safetensors --data vtest.csv -o vc.png", 1, err, "is a regression model");
+    EXPECT("plot history --history vh.csv -o vhist.png", 0, out, "Wrote vhist.png");
+    EXPECT("predict --model v.safetensors --data vtest.csv --index 0", 2, err, "a regression model predicts every row");
+    snprintf(cmd, sizeof cmd, "grep -qx 'epoch,loss,mae,val_loss,val_mae,seconds' '%s/vhead'", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    /* one target, by default the last column (z); resumed, the same targets */
+    EXPECT("train --data vtrain.csv --test vtest.csv --loss mse --epochs 2 --batch 16 --save z.safetensors", 0, out,
+           "Test: mse: ");
+    EXPECT("summary --model z.safetensors", 0, out, "Targets (a regression: each output estimates a value): z\n");
+    EXPECT("train --data vtrain.csv --test vtest.csv --resume z.safetensors --epochs 1", 0, out, "Epoch 3/3");
+    /* what a regression refuses */
+    EXPECT("train --data vtrain.csv --loss mse --validation-split 0.2 --early-stopping 2 --monitor val_accuracy "
+           "--epochs 1", 2, err, "--monitor val_accuracy: the model reports val_mae");
+    EXPECT("train --data vtrain.csv --epochs 1 --monitor val_mae --early-stopping 1 --validation-split 0.2", 2, err,
+           "--monitor val_mae: the model reports val_accuracy");
+    snprintf(cmd, sizeof cmd, "cd '%s' && printf 'a,b,kind\\n1,2,cat\\n3,4,dog\\n' > s.csv", test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    EXPECT("train --data s.csv --loss mse --epochs 1 --batch 2", 1, err,
+           "s.csv: line 2, column 2 (\"kind\"): the target is not a number (a regression's targets are values)");
+    EXPECT("export --model v.safetensors --softmax -o v.onnx", 2, err, "is a regression model");
+    /* the same from an .npz: float y of two columns */
+    enum { N = 400 };
+    static double x[N * 2];
+    static float y[N * 2];
+    clfit_rng r;
+    clfit_rng_seed(&r, 9);
+    for (int i = 0; i < N; i++) {
+        x[2 * i] = clfit_rng_uniform(&r);
+        x[2 * i + 1] = clfit_rng_uniform(&r);
+        y[2 * i] = (float)(50 + 4 * x[2 * i] - 3 * x[2 * i + 1]);
+        y[2 * i + 1] = (float)(x[2 * i] * x[2 * i + 1]);
+    }
+    npy_member t[2] = {{"x", "<f8", "(400, 2)", x, sizeof x, 0}, {"y", "<f4", "(400, 2)", y, sizeof y, 0}};
+    char p[400];
+    snprintf(p, sizeof p, "%s/v.npz", test_dir);
+    write_npz(p, t, 2, 1);
+    EXPECT("train --data v.npz --loss mse --epochs 20 --batch 16 --hidden 16 --save vn.safetensors", 0, out, "mae: ");
+    EXPECT("evaluate --model vn.safetensors --data v.npz --set train", 0, out, "Train: mse: ");
+    mse = atof(strstr(out, "Train: mse: ") + strlen("Train: mse: "));
+    ck_assert_msg(mse < 0.05, "train mse %g: %s", mse, out);
+    EXPECT("summary --model vn.safetensors", 0, out, "Targets (a regression: each output estimates a value): y0, y1");
+    EXPECT("train --data v.npz --epochs 1", 1, err, "v.npz: example 1: the target holds numbers that are not class "
+                                                    "indices (0..255): --loss mse regresses on them");
+}
+END_TEST
+
 /* Your own data from NumPy: Keras' layout (x_train, y_train, x_test, y_test) of a table
  * (float64 features on three scales, standardised) and of images (uint8 (N, 4, 5), scaled
  * by 1/255 as IDX images are); evaluate and predict read the same file's test arrays. */
@@ -531,7 +623,7 @@ START_TEST(test_early_stopping)
     /* what they need and go with */
     EXPECT(TRAIN "--early-stopping 2 --epochs 1", 2, err, "need --validation-split");
     EXPECT(TRAIN "--monitor val_accuracy --epochs 1", 2, err, "go with --early-stopping or --save-best");
-    EXPECT(TRAIN "--early-stopping 2 --monitor accuracy", 2, err, "--monitor: expected val_loss or val_accuracy");
+    EXPECT(TRAIN "--early-stopping 2 --monitor accuracy", 2, err, "--monitor: expected val_loss, val_accuracy or val_mae");
     EXPECT(TRAIN "--validation-split 0.2 --monitor val_accuracy --save-best b2.safetensors --epochs 2", 0, out, "Epoch 2/2");
 }
 END_TEST
@@ -625,6 +717,7 @@ int main(void)
     tcase_add_test(tc, test_compiler_output_only_verbose);
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_npz);
+    tcase_add_test(tc, test_regression);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

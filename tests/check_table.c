@@ -32,6 +32,51 @@ static void expect_fails(const char *text, const clfit_csv_spec *spec, const cha
     ck_assert_int_eq(d.count, 0);
 }
 
+/* A regression's targets: several columns by name or index, in the order listed, as
+ * values; features are the rest in file order; a target cell must be a number. */
+START_TEST(test_regression_targets)
+{
+    const char *text = "\xEF\xBB\xBF" "a,t1,\"b\",t2\r\n1,10,2,20\r\n3,30.5,4,-4e1\r\n";
+    clfit_csv_spec spec = {.target = "t2,1", .regression = 1};
+    clfit_dataset d;
+    ASSERT_OK(clfit_csv_load(put("r.csv", text), &spec, &d));
+    ck_assert_int_eq(d.count, 2);
+    ck_assert_int_eq(d.cols, 2);
+    ck_assert_int_eq(d.ntargets, 2);
+    ck_assert_str_eq(d.target_names[0], "t2");
+    ck_assert_str_eq(d.target_names[1], "t1");
+    const float x[4] = {1, 2, 3, 4}, t[4] = {20, 10, -40, 30.5f};
+    ck_assert_int_eq(memcmp(d.features, x, sizeof x), 0);
+    ck_assert_int_eq(memcmp(d.targets, t, sizeof t), 0);
+    ck_assert_ptr_null(d.class_names);
+    ck_assert(d.labels[0] == 0 && d.labels[1] == 0);
+    clfit_dataset_free(&d);
+    spec.target = NULL; /* the last column alone */
+    ASSERT_OK(clfit_csv_load(put("r.csv", text), &spec, &d));
+    ck_assert_int_eq(d.cols, 3);
+    ck_assert_int_eq(d.ntargets, 1);
+    ck_assert(d.targets[0] == 20.0f && d.targets[1] == -40.0f);
+    clfit_dataset_free(&d);
+    spec.target = "t1";
+    expect_fails("a,t1\n1,2\n3,cat\n", &spec, "bad.csv: line 3, column 1 (\"t1\"): the target is not a number");
+    expect_fails("a,t1\n1,2\n3,\n", &spec, "bad.csv: line 3, column 1 (\"t1\"): the target is missing");
+    expect_fails("a,t1\n1,1e39\n", &spec, "line 2, column 1 (\"t1\"): the target is not a finite float");
+    spec.target = "a,t1";
+    expect_fails("a,t1\n1,2\n", &spec, "bad.csv: every column is a target: no features left");
+    spec.target = "t1,t1";
+    expect_fails("a,t1,b\n1,2,3\n", &spec, "--target names column t1 twice");
+    spec.target = "t1,nope";
+    expect_fails("a,t1,b\n1,2,3\n", &spec, "no column \"nope\"");
+    /* a model's rows to predict: its input columns alone, whatever target says */
+    clfit_csv_spec rows = {.target = "t1", .features = 2, .regression = 1};
+    ASSERT_OK(clfit_csv_load(put("p.csv", "a,b\n1,2\n"), &rows, &d));
+    ck_assert_int_eq(d.unlabeled, 1);
+    ck_assert_int_eq(d.cols, 2);
+    ck_assert_ptr_null(d.targets);
+    clfit_dataset_free(&d);
+}
+END_TEST
+
 /* A spreadsheet's export: BOM, CRLF, a quoted header with a comma, quoted string classes
  * with an escaped quote, spaces around numbers; the classes sorted by their bytes. */
 START_TEST(test_spreadsheet_quirks)
@@ -273,12 +318,35 @@ START_TEST(test_npz_fortran_order)
 }
 END_TEST
 
+/* y as values: a (3, 2) float array is two targets a row, and a (3,) one with a number
+ * that is no class index marks its row in `values`, for a regression; labels stay 0. */
+START_TEST(test_npz_values)
+{
+    static const float xf[6] = {1, 2, 3, 4, 5, 6}, y2[6] = {0.5f, -1, 2, 3, 250, 1e6f};
+    static const long long ybig[3] = {0, 300, 1};
+    npy_member m[2] = {{"x", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y", "<f4", "(3, 2)", y2, sizeof y2, 0}};
+    clfit_dataset d;
+    ASSERT_OK(clfit_npz_load(put_npz("v.npz", m, 2, 1), "train", &d));
+    ck_assert_int_eq(d.ntargets, 2);
+    ck_assert_int_eq(memcmp(d.targets, y2, sizeof y2), 0);
+    ck_assert_int_eq(d.values, 1); /* rows of two values are no class indices */
+    ck_assert(d.labels[0] == 0 && d.labels[2] == 0);
+    clfit_dataset_free(&d);
+    npy_member m1[2] = {{"x", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y", "<i8", "(3,)", ybig, sizeof ybig, 0}};
+    ASSERT_OK(clfit_npz_load(put_npz("v1.npz", m1, 2, 0), "train", &d));
+    ck_assert_int_eq(d.ntargets, 1);
+    ck_assert_int_eq(d.values, 2);
+    ck_assert(d.targets[1] == 300.0f && d.targets[2] == 1.0f);
+    clfit_dataset_free(&d);
+}
+END_TEST
+
 /* Each wrong archive or array: one message naming the file and the member. */
 START_TEST(test_npz_bad)
 {
     static const float xf[6] = {1, 2, 3, 4, 5, 6};
-    static const long long y[3] = {0, 1, 2}, ybad[3] = {0, 300, 1};
-    static const double ynot[3] = {0, 0.5, 1}, xinf[3] = {1, INFINITY, 2};
+    static const long long y[3] = {0, 1, 2};
+    static const double yinf[3] = {0, INFINITY, 1}, xinf[3] = {1, INFINITY, 2};
     npy_member m[2] = {{"x", "<f4", "(3, 2)", xf, sizeof xf, 0}, {"y", "<i8", "(3,)", y, sizeof y, 0}};
     m[0].descr = "<U4";
     expect_npz_fails(m, 2, "bad.npz: x.npy: dtype '<U4': clfit reads float32, float64, bool and integer arrays");
@@ -291,11 +359,9 @@ START_TEST(test_npz_bad)
     expect_npz_fails(m, 2, "x.npy has 3 examples, y.npy is not 3 labels");
     m[1].shape = "(3,)";
     m[1].bytes = sizeof y;
-    m[1].data = ybad;
-    expect_npz_fails(m, 2, "y.npy[1] is 300: a class is a whole number 0..255");
     m[1].descr = "<f8";
-    m[1].data = ynot;
-    expect_npz_fails(m, 2, "y.npy[1] is 0.5");
+    m[1].data = yinf;
+    expect_npz_fails(m, 2, "y.npy[1] is inf: not a finite float");
     m[1].descr = "<i8";
     m[1].data = y;
     npy_member x3[2] = {{"x", "<f8", "(3, 1)", xinf, sizeof xinf, 0}, m[1]};
@@ -325,6 +391,7 @@ int main(void)
     TCase *tc = tcase_create("csv");
     tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_spreadsheet_quirks);
+    tcase_add_test(tc, test_regression_targets);
     tcase_add_test(tc, test_target_column);
     tcase_add_test(tc, test_known_classes);
     tcase_add_test(tc, test_no_target_column);
@@ -337,6 +404,7 @@ int main(void)
     tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_npz_layouts);
     tcase_add_test(tc, test_npz_fortran_order);
+    tcase_add_test(tc, test_npz_values);
     tcase_add_test(tc, test_npz_bad);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -170,7 +170,7 @@ int cli_load_table(const char *path, const char *set, const char *target, const 
     clfit_status st;
     if (m) regression = m->desc.regression;
     char names[4096] = ""; /* a regression model's target columns, by their names */
-    if (m && regression && !target && m->class_names) {
+    if (m && regression && !target && m->class_names && !cli_is_npz(path)) {
         size_t n = 0;
         for (int k = 0; k < m->desc.classes && n < sizeof names; k++)
             n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", k ? "," : "", m->class_names[k]);

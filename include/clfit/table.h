@@ -29,7 +29,7 @@ typedef struct {
      * column (rows to predict), whatever target says: the dataset is then `unlabeled`. */
     int features;
     /* 1: the target columns are values to regress on (numbers, into targets), and target
-     * may name several, comma-separated; then no class names. */
+     * may name several, comma-separated (targets keeps that order); then no class names. */
     int regression;
 } clfit_csv_spec;
 
