@@ -192,8 +192,19 @@ static void find_target(csv_state *s)
         for (int c = 0; c < s->ncols; c++) s->slot[c] = c;
         return;
     }
-    int f = 0, k = 0;
-    if (!t) s->slot[s->target] = -1 - k++;
+    int f = 0, k = 0, listed = !t && regression && s->spec->targets ? s->spec->ntargets : 0;
+    if (!t && !listed) s->slot[s->target] = -1 - k++;
+    for (int i = 0; i < listed; i++) { /* a model's targets, each by its whole name */
+        const char *name = s->spec->targets[i];
+        int c = find_column(s, name, strlen(name));
+        if (c < 0) return;
+        if (s->slot[c] < 0) {
+            s->st = clfit_fail(CLFIT_ERR_ARG, "%s: the targets name column %s twice", s->path, s->header[c]);
+            return;
+        }
+        if (k == 0) s->target = c;
+        s->slot[c] = -1 - k++;
+    }
     while (t && !s->st) { /* the targets in the order listed */
         const char *comma = regression ? strchr(t, ',') : NULL;
         size_t len = comma ? (size_t)(comma - t) : strlen(t);

@@ -6,7 +6,8 @@
 # the same accuracy as clfit evaluate (as printed, 4 decimals), and probabilities within
 # 1e-5 of clfit predict --csv for every test image (float32 both ways; the sums run in
 # other orders); and a table's model (its standardisation inside the graph, its class names
-# in the metadata) against clfit predict on the raw columns. Bad input gets one line.
+# in the metadata) against clfit predict on the raw columns, and a regression model's
+# estimates of two value columns likewise. Bad input gets one line.
 # Skipped (exit 77) without the real data.
 # usage: tests/onnx.sh BUILD_DIR
 set -eu
@@ -99,6 +100,38 @@ PY
 "$clfit" export --model t.safetensors -o table.onnx --softmax > /dev/null
 "$clfit" predict --model t.safetensors --data t_test.csv > table_probs.csv 2> /dev/null
 "$venv/bin/python" table.py check
+# a regression model: two value columns, its estimates through ONNX Runtime against clfit
+# predict's on the same file, the targets' names and "values" in the metadata
+cat > regress.py <<'PY'
+import csv, json, sys
+import numpy as np, onnxruntime as ort
+rng = np.random.default_rng(4)
+if sys.argv[1] == "make":
+    for name, n in (("r_train.csv", 400), ("r_test.csv", 150)):
+        x = np.stack([rng.normal(50, 20, n), rng.normal(0, 0.01, n)], 1)
+        with open(name, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["a", "b", "price, usd", "z"])
+            for r in x: w.writerow(["%.6g" % v for v in r] + ["%.6g" % (3 * r[0] + 100 * r[1]), "%.6g" % (r[0] * r[1])])
+    sys.exit(0)
+rows = list(csv.reader(open("r_test.csv")))[1:]
+x = np.array([[float(v) for v in r[:2]] for r in rows], np.float32)
+s = ort.InferenceSession("regress.onnx", providers=["CPUExecutionProvider"])
+p = s.run(None, {"input": x})[0]
+meta = s.get_modelmeta().custom_metadata_map
+names = json.loads(meta["class_names"])
+pred = list(csv.reader(open("regress_values.csv")))
+want = np.array([[float(v) for v in r[3:]] for r in pred[1:]])
+diff = np.abs(p - want).max() / max(1.0, np.abs(want).max())
+print("onnx: regression: ONNX Runtime's estimates within %.2g (relative) of clfit predict; targets %s" % (diff, names))
+ok = p.shape == (len(rows), 2) and diff <= 1e-5 and names == ["price, usd", "z"] and meta["targets"] == "values"
+sys.exit(0 if ok else 1)
+PY
+"$venv/bin/python" regress.py make
+"$clfit" train --data r_train.csv --test r_test.csv --loss mse --target "2,z" --epochs 3 --hidden 8 --save r.safetensors > /dev/null 2>&1
+"$clfit" export --model r.safetensors -o regress.onnx > /dev/null
+"$clfit" predict --model r.safetensors --data r_test.csv > regress_values.csv 2> /dev/null
+"$venv/bin/python" regress.py check
 # bad input: one line each, exit 1
 printf 'not a model' > text.safetensors
 if "$clfit" export --model text.safetensors -o x.onnx 2> err.txt; then echo "onnx: a text file exported"; exit 1; fi

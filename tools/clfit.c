@@ -169,13 +169,6 @@ int cli_load_table(const char *path, const char *set, const char *target, const 
 {
     clfit_status st;
     if (m) regression = m->desc.regression;
-    char names[4096] = ""; /* a regression model's target columns, by their names */
-    if (m && regression && !target && m->class_names && !cli_is_npz(path)) {
-        size_t n = 0;
-        for (int k = 0; k < m->desc.classes && n < sizeof names; k++)
-            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", k ? "," : "", m->class_names[k]);
-        if (n < sizeof names) target = names;
-    }
     if (cli_is_npz(path)) {
         if (target) return cli_usage_error("--target goes with a CSV file; an .npz has its x and y arrays");
         st = clfit_npz_load(path, strcmp(set, "train") ? "test" : "train", d);
@@ -184,7 +177,10 @@ int cli_load_table(const char *path, const char *set, const char *target, const 
     } else {
         clfit_csv_spec spec = {.target = target, .class_names = m && !regression ? m->class_names : NULL,
                                .nclasses = m && m->class_names && !regression ? m->desc.classes : 0,
-                               .features = m ? m->desc.input : 0, .regression = regression};
+                               .features = m ? m->desc.input : 0, .regression = regression,
+                               /* a regression model's own target columns, by name */
+                               .targets = m && regression ? m->class_names : NULL,
+                               .ntargets = m && regression && m->class_names ? m->desc.classes : 0};
         st = clfit_csv_load(path, &spec, d);
     }
     if (st) return cli_fail(st);

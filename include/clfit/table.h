@@ -31,6 +31,10 @@ typedef struct {
     /* 1: the target columns are values to regress on (numbers, into targets), and target
      * may name several, comma-separated (targets keeps that order); then no class names. */
     int regression;
+    /* A regression model's target columns by their names (ntargets; names may hold commas),
+     * used where target is NULL. */
+    char *const *targets;
+    int ntargets;
 } clfit_csv_spec;
 
 /* Loads path into *out: rows = 1, cols = the feature columns (every column but the
