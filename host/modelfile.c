@@ -163,6 +163,18 @@ char *clfit_class_names_json(const clfit_model *m)
 
 clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfit_model_meta *meta)
 {
+    uint8_t *data;
+    size_t size;
+    clfit_status st = clfit_model_serialize(m, meta, path, &data, &size);
+    if (st) return st;
+    st = clfit_write_atomic(path, data, size);
+    free(data);
+    return st;
+}
+
+clfit_status clfit_model_serialize(const clfit_model *m, const clfit_model_meta *meta, const char *path,
+                                   uint8_t **out, size_t *size)
+{
     tensor_ref t[MAX_TENSORS];
     int nt = list_tensors(m, m->norm_mean && m->norm_std, t);
     clfit_status st = CLFIT_OK;
@@ -244,8 +256,9 @@ clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfi
         floats_to_le(p, kind_array(m, t[i].kind) + t[i].off, t[i].count);
         p += t[i].count * 4;
     }
-    size_t total = 8 + padded + offset;
-    st = clfit_write_atomic(path, data, total);
+    *out = data;
+    *size = 8 + padded + offset;
+    data = NULL;
 done:
     free(data);
     cJSON_free(json);

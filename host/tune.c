@@ -626,3 +626,53 @@ clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
     clfit_status back = clfit_cl_use_family(cl, family);
     return st ? st : back;
 }
+
+clfit_cl *clfit_cl_open_tuned(const char *selector, const clfit_model_desc *d, int batch, const clfit_optim *o,
+                              char *from, size_t from_size, clfit_status *st)
+{
+    clfit_device_info *list = NULL;
+    int count, chosen;
+    clfit_status s = clfit_cl_devices(&list, &count);
+    if (!s) s = clfit_cl_pick(list, count, selector, &chosen);
+    if (s) {
+        free(list);
+        if (st) *st = s;
+        return NULL;
+    }
+    clfit_device_info info = list[chosen];
+    free(list);
+    clfit_tune_entry e;
+    int found = 0;
+    char arch[128], bad[256] = "";
+    clfit_arch_format(d, arch, sizeof arch);
+    if (clfit_tunedb_lookup(&info, d, batch, &e, &found)) /* a bad entry: the defaults, and why */
+        snprintf(bad, sizeof bad, "; %s", clfit_last_error());
+    clfit_cl *cl = clfit_cl_open_for(selector, found ? &e.params : NULL, d, &s);
+    if (!cl) {
+        if (st) *st = s;
+        return NULL;
+    }
+    const char *why = NULL;
+    int g = cl->p.v[CLFIT_P_BACKEND], run = clfit_backend_choose(g, d, o, 1, &why);
+    if (run != g) {
+        clfit_params p = cl->p;
+        p.v[CLFIT_P_BACKEND] = run;
+        if ((s = clfit_cl_set_params(cl, &p))) {
+            clfit_cl_close(cl);
+            if (st) *st = s;
+            return NULL;
+        }
+    }
+    if (from) {
+        char text[256];
+        clfit_params_format(&cl->p, text, sizeof text);
+        if (found)
+            snprintf(from, from_size, "%s (tuned for %s at batch %d, %s %.10s)%s%s%s", text, arch, batch, e.kind, e.date,
+                     why ? "; " : "", why ? why : "", bad);
+        else
+            snprintf(from, from_size, "%s (%s defaults: not tuned for %s at batch %d)%s%s%s", text,
+                     clfit_device_class_names[cl->cls], arch, batch, why ? "; " : "", why ? why : "", bad);
+    }
+    if (st) *st = CLFIT_OK;
+    return cl;
+}

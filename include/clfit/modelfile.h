@@ -35,6 +35,10 @@ typedef struct {
 /* Writes m (weights, biases, Adam state and step) and meta to path, atomically.
  * Returns CLFIT_ERR_IO naming the path on failure; an existing file is then untouched. */
 clfit_status clfit_model_save(const char *path, const clfit_model *m, const clfit_model_meta *meta);
+/* The same file's bytes in memory: *out (malloc'd, caller frees) of *size bytes, what
+ * clfit_model_parse reads back (`path` names the model in messages; may be "model"). */
+clfit_status clfit_model_serialize(const clfit_model *m, const clfit_model_meta *meta, const char *path,
+                                   uint8_t **out, size_t *size);
 
 /* A table's class names (m->class_names) as the JSON array the model file and the ONNX
  * export's metadata hold ("class_names"); malloc'd (caller frees); NULL when the model has

@@ -87,4 +87,14 @@ typedef struct {
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
                         const clfit_tune_opts *o, clfit_tune_entry *result);
 
+/* Opens the device (selector as clfit_cl_open's) for model d at batch without tuning: the
+ * database's entry for them where there is a usable one, else the device class's defaults
+ * ($CLFIT_TUNE overrides either); the backend then one that can train d with optimizer o
+ * (o NULL: evaluation alone; clfit_backend_choose). With from, a line saying which
+ * parameters run and where they came from ("... (cpu-avx2 defaults: not tuned for 4-16-3
+ * at batch 32)"). NULL and *st on failure. For a library's caller (the Python package):
+ * the command line's train adds a short tune where there is no entry. */
+clfit_cl *clfit_cl_open_tuned(const char *selector, const clfit_model_desc *d, int batch, const clfit_optim *o,
+                              char *from, size_t from_size, clfit_status *st);
+
 #endif
