@@ -68,7 +68,7 @@ static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, i
  * the launch for layer 0 also updating the last layer and adding up the batch's loss.
  * With gout, the gradients (dlogits over denom) go there instead, and no Adam. */
 static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom,
-                              cl_mem gout, float alpha, float keep)
+                              cl_mem gout, float alpha, float keep, float l2c)
 {
     int L = t->nlayers;
     clfit_status st = own_forward(t, dd, start, B, 1, denom);
@@ -87,20 +87,20 @@ static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int
     }
     for (int l = L - 2; l >= 1 && !st; l--)
         st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, t->act[l], NULL, 0, t->dact[l + 1],
-                                 &t->layer[l], B, alpha, keep, &t->adam, NULL);
+                                 &t->layer[l], B, alpha, keep, l2c, &t->adam, NULL);
     clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1],
                               .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
                               .loss_acc = t->loss_acc, .correct_acc = t->correct_acc,
                               .values = t->desc.regression};
     if (!st)
         st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, dd->x, dd->order, start, t->dact[1], &t->layer[0],
-                                 B, alpha, keep, &t->adam, &head);
+                                 B, alpha, keep, l2c, &t->adam, &head);
     return st;
 }
 
 static clfit_status own_grad(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom)
 {
-    return own_grads(t, dd, start, B, denom, t->grads, 0.0f, 1.0f);
+    return own_grads(t, dd, start, B, denom, t->grads, 0.0f, 1.0f, 0.0f);
 }
 
 static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int start, int B)
@@ -111,7 +111,8 @@ static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int 
     }
     float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step + 1);
     float keep = t->opt.kind == CLFIT_OPT_ADAMW ? 1.0f - t->lr * t->opt.weight_decay : 1.0f;
-    clfit_status st = own_grads(t, dd, start, B, B, NULL, alpha, keep);
+    float l2c = t->opt.l2 > 0.0f ? t->opt.l2 / (float)B : 0.0f; /* optim_cl's */
+    clfit_status st = own_grads(t, dd, start, B, B, NULL, alpha, keep, l2c);
     if (!st) t->step++;
     return st;
 }

@@ -100,12 +100,12 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head)
 {
-    return fused_grad_adamw_cl(cl, params, m, v, gout, inp, order, start, dout, L, B, alpha, 1.0f, cfg, head);
+    return fused_grad_adamw_cl(cl, params, m, v, gout, inp, order, start, dout, L, B, alpha, 1.0f, 0.0f, cfg, head);
 }
 
 clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,
                                  cl_mem order, int start, cl_mem dout, const clfit_layer *L,
-                                 int B, float alpha, float keep, const clfit_adam_cfg *cfg,
+                                 int B, float alpha, float keep, float l2c, const clfit_adam_cfg *cfg,
                                  const clfit_head_update *head)
 {
     int w = (int)L->w_off, b = (int)L->b_off, with_head = head ? 1 + !!head->values : 0;
@@ -122,7 +122,7 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
     clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(gout), CLFIT_ARG(inp), CLFIT_ARG(order),
                      CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1),
-                     CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps), CLFIT_ARG(keep), CLFIT_ARG(with_head),
+                     CLFIT_ARG(cfg->beta2), CLFIT_ARG(cfg->eps), CLFIT_ARG(keep), CLFIT_ARG(l2c), CLFIT_ARG(with_head),
                      CLFIT_ARG(wt), CLFIT_ARG(w1), CLFIT_ARG(b1), CLFIT_ARG(H), CLFIT_ARG(C), CLFIT_ARG(h),
                      CLFIT_ARG(dl), CLFIT_ARG(lr), CLFIT_ARG(rr), CLFIT_ARG(la), CLFIT_ARG(ca)};
     /* the product, the bias sums and Adam's 12 operations per parameter; p, m, v read and
@@ -130,5 +130,5 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
     double n = (double)L->in * L->out + L->out, nh = (double)H * C + C;
     clfit_work wk = {2.0 * B * L->in * L->out + (double)B * L->out + 12 * n + 2.0 * B * nh + 12 * nh,
                      24 * n + 4.0 * B * (L->in + L->out) + 28 * nh + 4.0 * B * (H + C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 30, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 31, a, wk);
 }

@@ -47,8 +47,7 @@ void clfit_optim_defaults(clfit_optim *o)
 
 int clfit_optim_fused(const clfit_optim *o)
 {
-    return ((o->kind == CLFIT_OPT_ADAM && o->weight_decay == 0.0f) || o->kind == CLFIT_OPT_ADAMW) && o->l2 == 0.0f &&
-           o->clipnorm == 0.0f;
+    return ((o->kind == CLFIT_OPT_ADAM && o->weight_decay == 0.0f) || o->kind == CLFIT_OPT_ADAMW) && o->clipnorm == 0.0f;
 }
 
 float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long steps_per_epoch)

@@ -43,7 +43,7 @@ typedef struct {
     clfit_rng rng;
     cl_mem mem[64];
     int nmem;
-    void *host[128];
+    void *host[512];   /* train_step takes every backend and model in one case */
     int nhost;
     clfit_status st;
 } vcase;
@@ -1003,6 +1003,9 @@ static const step_model step_models[] = {
     {1, 0, {CLFIT_ACT_LEAKY_RELU}, {0.25f}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 1e-3f, 0, 0, 0, 0},
     {1, 0, {CLFIT_ACT_LINEAR}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0.1f, 0.05f, 0, 0},
     {0, 0, {0}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_SGD, 0, 0, 0, 0, 0, 0},
+    /* L2 (scikit-learn's alpha) inside the fused Adam and AdamW kernels: no clipping */
+    {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAM, 0, 0, 0.05f, 0, 0, 0},
+    {2, 7, {CLFIT_ACT_TANH, CLFIT_ACT_RELU}, {0, 0}, CLFIT_LOSS_XENT, CLFIT_OPT_ADAMW, 0, 0.02f, 0.3f, 0, 0, 0},
     /* regressions: the tutorial's shape, a deep one with decay and clipping, a linear one */
     {1, 0, {CLFIT_ACT_RELU}, {0}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAM, 0, 0, 0, 0, 0, 1},
     {2, 5, {CLFIT_ACT_TANH, CLFIT_ACT_RELU}, {0, 0.2f}, CLFIT_LOSS_MSE, CLFIT_OPT_ADAMW, 0, 0.05f, 0, 0.5f, 0, 1},
@@ -1039,8 +1042,8 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
     for (int l = 0; l < sm->nhidden; l++)
         n += snprintf(parts + n, sizeof parts - n, "%s%s", l ? "," : "", clfit_acts[sm->act[l]].name);
     if (sm->nhidden && (sm->dropout[0] > 0 || sm->dropout[1] > 0)) n += snprintf(parts + n, sizeof parts - n, " drop");
-    snprintf(parts + n, sizeof parts - n, "%s %s", sm->regression ? " values" : sm->loss == CLFIT_LOSS_MSE ? " mse" : "",
-             clfit_opt_names[sm->opt]);
+    snprintf(parts + n, sizeof parts - n, "%s %s%s", sm->regression ? " values" : sm->loss == CLFIT_LOSS_MSE ? " mse" : "",
+             clfit_opt_names[sm->opt], sm->l2 > 0 ? " l2" : "");
     sizes(c, "%s B=%d %d-%d-%d %s", clfit_gemm_names[g], B, IN, sm->nhidden ? H : C, C, parts);
 
     int N = 2 * B + 3;

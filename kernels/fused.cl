@@ -433,7 +433,7 @@ inline void head_update(int t, int head, __global float *params, __global float 
                         __global const float *h, __global const float *dlogits,
                         __global const float *loss_row, __global const int *right_row,
                         __global float *loss_acc, __global int *correct_acc, float alpha,
-                        float beta1, float beta2, float eps, float keep)
+                        float beta1, float beta2, float eps, float keep, float l2c)
 {
     int jtiles = (H + VW - 1) / VW;
     if (t < jtiles) {
@@ -449,7 +449,8 @@ inline void head_update(int t, int head, __global float *params, __global float 
                     gout[i] = gl[k];
                     continue;
                 }
-                adamw_one(params + i, m + i, v + i, gl[k], alpha, beta1, beta2, eps, keep);
+                float g = l2c != 0.0f ? fma(l2c, params[i], gl[k]) : gl[k]; /* L2 on the weights */
+                adamw_one(params + i, m + i, v + i, g, alpha, beta1, beta2, eps, keep);
                 wt[c * H + j0 + k] = params[i];
             }
         }
@@ -502,7 +503,7 @@ __kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
 void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
                      __global const float *in, __global const int *order, int start,
                      __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
-                     float alpha, float beta1, float beta2, float eps, float keep, int head,
+                     float alpha, float beta1, float beta2, float eps, float keep, float l2c, int head,
                      __global float *wt, int w1_off, int b1_off, int H, int C,
                      __global const float *h, __global const float *dlogits,
                      __global const float *loss_row, __global const int *right_row,
@@ -514,7 +515,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
     if (rt > rtiles) {
         if (head)
             head_update(gid - (rtiles + 1) * ctiles, head, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
-                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep);
+                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep, l2c);
         return;
     }
     if (rt == rtiles) { /* the bias */
@@ -570,6 +571,9 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             int c = c0 + VW * j;
             if (c >= OUT) break;
             if (gout) storev(gout + row, c, OUT, acc[r][j]);
+            else if (l2c != 0.0f) /* L2 on the weights: g + l2c p, before the update (optim_grad's fma) */
+                adamv(params + row, m + row, v + row, c, OUT, fma((floatv)l2c, loadv(params + row, c, OUT), acc[r][j]),
+                      alpha, beta1, beta2, eps, keep);
             else adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps, keep);
         }
     }

@@ -457,7 +457,7 @@ int cmd_train(int argc, char **argv)
     if (!cl) goto done;
     cli_mpi_report_device(cl->info.name);
     gemm = (clfit_gemm)cl->p.v[CLFIT_P_BACKEND];
-    if (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt) || m->opt.sched != CLFIT_SCHED_CONSTANT ||
+    if (!clfit_model_desc_plain(&m->desc) || !clfit_optim_fused(&m->opt) || m->opt.l2 > 0 || m->opt.sched != CLFIT_SCHED_CONSTANT ||
         m->opt.kind != CLFIT_OPT_ADAM) {
         char parts_text[512];
         cli_parts_describe(m, parts_text, sizeof parts_text);

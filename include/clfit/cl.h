@@ -349,10 +349,12 @@ clfit_status fused_grad_adam_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v,
                                 int B, float alpha, const clfit_adam_cfg *cfg,
                                 const clfit_head_update *head);
 /* The same with AdamW's decoupled decay: each parameter p *= keep (= 1 - lr wd) before its
- * Adam step (fused_grad_adam_cl is keep = 1). */
+ * Adam step, and L2 (scikit-learn's alpha): each weight's (not bias's) gradient + l2c p
+ * first, l2c = l2 / B, as clfit_ref_optim_step (fused_grad_adam_cl is keep = 1, l2c = 0).
+ * With gout the gradients are stored without the L2 (the optimizer adds it after the sum). */
 clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v, cl_mem gout, cl_mem inp,
                                  cl_mem order, int start, cl_mem dout, const clfit_layer *L,
-                                 int B, float alpha, float keep, const clfit_adam_cfg *cfg,
+                                 int B, float alpha, float keep, float l2c, const clfit_adam_cfg *cfg,
                                  const clfit_head_update *head);
 
 /* ---- the one-launch step (kernels/slice.cl) ---- */

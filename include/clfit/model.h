@@ -133,8 +133,8 @@ typedef struct {
 void clfit_optim_defaults(clfit_optim *o);
 
 /* Whether o is what the fused Adam kernels do by themselves: Adam without weight decay, or
- * AdamW; no L2, no clipping (any schedule: the rate is the host's per step). The slice
- * backend takes plain Adam alone. */
+ * AdamW; with or without L2; no clipping (any schedule: the rate is the host's per step).
+ * The slice backend takes plain Adam alone (no L2 either). */
 int clfit_optim_fused(const clfit_optim *o);
 
 /* The learning rate of optimizer step `step` (1-based) of epoch `epoch` (1-based), with
