@@ -13,7 +13,12 @@
  * gradient, which Adam turns into a difference of up to lr (seen at seed 1796297096874689).
  * Such units are found from the reference's own forward pass (mark_kink_units); a step
  * that has one compares the weights without that unit's column, and the reference then
- * continues from the device's state. */
+ * continues from the device's state. The other: a weight whose gradient is itself within
+ * rounding of 0 (its terms cancel), where Adam's and RMSprop's g / (sqrt(v) + eps) turns
+ * the two paths' rounding into an update of up to lr in either direction (seen with
+ * RMSprop at seed 1796313089927077: one W0 element's gradient -2.8974e-4 and its weight
+ * decay 1e-3 p = 2.8949e-4 left 2.5e-7, and it ended 6.8e-5 off); such weights are found
+ * from the reference's gradient (mark_flat_grads) and treated the same way. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -32,6 +37,7 @@
  * would fail the test as before. Returns how many units it marked anew. */
 static int mark_kink_units(const clfit_model *m, const float *x, int b, unsigned char *marked)
 {
+    /* marked: one flag a parameter; a unit is its W0 column and its b0 element */
     if (m->desc.nhidden < 1 || (m->desc.act[0] != CLFIT_ACT_RELU && m->desc.act[0] != CLFIT_ACT_LEAKY_RELU)) return 0;
     const clfit_layer *L = &m->layer[0];
     const float *W = m->params + L->w_off, *bias = m->params + L->b_off;
@@ -43,41 +49,76 @@ static int mark_kink_units(const clfit_model *m, const float *x, int b, unsigned
                 z += (double)x[(size_t)r * L->in + i] * W[(size_t)i * L->out + j];
                 walk += z * z;
             }
-            if (fabs(z) <= 16 * (FLT_EPSILON / 2) * sqrt(walk) && !marked[j]) { marked[j] = 1; n++; }
+            if (fabs(z) <= 16 * (FLT_EPSILON / 2) * sqrt(walk) && !marked[L->b_off + j]) {
+                for (int i = 0; i < L->in; i++) marked[L->w_off + (size_t)i * L->out + j] = 1;
+                marked[L->b_off + j] = 1;
+                n++;
+            }
         }
     return n;
 }
 
-/* After a step with marked units: the device's weights and moments against the
- * reference's but for the marked units' W0 columns and b0 elements (compare_all: all of
- * them), then the reference continues from the device's state. */
+/* Marks the weights and biases whose gradient in the step about to be taken (the
+ * reference's, grads: nparams floats of scratch; with L2 and, but for AdamW, weight decay
+ * added, as the optimizer sees it) is within 1e-5 of the largest in its tensor: a sum whose terms cancel that far keeps only rounding's digits, which differ
+ * between the paths (1e-7 per operation, K operations), and an optimizer that divides by
+ * the gradient's own size (Adam, RMSprop) turns either into a full step. SGD moves by lr g
+ * and has no such weights. An exact 0 (a unit dropped or dead in every row) is no such
+ * sum: both paths make it, and it stays compared. Returns how many it marked anew. */
+static int mark_flat_grads(const clfit_model *m, clfit_ref_work *w, const float *x, const uint8_t *y, int b,
+                           float *grads, unsigned char *marked)
+{
+    if (m->opt.kind == CLFIT_OPT_SGD) return 0;
+    float loss;
+    int correct;
+    ASSERT_OK(clfit_ref_forward_backward_train(m, w, m->params, x, y, b, m->step + 1, 0, grads, &loss, &correct));
+    int n = 0;
+    float l2c = m->opt.l2 / (float)b, wd = m->opt.kind == CLFIT_OPT_ADAMW ? 0.0f : m->opt.weight_decay;
+    for (int l = 0; l < m->nlayers; l++) {
+        const clfit_layer *L = &m->layer[l];
+        size_t off[2] = {L->w_off, L->b_off}, len[2] = {(size_t)L->in * L->out, (size_t)L->out};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < len[k]; i++) { /* what the optimizer's step takes (clfit_ref_optim_step) */
+                float *g = &grads[off[k] + i], p = m->params[off[k] + i];
+                if (k == 0 && l2c > 0.0f) *g = fmaf(l2c, p, *g);
+                if (wd > 0.0f) *g = fmaf(wd, p, *g);
+            }
+            float top = 0;
+            for (size_t i = 0; i < len[k]; i++) top = fmaxf(top, fabsf(grads[off[k] + i]));
+            for (size_t i = 0; i < len[k]; i++)
+                if (grads[off[k] + i] != 0.0f && fabsf(grads[off[k] + i]) <= 1e-5f * top && !marked[off[k] + i]) {
+                    marked[off[k] + i] = 1;
+                    n++;
+                }
+        }
+    }
+    return n;
+}
+
+/* After a step with marked parameters (kink units, flat gradients): the device's weights
+ * and moments against the reference's but for the marked ones (compare 0: none compared,
+ * their effect has spread), then the reference continues from the device's state. */
 static void resync(clfit_trainer *t, clfit_model *dev, clfit_model *ref, unsigned char *marked, int compare, int at)
 {
     ASSERT_OK(clfit_trainer_download(t, dev));
-    const clfit_layer *L = &ref->layer[0];
-    int units = 0;
-    for (int j = 0; j < L->out; j++) {
-        if (!marked[j]) continue;
-        units++;
-        for (int i = 0; i < L->in; i++) {
-            size_t e = L->w_off + (size_t)i * L->out + j;
-            dev->params[e] = ref->params[e]; dev->m[e] = ref->m[e]; dev->v[e] = ref->v[e];
-        }
-        size_t e = L->b_off + j;
+    int count = 0;
+    for (size_t e = 0; e < ref->nparams; e++) {
+        if (!marked[e]) continue;
+        count++;
         dev->params[e] = ref->params[e]; dev->m[e] = ref->m[e]; dev->v[e] = ref->v[e];
     }
     if (compare) {
-        ASSERT_CLOSE("weights (but the kink units')", dev->params, ref->params, ref->nparams, 1e-5, 0.0);
-        ASSERT_CLOSE("Adam m (but the kink units')", dev->m, ref->m, ref->nparams, 1e-6, 1e-4);
-        ASSERT_CLOSE("Adam v (but the kink units')", dev->v, ref->v, ref->nparams, 1e-8, 1e-4);
+        ASSERT_CLOSE("weights (but the marked ones)", dev->params, ref->params, ref->nparams, 1e-5, 0.0);
+        ASSERT_CLOSE("Adam m (but the marked ones)", dev->m, ref->m, ref->nparams, 1e-6, 1e-4);
+        ASSERT_CLOSE("Adam v (but the marked ones)", dev->v, ref->v, ref->nparams, 1e-8, 1e-4);
     }
     ASSERT_OK(clfit_trainer_download(t, dev)); /* the device's own values, kink units included */
     memcpy(ref->params, dev->params, ref->nparams * sizeof(float));
     memcpy(ref->m, dev->m, ref->nparams * sizeof(float));
     memcpy(ref->v, dev->v, ref->nparams * sizeof(float));
-    printf("step at %d: %d unit(s) of layer 0 within rounding of the kink: %s, then the reference continues from "
-           "the device\n", at, units, compare ? "compared without them" : "not compared (their effect has spread)");
-    memset(marked, 0, (size_t)L->out);
+    printf("step at %d: %d parameter(s) of a kink unit or a flat gradient: %s, then the reference continues from "
+           "the device\n", at, count, compare ? "compared without them" : "not compared (their effect has spread)");
+    memset(marked, 0, ref->nparams);
 }
 
 /* With opt NULL: plain Adam. */
@@ -109,7 +150,8 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
     long prev_correct = 0;
     float ref_loss_since = 0; /* the reference's since the device's stats were last read */
     int ref_correct_since = 0;
-    unsigned char *marked = calloc((size_t)(desc->nhidden ? desc->hidden[0] : 1), 1);
+    unsigned char *marked = calloc(ref->nparams, 1); /* a flag a parameter: mark_kink_units, mark_flat_grads */
+    float *grads = malloc(ref->nparams * sizeof(float));
     int kinks = 0; /* units marked since the last comparison */
     for (int e = 0; e < epochs; e++) {
         /* the slice backend ends a step in the next one's launch, unless the stats are read
@@ -125,6 +167,7 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
             float ref_loss;
             int ref_correct;
             kinks += mark_kink_units(ref, x, b, marked);
+            kinks += mark_flat_grads(ref, w, x, y, b, grads, marked);
             ASSERT_OK(clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &ref_loss, &ref_correct));
             ASSERT_OK(clfit_trainer_step(t, &dd, start, b));
             ref_loss_since += ref_loss;
@@ -189,7 +232,7 @@ static void compare_paths_opt(const clfit_model_desc *desc, const clfit_optim *o
     clfit_model_free(ref);
     clfit_model_free(dev);
     clfit_dataset_free(&ds);
-    free(order); free(x); free(y); free(marked);
+    free(order); free(x); free(y); free(marked); free(grads);
 }
 
 static void compare_paths(const clfit_model_desc *desc, int N, int B, int epochs, clfit_gemm gemm)
