@@ -176,6 +176,18 @@ static int find_column(csv_state *s, const char *t, size_t len)
     return -1;
 }
 
+/* Column c as target number *k (then *k + 1); 0 with s->st set where it is one already. */
+static int add_target(csv_state *s, int c, int *k, const char *who)
+{
+    if (s->slot[c] < 0) {
+        s->st = clfit_fail(CLFIT_ERR_ARG, "%s: %s column %s twice", s->path, who, s->header[c]);
+        return 0;
+    }
+    if (*k == 0) s->target = c;
+    s->slot[c] = -1 - (*k)++;
+    return 1;
+}
+
 /* The target columns spec->target names in the header (a name, else an index from 0; a
  * regression's may be several, comma-separated), and so every column's slot. */
 static void find_target(csv_state *s)
@@ -197,25 +209,13 @@ static void find_target(csv_state *s)
     for (int i = 0; i < listed; i++) { /* a model's targets, each by its whole name */
         const char *name = s->spec->targets[i];
         int c = find_column(s, name, strlen(name));
-        if (c < 0) return;
-        if (s->slot[c] < 0) {
-            s->st = clfit_fail(CLFIT_ERR_ARG, "%s: the targets name column %s twice", s->path, s->header[c]);
-            return;
-        }
-        if (k == 0) s->target = c;
-        s->slot[c] = -1 - k++;
+        if (c < 0 || !add_target(s, c, &k, "the targets name")) return;
     }
     while (t && !s->st) { /* the targets in the order listed */
         const char *comma = regression ? strchr(t, ',') : NULL;
         size_t len = comma ? (size_t)(comma - t) : strlen(t);
         int c = find_column(s, t, len);
-        if (c < 0) return;
-        if (s->slot[c] < 0) {
-            s->st = clfit_fail(CLFIT_ERR_ARG, "%s: --target names column %s twice", s->path, s->header[c]);
-            return;
-        }
-        if (k == 0) s->target = c;
-        s->slot[c] = -1 - k++;
+        if (c < 0 || !add_target(s, c, &k, "--target names")) return;
         t = comma ? comma + 1 : NULL;
     }
     for (int c = 0; c < s->ncols; c++)

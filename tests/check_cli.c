@@ -348,14 +348,21 @@ END_TEST
 
 /* Writes a learnable table: n rows of 3 features (on scales 100, 0.01 and 1, which an
  * MLP learns from only standardised) and a string class of 3, quoted, one with a comma. */
-static void write_table(const char *name, int n, uint64_t seed)
+/* test_dir/name opened for writing, and r seeded */
+static FILE *open_table(const char *name, clfit_rng *r, uint64_t seed)
 {
     char p[400];
     snprintf(p, sizeof p, "%s/%s", test_dir, name);
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
+    clfit_rng_seed(r, seed);
+    return f;
+}
+
+static void write_table(const char *name, int n, uint64_t seed)
+{
     clfit_rng r;
-    clfit_rng_seed(&r, seed);
+    FILE *f = open_table(name, &r, seed);
     static const char *const kinds[3] = {"\"a, first\"", "b", "c"};
     fprintf(f, "\xEF\xBB\xBF\"big\",small,noise,kind\r\n");
     for (int i = 0; i < n; i++) {
@@ -426,12 +433,8 @@ END_TEST
  * small on scales far apart), one noise column; the targets' variances ~ 300 and ~ 36. */
 static void write_values(const char *name, int n, uint64_t seed)
 {
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", test_dir, name);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
     clfit_rng r;
-    clfit_rng_seed(&r, seed);
+    FILE *f = open_table(name, &r, seed);
     fprintf(f, "big,small,noise,\"y\",z\r\n");
     for (int i = 0; i < n; i++) {
         double big = 10 * clfit_rng_uniform(&r), small = 0.01 * clfit_rng_uniform(&r) - 0.005;
