@@ -140,6 +140,12 @@ START_TEST(test_db_roundtrip)
     free(all);
     ASSERT_OK(clfit_tunedb_lookup(&dev, &d, 32, &got, &found));
     ck_assert_int_eq(got.params.v[CLFIT_P_RB], 8);
+    /* an older tuner's entry slower than its defaults is not used, and said so */
+    e.us_per_step = 160;
+    ASSERT_OK(clfit_tunedb_store(&e));
+    ck_assert_int_eq(clfit_tunedb_lookup(&dev, &d, 32, &got, &found), CLFIT_ERR_FORMAT);
+    ck_assert_int_eq(found, 0);
+    ck_assert_ptr_nonnull(strstr(clfit_last_error(), "measured 160 us/step against the defaults' 150: slower, not used"));
     unsetenv("CLFIT_CACHE_DIR");
 }
 END_TEST
@@ -250,6 +256,9 @@ START_TEST(test_tune_small)
     ck_assert_int_eq(e.candidates, c.timed);
     ck_assert_int_eq(e.rejected, 0); /* the real kernels are right whatever their tunables */
     ck_assert(e.us_per_step > 0 && e.default_us_per_step > 0);
+    /* never slower than the defaults it was compared with: the winner kept only if faster */
+    ck_assert_msg(e.us_per_step <= e.default_us_per_step, "%g us/step against the defaults' %g", e.us_per_step,
+                  e.default_us_per_step);
     ck_assert_str_eq(e.kind, "quick");
     ck_assert_str_eq(e.arch, "33-24-10");
     ck_assert_int_eq(e.batch, 7);

@@ -94,6 +94,9 @@ static int show(void)
                e[i].arch, e[i].batch, e[i].us_per_step, e[i].default_us_per_step,
                e[i].us_per_step > 0 ? e[i].default_us_per_step / e[i].us_per_step : 0, e[i].kind, e[i].date,
                clfit_params_format(&e[i].params, p, sizeof p));
+        if (e[i].default_us_per_step > 0 && e[i].us_per_step > e[i].default_us_per_step)
+            printf("  ^ slower than the defaults it was measured with (an older clfit's entry): not used; "
+                   "clfit tune again\n");
     }
     free(e);
     return 0;

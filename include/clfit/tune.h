@@ -33,7 +33,8 @@ int clfit_tunedb_path(char *buf, size_t size);
 
 /* Looks up the entry for the device, the model d and batch. *found is 1 and *e filled
  * when there is a usable one. An entry that exists but is not usable (a tunable unknown,
- * missing or outside its space) gives CLFIT_ERR_FORMAT saying what is wrong, *found 0. */
+ * missing or outside its space, or a choice measured slower than the defaults, which an
+ * older tuner could store) gives CLFIT_ERR_FORMAT saying what is wrong, *found 0. */
 clfit_status clfit_tunedb_lookup(const clfit_device_info *dev, const clfit_model_desc *d,
                                  int batch, clfit_tune_entry *e, int *found);
 
@@ -81,9 +82,11 @@ typedef struct {
  * shuffled order, best of five runs); one that seems faster than the best so far is timed
  * twice more, alternating with the best, before it replaces it (these machines drift). A
  * quick search (o->quick) tries each coordinate's neighbouring values only, and on a CPU
- * keeps the backend. The result is in *result (kind, date and times filled in); cl is left
- * built with it. Fails only when the class defaults themselves fail (then nothing is
- * tuned). */
+ * keeps the backend. At the end the winner and the defaults are timed 5 times each,
+ * alternating, and the winner kept only where its median is below the defaults' (else the
+ * result is the defaults, at 1.00x): no entry is slower than the defaults it was measured
+ * with. The result is in *result (kind, date and the medians filled in); cl is left built
+ * with it. Fails only when the class defaults themselves fail (then nothing is tuned). */
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
                         const clfit_tune_opts *o, clfit_tune_entry *result);
 
