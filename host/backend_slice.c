@@ -11,7 +11,7 @@ static const char *slice_refuses(const clfit_model_desc *d, const clfit_optim *o
 {
     if (d->nhidden != 1) return "the slice backend needs exactly one hidden layer";
     if (!clfit_model_desc_plain(d)) return "the slice backend runs ReLU, no dropout and cross-entropy only";
-    if (o && !(clfit_optim_fused(o) && o->kind == CLFIT_OPT_ADAM && o->l2 == 0.0f))
+    if (o && !clfit_optim_plain_adam(o))
         return "the slice backend applies plain Adam only (no weight decay, L2 or clipping)";
     if (o && ranks > 1)
         return "the slice backend applies Adam inside its launch, before a sum across processes could happen";

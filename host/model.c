@@ -50,6 +50,11 @@ int clfit_optim_fused(const clfit_optim *o)
     return ((o->kind == CLFIT_OPT_ADAM && o->weight_decay == 0.0f) || o->kind == CLFIT_OPT_ADAMW) && o->clipnorm == 0.0f;
 }
 
+int clfit_optim_plain_adam(const clfit_optim *o)
+{
+    return clfit_optim_fused(o) && o->kind == CLFIT_OPT_ADAM && o->l2 == 0.0f;
+}
+
 float clfit_optim_lr(const clfit_optim *o, float lr, long epoch, long step, long steps_per_epoch)
 {
     switch (o->sched) {

@@ -221,7 +221,7 @@ clfit_status clfit_trainer_apply_grads(clfit_trainer *t, int B)
 {
     t->step++;
     clfit_status st;
-    if (t->fused_opt && t->opt.kind == CLFIT_OPT_ADAM && t->opt.l2 == 0.0f) {
+    if (clfit_optim_plain_adam(&t->opt)) {
         float alpha = adam_alpha(t->lr, t->adam.beta1, t->adam.beta2, t->step);
         st = adam_cl(t->cl, t->params, t->m, t->v, t->grads, t->nparams, alpha, &t->adam);
     } else {

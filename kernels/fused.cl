@@ -570,11 +570,13 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
         for (int j = 0; j < CG; j++) {
             int c = c0 + VW * j;
             if (c >= OUT) break;
-            if (gout) storev(gout + row, c, OUT, acc[r][j]);
-            else if (l2c != 0.0f) /* L2 on the weights: g + l2c p, before the update (optim_grad's fma) */
-                adamv(params + row, m + row, v + row, c, OUT, fma((floatv)l2c, loadv(params + row, c, OUT), acc[r][j]),
-                      alpha, beta1, beta2, eps, keep);
-            else adamv(params + row, m + row, v + row, c, OUT, acc[r][j], alpha, beta1, beta2, eps, keep);
+            if (gout) {
+                storev(gout + row, c, OUT, acc[r][j]);
+                continue;
+            }
+            /* L2 on the weights: g + l2c p, before the update (optim_grad's fma) */
+            floatv g = l2c != 0.0f ? fma((floatv)l2c, loadv(params + row, c, OUT), acc[r][j]) : acc[r][j];
+            adamv(params + row, m + row, v + row, c, OUT, g, alpha, beta1, beta2, eps, keep);
         }
     }
 }

@@ -396,9 +396,10 @@ int cmd_train(int argc, char **argv)
             train.nclasses = 0;
         }
         if (regression && cli_target_names(m, &train)) goto done; /* and a regression its targets' */
-        if (regression) clfit_model_center_outputs(m, train.targets, (int)floor(train.count * (1.0 - val_split)));
+        int n_fit = (int)floor(train.count * (1.0 - val_split)); /* the rows before the validation split */
+        if (regression) clfit_model_center_outputs(m, train.targets, n_fit);
         if (table && normalize && train.features) {
-            if (cli_fit_normalization(m, &train, (int)floor(train.count * (1.0 - val_split)))) goto done;
+            if (cli_fit_normalization(m, &train, n_fit)) goto done;
             clfit_standardize_apply(train.features, train.count, train.cols, m->norm_mean, m->norm_std);
         }
         meta = (clfit_model_meta){.epoch = 0, .seed = (uint64_t)seed, .batch = (int)batch,

@@ -136,6 +136,9 @@ void clfit_optim_defaults(clfit_optim *o);
  * AdamW; with or without L2; no clipping (any schedule: the rate is the host's per step).
  * The slice backend takes plain Adam alone (no L2 either). */
 int clfit_optim_fused(const clfit_optim *o);
+/* Whether o is plain Adam: fused, and no decay or L2 either (what adam_cl and the slice
+ * backend apply by themselves). */
+int clfit_optim_plain_adam(const clfit_optim *o);
 
 /* The learning rate of optimizer step `step` (1-based) of epoch `epoch` (1-based), with
  * steps_per_epoch steps an epoch: base lr through the schedule (see clfit_sched_kind). */
