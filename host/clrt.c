@@ -57,6 +57,7 @@ clfit_status clfit_cl_devices(clfit_device_info **list, int *count)
             clGetDeviceInfo(devs[d], CL_DEVICE_VENDOR_ID, sizeof di->vendor_id, &di->vendor_id, NULL);
             clGetDeviceInfo(devs[d], CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof di->vector_width, &di->vector_width, NULL);
             clGetDeviceInfo(devs[d], CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof di->max_wg, &di->max_wg, NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_LOCAL_MEM_SIZE, sizeof di->local_mem, &di->local_mem, NULL);
             n++;
         }
     }
@@ -115,6 +116,10 @@ clfit_status clfit_cl_pick(const clfit_device_info *list, int count, const char 
 
 clfit_device_class clfit_cl_device_class(const clfit_device_info *d)
 {
+    /* Mesa's llvmpipe (rusticl) compiles kernels as a GPU driver does (NIR, one work-item a
+     * SIMD lane): the GPU defaults suit it, not the CPU ones (own's VW=16 blocks ran 0.8 s
+     * a step there, slice's one launch ... ) */
+    if (contains_nocase(d->name, "llvmpipe")) return CLFIT_CLASS_GPU_OTHER;
     if (d->type & CL_DEVICE_TYPE_CPU) {
         /* PoCL names its code-generation target: pthread-skylake-avx512-..., pthread-haswell-... */
         if (strstr(d->name, "avx512")) return CLFIT_CLASS_CPU_AVX512;
@@ -164,6 +169,16 @@ static clfit_status sources_load(sources *s)
         s->text[i] = s->owned[i];
     }
     return CLFIT_OK;
+}
+
+unsigned long long clfit_cl_sources_hash(void)
+{
+    sources src;
+    if (sources_load(&src)) return 0;
+    unsigned long long h = CLFIT_FNV_START;
+    for (int i = 0; i < NSRC; i++) h = clfit_fnv1a(h, src.text[i], src.len[i]);
+    sources_free(&src);
+    return h;
 }
 
 static int verbose(void)
@@ -239,12 +254,45 @@ static void program_to_cache(clfit_cl *cl, cl_program prog, const char *path, co
     (void)cl;
 }
 
+/* $CLFIT_SIMULATE_KERNEL_LIMIT ("KERNEL=N[,KERNEL=N...]", for tests): kernel's work-group
+ * limit as if the device reported N (or less) as its CL_KERNEL_WORK_GROUP_SIZE, so that
+ * the shrinking below can be tried on a device whose kernels have no such limit. 0 in
+ * *limit: none for this kernel. */
+static clfit_status simulated_limit(const char *kernel, size_t *limit)
+{
+    *limit = 0;
+    const char *env = getenv("CLFIT_SIMULATE_KERNEL_LIMIT");
+    if (!env || !*env) return CLFIT_OK;
+    for (const char *q = env; *q;) {
+        const char *eq = strchr(q, '='), *end = strchr(q, ',');
+        if (!end) end = q + strlen(q);
+        char *num_end;
+        long n = eq && eq < end ? strtol(eq + 1, &num_end, 10) : -1;
+        if (!eq || eq > end || eq == q || n < 1 || n > 65536 || num_end != end)
+            return clfit_fail(CLFIT_ERR_ARG, "CLFIT_SIMULATE_KERNEL_LIMIT=\"%s\": expected KERNEL=N[,KERNEL=N...] "
+                                             "with N in [1, 65536]", env);
+        int known = 0;
+        for (int k = 0; k < CLFIT_K_COUNT; k++)
+            if (strlen(clfit_kernel_names[k]) == (size_t)(eq - q) && !strncmp(clfit_kernel_names[k], q, (size_t)(eq - q)))
+                known = 1;
+        if (!known)
+            return clfit_fail(CLFIT_ERR_ARG, "CLFIT_SIMULATE_KERNEL_LIMIT: no kernel named %.*s", (int)(eq - q), q);
+        if (strlen(kernel) == (size_t)(eq - q) && !strncmp(kernel, q, (size_t)(eq - q))) *limit = (size_t)n;
+        q = *end ? end + 1 : end;
+    }
+    return CLFIT_OK;
+}
+
 /* Builds the program with p's tunables into *prog and its kernels into kernels; on failure
- * nothing is left allocated. */
+ * nothing is left allocated. Where a kernel cannot run p's work-group size for it (its
+ * CL_KERNEL_WORK_GROUP_SIZE is lower, or its local memory is more than the device has),
+ * the status is CL_INVALID_WORK_GROUP_SIZE with *limited that tunable and *limit the
+ * largest size it may have. */
 static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_program *prog_out,
                                   cl_kernel *kernels, int *cached, char **log_out, int *limited,
-                                  size_t *limit)
+                                  size_t *limit, int *limited_kernel)
 {
+    *limited = -1;
     sources src;
     clfit_status st = sources_load(&src);
     if (st) return st;
@@ -303,15 +351,31 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
             break;
         }
         /* a kernel may be limited below the device's maximum (registers, local memory) */
-        size_t kmax = 0;
+        size_t kmax = 0, sim = 0;
+        cl_ulong lmem = 0;
         int wg = p->v[kernel_wg_param[k]];
+        if ((st = simulated_limit(clfit_kernel_names[k], &sim))) break;
         if (clGetKernelWorkGroupInfo(kernels[k], cl->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax,
-                                     NULL) == CL_SUCCESS && kmax > 0 && (size_t)wg > kmax) {
+                                     NULL) != CL_SUCCESS)
+            kmax = 0;
+        if (sim && (!kmax || sim < kmax)) kmax = sim;
+        *limited_kernel = k;
+        if (kmax > 0 && (size_t)wg > kmax) {
             *limited = kernel_wg_param[k];
             *limit = kmax;
             st = clfit_fail(CL_INVALID_WORK_GROUP_SIZE,
                             "%s: work-group size %d (%s) is more than %s allows for this kernel (%zu)",
                             clfit_kernel_names[k], wg, clfit_tunables[kernel_wg_param[k]].name, cl->info.name, kmax);
+        } else if (cl->info.local_mem &&
+                   clGetKernelWorkGroupInfo(kernels[k], cl->info.device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem,
+                                            NULL) == CL_SUCCESS && lmem > cl->info.local_mem) {
+            /* the kernels' local arrays grow with their work-group size: a smaller one */
+            *limited = kernel_wg_param[k];
+            *limit = (size_t)wg / 2;
+            st = clfit_fail(CL_INVALID_WORK_GROUP_SIZE,
+                            "%s: %llu bytes of local memory at work-group size %d (%s), %s has %llu",
+                            clfit_kernel_names[k], (unsigned long long)lmem, wg, clfit_tunables[kernel_wg_param[k]].name,
+                            cl->info.name, (unsigned long long)cl->info.local_mem);
         }
     }
     if (st) {
@@ -327,23 +391,26 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
     return CLFIT_OK;
 }
 
-/* Whether slot b is the program of a and family f (every tunable but the backend equal). */
+/* Whether slot b is the program asked for with a and family f (every tunable but the
+ * backend equal). */
 static int same_program(const clfit_built *b, const clfit_params *a, clfit_family f)
 {
     if (b->family.act != f.act || b->family.drops != f.drops || b->family.loss != f.loss) return 0;
     for (int i = 1; i < CLFIT_P_COUNT; i++)
-        if (a->v[i] != b->p.v[i]) return 0;
+        if (a->v[i] != b->asked.v[i]) return 0;
     return 1;
 }
 
-/* Makes slot i current. */
+/* Makes slot i current, with p's backend. */
 static void use_slot(clfit_cl *cl, int i, const clfit_params *p)
 {
     clfit_built *b = &cl->built[i];
     b->used = ++cl->clock;
     cl->program = b->program;
     memcpy(cl->kernel, b->kernel, sizeof cl->kernel);
-    cl->p = *p;
+    cl->p = b->p;
+    cl->p.v[CLFIT_P_BACKEND] = p->v[CLFIT_P_BACKEND];
+    cl->limits = b->limits;
     cl->family = b->family;
 }
 
@@ -355,28 +422,50 @@ static void release_slot(clfit_built *b)
     memset(b, 0, sizeof *b);
 }
 
-/* clfit_cl_set_params; when a kernel cannot run one of p's work-group sizes, *limited is
- * that tunable and *limit the kernel's largest (else *limited is -1). */
-static clfit_status set_params(clfit_cl *cl, const clfit_params *p, int *limited, size_t *limit)
+/* Lowers tunable id of *p to fit limit, noting it in nb->limits; 0 when no value of its
+ * space fits (or it fits already: nothing would change). */
+static int lower_to_fit(clfit_built *nb, clfit_params *p, int id, size_t limit, const char *why)
 {
-    *limited = -1;
-    for (int i = 0; i < CLFIT_P_COUNT; i++) {
-        if (!clfit_param_allowed(i, p->v[i]))
-            return clfit_fail(CLFIT_ERR_ARG, "%s=%d is outside its search space", clfit_tunables[i].name, p->v[i]);
-        if (clfit_param_is_wg(i) && cl->info.max_wg && (size_t)p->v[i] > cl->info.max_wg)
-            return clfit_fail(CL_INVALID_WORK_GROUP_SIZE, "%s=%d: %s allows work-groups of at most %zu",
-                              clfit_tunables[i].name, p->v[i], cl->info.name, cl->info.max_wg);
-    }
+    int v = clfit_param_fit(id, p->v[id], limit);
+    if (!v || v >= p->v[id]) return 0;
+    size_t used = strlen(nb->limits);
+    snprintf(nb->limits + used, sizeof nb->limits - used, "%s%s %d -> %d: %s", used ? "; " : "",
+             clfit_tunables[id].name, p->v[id], v, why);
+    p->v[id] = v;
+    return 1;
+}
+
+static clfit_status set_params(clfit_cl *cl, const clfit_params *want)
+{
+    for (int i = 0; i < CLFIT_P_COUNT; i++)
+        if (!clfit_param_allowed(i, want->v[i]))
+            return clfit_fail(CLFIT_ERR_ARG, "%s=%d is outside its search space", clfit_tunables[i].name, want->v[i]);
     for (int i = 0; i < CLFIT_BUILT_SLOTS; i++)
-        if (cl->built[i].program && same_program(&cl->built[i], p, cl->family)) {
-            use_slot(cl, i, p);
+        if (cl->built[i].program && same_program(&cl->built[i], want, cl->family)) {
+            use_slot(cl, i, want);
             return CLFIT_OK;
         }
-    clfit_built nb = {.p = *p, .family = cl->family};
+    clfit_built nb = {.asked = *want, .p = *want, .family = cl->family};
+    char why[160];
+    for (int i = 0; i < CLFIT_P_COUNT; i++)
+        if (clfit_param_is_wg(i) && cl->info.max_wg && (size_t)nb.p.v[i] > cl->info.max_wg) {
+            snprintf(why, sizeof why, "the device allows %zu", cl->info.max_wg);
+            if (!lower_to_fit(&nb, &nb.p, i, cl->info.max_wg, why))
+                return clfit_fail(CL_INVALID_WORK_GROUP_SIZE, "%s=%d: %s allows work-groups of at most %zu",
+                                  clfit_tunables[i].name, nb.p.v[i], cl->info.name, cl->info.max_wg);
+        }
     char *log = NULL;
-    int cached = 0;
+    int cached = 0, limited, lk = 0;
+    size_t limit;
     double t0 = clfit_now();
-    clfit_status st = build_program(cl, p, &nb.program, nb.kernel, &cached, &log, limited, limit);
+    clfit_status st;
+    /* a kernel limited below a work-group size: that size lowered to fit, and again (each
+     * retry lowers one tunable, so this ends) */
+    while ((st = build_program(cl, &nb.p, &nb.program, nb.kernel, &cached, &log, &limited, &limit, &lk)) ==
+               CL_INVALID_WORK_GROUP_SIZE && limited >= 0) {
+        snprintf(why, sizeof why, "%s allows %zu", clfit_kernel_names[lk], limit);
+        if (!lower_to_fit(&nb, &nb.p, limited, limit, why)) break;
+    }
     if (st) return st;
     int victim = 0; /* an empty slot, else the least recently used */
     for (int i = 1; i < CLFIT_BUILT_SLOTS && cl->built[victim].program; i++)
@@ -386,7 +475,7 @@ static clfit_status set_params(clfit_cl *cl, const clfit_params *p, int *limited
         release_slot(&cl->built[victim]);
     }
     cl->built[victim] = nb;
-    use_slot(cl, victim, p);
+    use_slot(cl, victim, want);
     cl->program_cached = cached;
     cl->build_seconds = clfit_now() - t0;
     free(cl->build_log);
@@ -396,9 +485,7 @@ static clfit_status set_params(clfit_cl *cl, const clfit_params *p, int *limited
 
 clfit_status clfit_cl_set_params(clfit_cl *cl, const clfit_params *p)
 {
-    int limited;
-    size_t limit;
-    return set_params(cl, p, &limited, &limit);
+    return set_params(cl, p);
 }
 
 clfit_cl *clfit_cl_open(const char *selector, clfit_status *st)
@@ -458,30 +545,20 @@ clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *want, cons
     if (!cl) { s = clfit_fail(CLFIT_ERR_NOMEM, "out of memory"); goto fail; }
     cl->info = list[chosen];
     cl->cls = clfit_cl_device_class(&cl->info);
+    cl->loop_cap = -1;
     cl->family = clfit_family_of(d);
     clfit_params p;
     if (want) p = *want;
     else clfit_params_default(cl->cls, &p);
     const char *tune = getenv("CLFIT_TUNE");
     if (tune && *tune && (s = clfit_params_parse(tune, "CLFIT_TUNE", &p))) goto fail;
-    if (!want) clfit_params_fit_wg(&p, cl->info.max_wg); /* the defaults within the device's maximum */
     cl_int e;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->info.platform, 0};
     cl->ctx = clCreateContext(props, 1, &cl->info.device, NULL, NULL, &e);
     if (e != CL_SUCCESS) { s = clfit_fail(e, "clCreateContext: %s", clfit_status_name(e)); goto fail; }
     cl->queue = clCreateCommandQueue(cl->ctx, cl->info.device, 0, &e);
     if (e != CL_SUCCESS) { s = clfit_fail(e, "clCreateCommandQueue: %s", clfit_status_name(e)); goto fail; }
-    int limited;
-    size_t limit;
-    s = set_params(cl, &p, &limited, &limit);
-    /* a kernel limited below a default work-group size: lower that size to fit and retry
-     * (each retry lowers one tunable, so this ends) */
-    while (s == CL_INVALID_WORK_GROUP_SIZE && !want && limited >= 0) {
-        int v = clfit_param_fit(limited, p.v[limited], limit);
-        if (!v || v == p.v[limited]) break;
-        p.v[limited] = v;
-        s = set_params(cl, &p, &limited, &limit);
-    }
+    s = set_params(cl, &p);
     if (s) goto fail;
     free(list);
     if (st) *st = CLFIT_OK;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clfit/cache.h"
+#include "clfit/canary.h"
 #include "clfit/modelfile.h"
 #include "clfit/rng.h"
 #include "clfit/train.h"
@@ -406,6 +407,7 @@ typedef struct {
     clfit_params best;
     double best_us;
     double build_s, check_s, time_s; /* the current candidate's phases */
+    char last_why[512];              /* why the last candidate that failed or was wrong did */
 } search;
 
 static const tried *find_tried(const search *s, const clfit_params *p)
@@ -446,13 +448,30 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
     char why[512] = "";
     int wrong = 0;
     double t0 = clfit_now();
-    s->check_s = s->time_s = 0;
+    s->check_s = s->time_s = s->build_s = 0;
+    long cap = s->cl->loop_cap > 0 ? s->cl->loop_cap : 0;
+    const char *kernel;
+    long passes = cap ? clfit_step_passes(p, s->d, s->batch, &kernel) : 0;
+    if (passes >= cap && cap) {
+        snprintf(why, sizeof why, "%s's %ld loop passes a work-item are past the device's loop cap (%ld)", kernel, passes,
+                 cap);
+        report(s, varied, p, CLFIT_CAND_FAILED, 0, why); /* its results would be wrong there */
+        snprintf(s->last_why, sizeof s->last_why, "%s", why);
+        return CLFIT_OK;
+    }
     clfit_status st = clfit_cl_set_params(s->cl, p);
     s->build_s = clfit_now() - t0;
+    if (!st && memcmp(&s->cl->p, p, sizeof *p)) { /* the device lowered it: the lowered one is tried as such */
+        snprintf(why, sizeof why, "the device's kernels allow less: %s", s->cl->limits ? s->cl->limits : "");
+        report(s, varied, p, CLFIT_CAND_FAILED, 0, why);
+        snprintf(s->last_why, sizeof s->last_why, "%s", why);
+        return CLFIT_OK;
+    }
     if (!st) st = check_candidate(s->cl, s->d, s->batch, &wrong, why, sizeof why);
     s->check_s = clfit_now() - t0 - s->build_s;
     if (!st && wrong) {
         s->rejected++;
+        snprintf(s->last_why, sizeof s->last_why, "%s", why);
         report(s, varied, p, CLFIT_CAND_WRONG, 0, why);
         return CLFIT_OK;
     }
@@ -461,6 +480,7 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
     if (st) {
         if (st == CLFIT_ERR_NOMEM) return st;
         snprintf(why, sizeof why, "%s", clfit_last_error());
+        snprintf(s->last_why, sizeof s->last_why, "%s", why);
         *us = -1;
         report(s, varied, p, CLFIT_CAND_FAILED, 0, why);
         return CLFIT_OK;
@@ -578,14 +598,39 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
     clfit_params_default(cl->cls, &start);
     start.v[CLFIT_P_BACKEND] = clfit_backend_choose(start.v[CLFIT_P_BACKEND], d, NULL, 1, NULL);
     clfit_params_fit_wg(&start, cl->info.max_wg);
-    clfit_status st = bench_open(&s.b, cl, d, batch);
+    long cap;
+    clfit_status st = clfit_canary_loop_cap(cl, &cap);
+    if (!st) st = bench_open(&s.b, cl, d, batch);
     if (st) return st;
-    double default_us;
-    st = try_params(&s, "", &start, &default_us);
+    /* the defaults, within what the device's kernels allow; where their backend cannot be
+     * built, stay clear of the loop cap or pass its check, the next backend's (own, slice,
+     * clblast) */
+    double default_us = -1;
+    int first = start.v[CLFIT_P_BACKEND], order[CLFIT_GEMM_COUNT] = {first, CLFIT_GEMM_OWN, CLFIT_GEMM_SLICE};
+    char fails[1024] = "";
+    clfit_params base = start;
+    for (int i = 0; i < CLFIT_GEMM_COUNT && !st && default_us < 0; i++) {
+        int g = i == 2 && first == CLFIT_GEMM_SLICE ? CLFIT_GEMM_CLBLAST : order[i];
+        if (i > 0 && (g == first || clfit_backend_refuses(g, d, NULL, 1))) continue;
+        clfit_params p = base;
+        p.v[CLFIT_P_BACKEND] = g;
+        clfit_loop_fit(cap, cl->info.max_wg, d, batch, &p, NULL, 0);
+        s.last_why[0] = '\0';
+        clfit_status b = clfit_cl_set_params(cl, &p);
+        if (b == CLFIT_ERR_NOMEM) st = b;
+        if (b) snprintf(s.last_why, sizeof s.last_why, "%s", clfit_last_error());
+        else start = cl->p; /* as the device's kernels allow */
+        if (!b && !st) st = try_params(&s, "", &start, &default_us);
+        if (!st && default_us < 0) {
+            size_t used = strlen(fails);
+            snprintf(fails + used, sizeof fails - used, "%s%s: %s", used ? "; " : "", clfit_gemm_names[g], s.last_why);
+        }
+    }
     if (!st && default_us < 0) {
         char text[256];
-        st = clfit_fail(CLFIT_ERR_ARG, "the %s defaults (%s) fail on %s: nothing to tune from",
-                        clfit_device_class_names[cl->cls], clfit_params_format(&start, text, sizeof text), cl->info.name);
+        st = clfit_fail(CLFIT_ERR_ARG, "the %s defaults (%s) fail on %s (%s): nothing to tune from",
+                        clfit_device_class_names[cl->cls], clfit_params_format(&base, text, sizeof text), cl->info.name,
+                        fails);
     }
     double budget = o && o->budget_s > 0 ? o->budget_s : 120;
     int cpu = cl->cls == CLFIT_CLASS_CPU_AVX2 || cl->cls == CLFIT_CLASS_CPU_AVX512, out_of_time = 0;
@@ -696,6 +741,13 @@ clfit_cl *clfit_cl_open_tuned(const char *selector, const clfit_model_desc *d, i
             return NULL;
         }
     }
+    char note[1024];
+    const char *forced = getenv("CLFIT_TUNE");
+    if ((s = clfit_cl_prepare(cl, d, batch, o, 1, forced && *forced ? CLFIT_KEEP_PARAMS : 0, note, sizeof note))) {
+        clfit_cl_close(cl);
+        if (st) *st = s;
+        return NULL;
+    }
     if (from) {
         char text[256];
         clfit_params_format(&cl->p, text, sizeof text);
@@ -705,7 +757,156 @@ clfit_cl *clfit_cl_open_tuned(const char *selector, const clfit_model_desc *d, i
         else
             snprintf(from, from_size, "%s (%s defaults: not tuned for %s at batch %d)%s%s%s", text,
                      clfit_device_class_names[cl->cls], arch, batch, why ? "; " : "", why ? why : "", bad);
+        size_t used = strlen(from);
+        if (*note) snprintf(from + used, from_size - used, "; %s", note);
+        used = strlen(from);
+        if (cl->limits && *cl->limits) snprintf(from + used, from_size - used, "; %s", cl->limits);
     }
     if (st) *st = CLFIT_OK;
     return cl;
+}
+
+/* ---- before the first training with a set of kernels ---- */
+
+#define CHECK_FORMAT "clfit check 1"
+
+/* The first-contact cache's file for cl's current program checked for d at batch B, and
+ * the key its text must start with. 0 if there is no cache. */
+static int check_path(const clfit_cl *cl, const clfit_model_desc *d, int B, char *path, size_t psize, char *key,
+                      size_t ksize)
+{
+    char dir[4096], arch[128], params[512];
+    if (!clfit_cache_dir("checks", dir, sizeof dir)) return 0;
+    clfit_arch_format(d, arch, sizeof arch);
+    clfit_params_format_all(&cl->p, params, sizeof params);
+    snprintf(key, ksize, "%s\nplatform %s\ndevice %s\ndriver %s\nbackend %s\nparams %s\nmodel %s\nbatch %d\n"
+                         "sources %016llx\n",
+             CHECK_FORMAT, cl->info.platform_name, cl->info.name, cl->info.driver,
+             clfit_gemm_names[cl->p.v[CLFIT_P_BACKEND]], params, arch, B, clfit_cl_sources_hash());
+    unsigned long long h = clfit_fnv1a(CLFIT_FNV_START, key, strlen(key));
+    return snprintf(path, psize, "%s/%016llx.txt", dir, h) < (int)psize;
+}
+
+/* check_candidate of cl's current parameters for d at batch, once: a cached result is
+ * used when there is one. *wrong and why as check_candidate's; *cached whether it was. */
+static clfit_status check_once(clfit_cl *cl, const clfit_model_desc *d, int batch, int *wrong, char *why,
+                               size_t wsize, int *cached)
+{
+    int B = batch < 256 ? batch : 256;
+    char path[4400], key[2048];
+    int have = check_path(cl, d, B, path, sizeof path, key, sizeof key);
+    size_t len, klen = strlen(key);
+    char *text = have ? clfit_cache_read(path, 8192, &len) : NULL;
+    *cached = 0;
+    if (text && len > klen && !strncmp(text, key, klen)) {
+        const char *r = text + klen;
+        if (!strcmp(r, "pass\n")) *cached = 1, *wrong = 0;
+        else if (!strncmp(r, "fail ", 5) && r[strlen(r) - 1] == '\n') {
+            *cached = 1, *wrong = 1;
+            snprintf(why, wsize, "%.*s", (int)(strlen(r) - 6), r + 5);
+        }
+    }
+    free(text);
+    if (*cached) return CLFIT_OK;
+    clfit_family family = cl->family;
+    clfit_params p = cl->p;
+    clfit_status st = clfit_cl_use_family(cl, CLFIT_FAMILY_ANY); /* verify's cases take every activation */
+    if (!st) st = check_candidate(cl, d, batch, wrong, why, wsize);
+    clfit_status back = clfit_cl_use_family(cl, family);
+    if (!back) back = clfit_cl_set_params(cl, &p);
+    if (st) return st;
+    if (back) return back;
+    if (have) {
+        char *buf = malloc(klen + wsize + 16);
+        if (buf) {
+            int n = sprintf(buf, "%s%s%s\n", key, *wrong ? "fail " : "pass", *wrong ? why : "");
+            clfit_cache_write(path, buf, (size_t)n); /* best effort: checked again next time */
+            free(buf);
+        }
+    }
+    return CLFIT_OK;
+}
+
+static void note_add(char *note, size_t nsize, const char *text)
+{
+    if (!note) return;
+    size_t used = strlen(note);
+    if (used + 1 < nsize) snprintf(note + used, nsize - used, "%s%s", used ? "; " : "", text);
+}
+
+/* Keeps cl's parameters for d at batch clear of the device's loop cap: 0 and why when its
+ * backend cannot be; a change is added to note. */
+static int fit_defects(clfit_cl *cl, const clfit_model_desc *d, int batch, int keep_params, char *why, size_t wsize,
+                       char *note, size_t nsize, clfit_status *st)
+{
+    long cap = 0;
+    *st = clfit_canary_loop_cap(cl, &cap);
+    if (*st || cap <= 0) return !*st;
+    clfit_params p = cl->p;
+    char what[512];
+    const char *kernel;
+    long passes = clfit_step_passes(&p, d, batch, &kernel);
+    if (keep_params && passes >= cap) { /* a set the user forced: refused, not changed */
+        snprintf(why, wsize, "%s's %ld loop passes a work-item at batch %d are past the device's loop cap (%ld)", kernel,
+                 passes, batch, cap);
+        return 0;
+    }
+    if (!clfit_loop_fit(cap, cl->info.max_wg, d, batch, &p, what, sizeof what)) {
+        snprintf(why, wsize, "%s", what);
+        return 0;
+    }
+    if (memcmp(&p, &cl->p, sizeof p)) {
+        if ((*st = clfit_cl_set_params(cl, &p))) return 0;
+        note_add(note, nsize, what);
+    }
+    return 1;
+}
+
+clfit_status clfit_cl_prepare(clfit_cl *cl, const clfit_model_desc *d, int batch, const clfit_optim *o, int ranks,
+                              int keep, char *note, size_t nsize)
+{
+    int forced = keep & CLFIT_KEEP_BACKEND;
+    if (note && nsize) note[0] = '\0';
+    const char *env = getenv("CLFIT_FIRST_CHECK");
+    int skip_check = env && !strcmp(env, "0");
+    int first = cl->p.v[CLFIT_P_BACKEND];
+    /* the backend asked for, then the others in the order the trainer falls back to them */
+    int order[CLFIT_GEMM_COUNT] = {first, CLFIT_GEMM_OWN, CLFIT_GEMM_CLBLAST}, tried = 0;
+    char fails[1024] = "";
+    clfit_params start = cl->p;
+    for (int i = 0; i < CLFIT_GEMM_COUNT; i++) {
+        int g = order[i];
+        if ((i > 0 && g == first) || (i > 0 && forced)) continue;
+        if (i > 0 && clfit_backend_refuses(g, d, o, ranks)) continue;
+        clfit_params p = start;
+        p.v[CLFIT_P_BACKEND] = g;
+        clfit_status st = clfit_cl_set_params(cl, &p);
+        char why[512] = "";
+        int ok = !st, wrong = 0, cached = 0;
+        if (st == CLFIT_ERR_NOMEM) return st;
+        if (st) snprintf(why, sizeof why, "%s", clfit_last_error());
+        if (ok && !fit_defects(cl, d, batch, keep & CLFIT_KEEP_PARAMS, why, sizeof why, note, nsize, &st)) ok = 0;
+        if (st == CLFIT_ERR_NOMEM) return st;
+        if (ok && !skip_check) {
+            st = check_once(cl, d, batch, &wrong, why, sizeof why, &cached);
+            if (st == CLFIT_ERR_NOMEM) return st;
+            if (st) snprintf(why, sizeof why, "%s", clfit_last_error());
+            ok = !st && !wrong;
+        }
+        tried++;
+        if (ok) {
+            if (i > 0) {
+                char text[256];
+                snprintf(text, sizeof text, "%s instead (%s)", clfit_gemm_names[g], fails);
+                note_add(note, nsize, text);
+            }
+            return CLFIT_OK;
+        }
+        size_t used = strlen(fails);
+        snprintf(fails + used, sizeof fails - used, "%s%s: %s", used ? "; " : "", clfit_gemm_names[g], why);
+    }
+    clfit_cl_set_params(cl, &start);
+    return clfit_fail(CLFIT_ERR_CHECK, "%s on %s%s; run 'clfit tune'%s, or 'clfit verify' (--verbose for the rows)", fails,
+                      cl->info.name, forced ? "" : " (no backend passes)",
+                      forced ? ", another backend (--gemm)" : "");
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clfit/canary.h"
 #include "clfit/compare.h"
 #include "clfit/parts.h"
 #include "clfit/ref.h"
@@ -111,6 +112,28 @@ static void cmp(vcase *c, const char *what, const float *got, const float *want,
     row.worst_got = n ? got[r.worst] : 0;
     row.worst_want = n ? want[r.worst] : 0;
     c->report(&row, c->user);
+}
+
+/* Reports the case as not run, and why (pass set: a known limit, avoided in training). */
+static void skip(vcase *c, const char *why)
+{
+    if (c->st) return;
+    clfit_verify_row row = {.op = c->op, .why = why, .pass = 1, .skipped = 1};
+    snprintf(row.sizes, sizeof row.sizes, "%s", c->sizes);
+    snprintf(row.what, sizeof row.what, "skipped");
+    c->report(&row, c->user);
+}
+
+/* Whether a case whose one work-item makes `passes` loop passes is past the device's loop
+ * cap (clfit/canary.h); then it is reported skipped. */
+static int past_loop_cap(vcase *c, long passes)
+{
+    long cap = 0;
+    if (clfit_canary_loop_cap(c->cl, &cap) || cap <= 0 || passes < cap) return 0;
+    static char why[128];
+    snprintf(why, sizeof why, "%ld loop passes a work-item: past the device's loop cap (%ld)", passes, cap);
+    skip(c, why);
+    return 1;
 }
 
 static clfit_status finish(vcase *c)
@@ -396,6 +419,7 @@ static void v_adam(vcase *c, int n)
 static void v_fused_head_stats(vcase *c, int B)
 {
     sizes(c, "B=%d", B);
+    if (past_loop_cap(c, (long)B + 1)) return; /* one work-item adds every row */
     float *loss = hf(c, (size_t)B), acc[2], got[2];
     int *right = hi(c, (size_t)B), correct, got_correct;
     if (c->st) return;
@@ -1125,7 +1149,24 @@ static void r_fused_forward(vcase *c, const int *d) { v_fused_forward(c, d[0], d
 static void r_fused_forward_head(vcase *c, const int *d) { v_fused_forward_head(c, d[0], d[1], d[2], d[3]); }
 static void r_fused_backward_data(vcase *c, const int *d) { v_fused_backward_data(c, d[0], d[1], d[2]); }
 static void r_fused_grad_adam(vcase *c, const int *d) { v_fused_grad_adam(c, d[0], d[1], d[2], d[3]); }
-static void r_slice_step(vcase *c, const int *d) { v_slice_step(c, d[0], d[1], d[2], d[3]); }
+/* On a device with a loop cap (clfit/canary.h), the slice the trainer would use there for
+ * these sizes (clfit_loop_fit), for this case alone */
+static void r_slice_step(vcase *c, const int *d)
+{
+    long cap = 0;
+    clfit_params keep = c->cl->p, p = keep;
+    int changed = 0;
+    if (!clfit_canary_loop_cap(c->cl, &cap) && cap > 0 && clfit_slice_passes(&p, d[1], d[2], d[3], d[0] + 3) >= cap) {
+        clfit_model_desc md = {.input = d[1], .nhidden = 1, .hidden = {d[2]}, .classes = d[3]};
+        p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_SLICE;
+        if (clfit_loop_fit(cap, c->cl->info.max_wg, &md, d[0] + 3, &p, NULL, 0)) {
+            p.v[CLFIT_P_BACKEND] = keep.v[CLFIT_P_BACKEND];
+            changed = !clfit_cl_set_params(c->cl, &p);
+        }
+    }
+    v_slice_step(c, d[0], d[1], d[2], d[3]);
+    if (changed) clfit_cl_set_params(c->cl, &keep);
+}
 static void r_act(vcase *c, const int *d) { v_act(c, d[0], d[1]); }
 static void r_fused_head_stats(vcase *c, const int *d) { v_fused_head_stats(c, d[0]); }
 static void r_train_step(vcase *c, const int *d) { v_train_step(c, d[0], d[1], d[2], d[3]); }

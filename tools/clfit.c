@@ -312,7 +312,7 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
     if (st) fprintf(stderr, "clfit: %s\n", clfit_last_error()); /* a bad entry: defaults, and say so */
     clfit_cl *cl = clfit_cl_open_for(dev, found ? &e.params : NULL, d, &st);
     if (!cl) { cli_fail(st); return NULL; }
-    char arch[128], from[256], text[256];
+    char arch[128], from[2048], text[256];
     clfit_arch_format(d, arch, sizeof arch);
     if (found) {
         snprintf(from, sizeof from, "tuned for %s at batch %d, %s %.10s, %.0f us/step", arch, batch, e.kind, e.date,
@@ -348,6 +348,29 @@ clfit_cl *cli_open_tuned(const char *dev, const clfit_model_desc *d, int batch, 
         if ((st = clfit_cl_set_params(cl, &p))) { cli_fail(st); clfit_cl_close(cl); return NULL; }
         snprintf(from + strlen(from), sizeof from - strlen(from), "; %s%s: %s instead", why,
                  ranks > 1 && opt ? " (under mpirun)" : "", clfit_gemm_names[run]);
+    }
+    if (policy != CLI_UNCHECKED) {
+        /* clear of the device's known defects, and checked against the reference once */
+        const char *tune = getenv("CLFIT_TUNE");
+        int keep = (gemm_choice >= 0 ? CLFIT_KEEP_BACKEND : 0) | (tune && *tune ? CLFIT_KEEP_PARAMS : 0);
+        char note[1024];
+        if ((st = clfit_cl_prepare(cl, d, batch, opt, ranks, keep, note, sizeof note))) {
+            cli_fail(st);
+            clfit_cl_close(cl);
+            return NULL;
+        }
+        if (*note) snprintf(from + strlen(from), sizeof from - strlen(from), "; %s", note);
+    }
+    if (cl->limits && *cl->limits) {
+        if (cli_verbose()) { /* each change on its own line */
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", cl->limits);
+            for (char *save = NULL, *c = strtok_r(buf, ";", &save); c; c = strtok_r(NULL, ";", &save))
+                fprintf(stderr, "clfit: %s lowered %s\n", cl->info.name, c + (*c == ' '));
+        } else {
+            snprintf(from + strlen(from), sizeof from - strlen(from), "; lowered to what %s allows: %s", cl->info.name,
+                     cl->limits);
+        }
     }
     if (cli_mpi_rank() == 0) fprintf(stderr, "clfit: %s (%s)\n", clfit_params_format(&cl->p, text, sizeof text), from);
     if (cli_verbose())

@@ -68,15 +68,18 @@ int cli_parse_gemm(const char *s, int *choice);
 
 /* How a command gets its tunables when the database has none for its device and shape:
  * run a short tune first (train, bench), or use the device class's defaults. The short
- * tune's budget is $CLFIT_QUICK_TUNE seconds (0: none, the defaults), else this. */
-typedef enum { CLI_LOOKUP, CLI_QUICK_TUNE } cli_tune_policy;
+ * tune's budget is $CLFIT_QUICK_TUNE seconds (0: none, the defaults), else this.
+ * CLI_UNCHECKED: as CLI_LOOKUP, without clfit_cl_prepare (verify, which is the full check). */
+typedef enum { CLI_LOOKUP, CLI_QUICK_TUNE, CLI_UNCHECKED } cli_tune_policy;
 #define CLI_QUICK_TUNE_SECONDS 20.0
 
 /* Opens the device (--device SEL) with the tunables for model d at batch: the tuning
  * database's entry, else per policy a short tune (stored) or the class defaults; then
  * --backend's unless it is auto (-1); $CLFIT_TUNE overrides any of them. The backend is
  * then one that can run d, and train it with optimizer opt over `ranks` processes (opt
- * NULL: evaluation alone): clfit_backend_choose. Prints one line on stderr saying which
+ * NULL: evaluation alone): clfit_backend_choose; then readied by clfit_cl_prepare (kept clear
+ * of the device's defects, checked against the reference once; another backend where this
+ * one fails, unless --backend or $CLFIT_TUNE forced it). Prints one line on stderr saying which
  * parameters run and where they came from, and why another backend than the one asked
  * for or tuned (with --verbose also the compiler's log). Prints the error and returns NULL
  * on failure. */

@@ -70,6 +70,7 @@ typedef struct {
     cl_uint vendor_id;          /* CL_DEVICE_VENDOR_ID (0x10de: NVIDIA) */
     cl_uint vector_width;       /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT */
     size_t max_wg;              /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    cl_ulong local_mem;         /* CL_DEVICE_LOCAL_MEM_SIZE */
 } clfit_device_info;
 
 /* Lists every device of every platform. *list is malloc'd (caller frees). A machine with
@@ -103,7 +104,11 @@ int clfit_family_runs(clfit_family f, const clfit_model_desc *d);
 typedef struct {
     cl_program program;
     cl_kernel kernel[CLFIT_K_COUNT];
-    clfit_params p;
+    clfit_params asked;         /* the tunables asked for */
+    clfit_params p;             /* those it was built with: asked, with the work-group sizes
+                                   the device's kernels could not run lowered */
+    char limits[512];           /* what was lowered and why ("WGS 64 -> 32: scale_images
+                                   allows 32; ..."), or "" */
     clfit_family family;
     unsigned long used;         /* when it was last made current (least recent is replaced) */
 } clfit_built;
@@ -121,6 +126,8 @@ typedef struct clfit_cl {
                                              tuner can switch between them without a build */
     unsigned long clock;
     clfit_params p;             /* the tunables the program was built with, and the backend */
+    const char *limits;         /* the current program's clfit_built.limits */
+    long loop_cap;              /* the device's loop cap (clfit/canary.h): -1 not probed yet, 0 none */
     clfit_family family;        /* the model family it was compiled for (clfit_cl_set_family) */
     int program_cached;         /* the program came from the binary cache */
     double build_seconds;       /* the last build's wall time */
@@ -130,8 +137,8 @@ typedef struct clfit_cl {
 
 /* Opens the device chosen by clfit_cl_pick(selector), creates the context and queue and
  * builds the program with the device class's defaults, overridden by $CLFIT_TUNE
- * ("RB=8,CB=1"). Where a kernel cannot run with a default work-group size on this device
- * (CL_KERNEL_WORK_GROUP_SIZE), that size is halved until it can. On a build failure the
+ * ("RB=8,CB=1"). Work-group sizes the device's kernels cannot run are lowered as
+ * clfit_cl_set_params lowers them. On a build failure the
  * message holds the device's build log. Returns NULL and sets *st on failure. */
 clfit_cl *clfit_cl_open(const char *selector, clfit_status *st);
 
@@ -140,10 +147,14 @@ clfit_cl *clfit_cl_open(const char *selector, clfit_status *st);
 clfit_cl *clfit_cl_open_params(const char *selector, const clfit_params *p, clfit_status *st);
 
 /* Makes the program built with p current: one of the last CLFIT_BUILT_SLOTS built if it
- * has the same kernel tunables (the backend alone needs no build), else a new build. Each value must be in its search space and every
- * work-group size within what the device allows for its kernel; otherwise, or if the
- * build fails, the previous program stays and an error is returned (CLFIT_ERR_ARG, or
- * CL_INVALID_WORK_GROUP_SIZE naming the kernel and tunable). Compiled programs are cached
+ * has the same kernel tunables (the backend alone needs no build), else a new build. Each
+ * value must be in its search space (else CLFIT_ERR_ARG). A work-group size above what the
+ * device allows (CL_DEVICE_MAX_WORK_GROUP_SIZE), or above what a built kernel allows
+ * (CL_KERNEL_WORK_GROUP_SIZE, which on GPUs falls as a kernel needs more registers; or a
+ * size whose local memory the device lacks), is lowered to the largest value of its space
+ * that fits and the program rebuilt: cl->p is then what runs and cl->limits says what was
+ * lowered and why ("" when nothing was). If the build fails, the previous program stays and
+ * an error is returned. Compiled programs are cached
  * in the cache directory (clfit/cache.h), keyed by platform, device, driver, build
  * options and sources: a second run compiles nothing. The compiler's warnings are
  * suppressed (-w) unless $CLFIT_VERBOSE is set, which also keeps the build log. */
@@ -158,6 +169,10 @@ clfit_status clfit_cl_use_family(clfit_cl *cl, clfit_family f); /* the same with
 /* clfit_cl_open_params with the program compiled for d's family (d NULL: any model). */
 clfit_cl *clfit_cl_open_for(const char *selector, const clfit_params *p, const clfit_model_desc *d,
                             clfit_status *st);
+
+/* A hash of the kernels' sources (embedded, or $CLFIT_KERNEL_DIR's): part of the keys of
+ * what is cached about them. 0 if they cannot be read. */
+unsigned long long clfit_cl_sources_hash(void);
 
 /* Releases in reverse order of creation; NULL is fine. */
 void clfit_cl_close(clfit_cl *cl);

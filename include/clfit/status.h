@@ -18,6 +18,7 @@ enum {
     CLFIT_ERR_NODEVICE = -5004, /* no OpenCL platform/device, or none matches the selector */
     CLFIT_ERR_NUMERIC = -5005,  /* NaN or infinity where a finite number is required */
     CLFIT_STOPPED = -5006,      /* not an error: a progress callback ends training early */
+    CLFIT_ERR_CHECK = -5007,    /* a device's kernels disagree with the CPU reference */
 };
 
 /* The symbolic name of a status: "CL_INVALID_WORK_GROUP_SIZE", "CLBlastInvalidDimension",

@@ -90,6 +90,23 @@ typedef struct {
 clfit_status clfit_tune(clfit_cl *cl, const clfit_model_desc *d, int batch,
                         const clfit_tune_opts *o, clfit_tune_entry *result);
 
+/* Readies cl's current parameters for training model d at batch with optimizer o (NULL:
+ * evaluation) over `ranks` processes, before the first step:
+ *  - on a device with a known defect (clfit/canary.h) the tunables kept clear of it;
+ *  - exactly these kernels (device, driver, tunables, sources) checked against the CPU
+ *    reference at the model's sizes (the tuner's check: every operation of the backend at
+ *    the step's shapes, batch capped at 256, and at small awkward ones), once: the result
+ *    is cached beside the tuning database (checks/). $CLFIT_FIRST_CHECK=0 skips it.
+ * Where the backend cannot be built, cannot stay clear of a defect or fails its check, the
+ * next that can run d (own, then clblast) is tried, unless keep has CLFIT_KEEP_BACKEND (a
+ * backend the user asked for); with CLFIT_KEEP_PARAMS (tunables the user forced) they are
+ * refused rather than changed to avoid a defect. What changed goes to
+ * note ("" when nothing did). CLFIT_ERR_CHECK, naming each backend's failing operation and
+ * what to do, when none passes; cl's parameters are then as they were. */
+enum { CLFIT_KEEP_BACKEND = 1, CLFIT_KEEP_PARAMS = 2 };
+clfit_status clfit_cl_prepare(clfit_cl *cl, const clfit_model_desc *d, int batch, const clfit_optim *o, int ranks,
+                              int keep, char *note, size_t nsize);
+
 /* Opens the device (selector as clfit_cl_open's) for model d at batch without tuning: the
  * database's entry for them where there is a usable one, else the device class's defaults
  * ($CLFIT_TUNE overrides either); the backend then one that can train d with optimizer o

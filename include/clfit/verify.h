@@ -19,6 +19,8 @@ typedef struct {
     size_t n, failures, nonfinite, worst;
     double worst_got, worst_want;
     int pass;
+    int skipped;                /* not run (pass set): the device cannot run it right, for a
+                                   reason clfit knows and avoids in training; why says it */
 } clfit_verify_row;
 
 typedef void (*clfit_verify_report)(const clfit_verify_row *row, void *user);
