@@ -279,6 +279,12 @@ clfit_status clfit_predict(clfit_cl *cl, const clfit_model *m, const clfit_datas
         /* cross-entropy's logits become probabilities; mse's outputs are the estimate itself */
         if (!st && m->desc.loss == CLFIT_LOSS_XENT) softmax_ref(probs + (size_t)done * C, probs + (size_t)done * C, b, C);
     }
+    /* finite weights can still overflow float on the way (a layer's sums past 3.4e38):
+     * outputs that are not numbers are an error, never printed as probabilities */
+    for (size_t i = 0; !st && i < (size_t)n * C; i++)
+        if (!isfinite(probs[i]))
+            st = clfit_fail(CLFIT_ERR_NUMERIC, "example %d: the model's outputs are not finite numbers (%s: its "
+                            "weights overflow float)", idx[i / C], isnan(probs[i]) ? "nan" : "inf");
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
     free(order);

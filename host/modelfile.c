@@ -545,7 +545,7 @@ clfit_model *clfit_model_parse(const uint8_t *buf, size_t size, const char *path
     size_t xpos = strcspn(shape, "x");
     if (!meta_long(&r, "epoch", 0, MAX_EPOCH, &epoch) || !meta_long(&r, "step", 0, MAX_STEP, &step) ||
         !meta_long(&r, "batch", 1, CLFIT_MAX_BATCH, &batch) ||
-        !meta_double(&r, "validation_split", 0, 1, 1, "a fraction in [0, 1)", &vs) ||
+        !meta_double(&r, "validation_split", 0, 0.99, 0, "a fraction in [0, 0.99] (as --validation-split)", &vs) ||
         !meta_double(&r, "adam_lr", 1e-30, 3e38, 0, "a learning rate in [1e-30, 3e38] (as --lr)", &lr) ||
         !meta_double(&r, "adam_beta1", 0, 1, 1, "in [0, 1)", &b1) ||
         !meta_double(&r, "adam_beta2", 0, 1, 1, "in [0, 1)", &b2) ||

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clfit/modelfile.h"
 #include "testutil.h"
 
 static char out[1 << 16], err[1 << 16];
@@ -152,8 +153,10 @@ START_TEST(test_bad_files)
     ck_assert_ptr_null(strstr(out, "Epoch"));
     EXPECT(TRAIN "--epochs 1 --profile-csv other", 1, err, "other: is a directory");
     EXPECT(TRAIN "--epochs 1 --trace /dev/null", 1, err, "/dev/null: is a device, not a regular file");
-    /* a batch larger than the examples to train on */
-    EXPECT("train --data . --batch 65536 --epochs 1", 2, err, "--batch 65536 is more than the 300 examples");
+    /* a batch larger than the examples to train on: one batch of them all, said once */
+    EXPECT("train --data . --batch 65536 --epochs 1 --hidden 8", 0, err,
+           "--batch 65536 is more than the 300 examples to train on: batches of 300");
+    ck_assert_ptr_nonnull(strstr(out, "Epoch 1/1 - 1/1"));
     EXPECT("predict --data . --model m.safetensors --index 70", 1, err, "index 70: the test set has 70 images");
     EXPECT("evaluate --data . --model m.safetensors --device 99", 1, err, "device index 99");
     EXPECT(TRAIN "--epochs 1 --save no/such/dir/m.safetensors", 1, err, "no/such/dir/m.safetensors: cannot write");
@@ -195,6 +198,18 @@ START_TEST(test_train_output_and_round_trip)
     ck_assert_ptr_nonnull(strstr(out, "Ankle boot"));
     ck_assert_ptr_nonnull(strstr(out, "<- "));
     EXPECT("info --data .", 0, out, "train images: 300 x 4 x 5");
+    /* finite weights (1e30) whose sums overflow float: an error, not NaN probabilities */
+    clfit_model_meta meta;
+    clfit_status st;
+    snprintf(path, sizeof path, "%s/m.safetensors", test_dir);
+    clfit_model *m = clfit_model_load(path, &meta, &st);
+    ck_assert_msg(m != NULL, "%s", clfit_last_error());
+    for (size_t i = 0; i < m->nparams; i++) m->params[i] = m->params[i] >= 0 ? 1e30f : -1e30f;
+    snprintf(path, sizeof path, "%s/huge.safetensors", test_dir);
+    ck_assert_int_eq(clfit_model_save(path, m, &meta), CLFIT_OK);
+    clfit_model_free(m);
+    EXPECT("predict --data . --model huge.safetensors --index 0", 1, err, "the model's outputs are not finite numbers");
+    ck_assert_ptr_null(strstr(out, "nan"));
 }
 END_TEST
 

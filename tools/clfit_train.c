@@ -427,6 +427,12 @@ int cmd_train(int argc, char **argv)
         cli_fail(clfit_fail(CLFIT_ERR_ARG, "batch %d (from %s) does not divide by the %d processes", meta.batch, resume, ranks));
         goto done;
     }
+    if (meta.batch > n_train && ranks == 1 && n_train >= 1) {
+        /* as Keras, PyTorch's DataLoader and scikit-learn (which warns): one smaller batch */
+        fprintf(stderr, "clfit: %s%d is more than the %ld examples to train on: batches of %ld\n",
+                resume && !have_batch ? "the saved batch " : "--batch ", meta.batch, n_train, n_train);
+        meta.batch = (int)n_train;
+    }
     if (meta.batch > n_train) {
         char msg[256];
         if (resume && !have_batch)

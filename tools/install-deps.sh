@@ -5,7 +5,8 @@ set -eu
 pkgs="gcc cmake make pkg-config ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
       libclblast-dev check zlib1g-dev libcjson-dev libcairo2-dev fonts-dejavu-core
       dataset-fashion-mnist oclgrind clang libclang-rt-14-dev openmpi-bin libopenmpi-dev
-      protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-venv python3-dev libcsv-dev"
+      protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-venv python3-dev libcsv-dev
+      mesa-opencl-icd"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=

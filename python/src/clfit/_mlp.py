@@ -77,7 +77,7 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("solver %r: clfit has %s (no lbfgs)" % (self.solver, ", ".join(_SOLVERS)))
         checks = [("alpha", self.alpha >= 0), ("learning_rate_init", self.learning_rate_init > 0),
                   ("max_iter", isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1),
-                  ("tol", self.tol >= 0), ("validation_fraction", 0 < self.validation_fraction < 1),
+                  ("tol", self.tol >= 0), ("validation_fraction", 0 < self.validation_fraction <= 0.99),
                   ("beta_1", 0 <= self.beta_1 < 1), ("beta_2", 0 <= self.beta_2 < 1), ("epsilon", self.epsilon > 0),
                   ("n_iter_no_change", self.n_iter_no_change >= 1), ("momentum", 0 <= self.momentum <= 0.999)]
         for name, ok in checks:
