@@ -18,6 +18,7 @@
 
 #define CANARY_FORMAT "clfit canaries 1"
 #define PROBE 100000 /* the probe's loop passes: above any cap worth knowing */
+#define EVAL_ROWS 1000 /* evaluation's batches (host/fit.c's EVAL_BATCH) */
 
 static const char probe_src[] =
     "__kernel void loop_probe(__global const int *ones, __global int *out, int n)\n"
@@ -130,6 +131,15 @@ long clfit_slice_passes(const clfit_params *p, long IN, long H, long C, long B)
     return n;
 }
 
+/* slice_step in evaluation (stages 1, 4 and 5: no gradients) at B rows */
+static long slice_eval_passes(const clfit_params *p, long IN, long H, long C, long B)
+{
+    long HS = p->v[CLFIT_P_HS], SWGS = p->v[CLFIT_P_SWGS], KS = p->v[CLFIT_P_KS];
+    long KSE = KS < SWGS ? KS : SWGS, hs = HS < H ? HS : H, G = cdiv(H, HS), per = SWGS / KSE;
+    return cdiv(B * C, SWGS) * G + cdiv(B, SWGS) * row_passes(C) + B + cdiv(B, SWGS) +
+           cdiv(B * hs, per) * (1 + cdiv(IN, KSE) + KSE) + cdiv(B * C, SWGS) * (1 + hs);
+}
+
 /* The own backend's worst kernel for layer sizes in -> out at batch B (C classes, H the
  * last hidden layer's width): fused_forward(_head)'s sum over the inputs and the head's
  * loops; fused_grad_adam's sums over the rows (a weight tile, the bias tile, the head's
@@ -181,6 +191,10 @@ long clfit_step_passes(const clfit_params *p, const clfit_model_desc *d, int bat
     case CLFIT_GEMM_SLICE:
         k = "slice_step";
         n = d->nhidden == 1 ? clfit_slice_passes(p, d->input, d->hidden[0], d->classes, batch) : 0;
+        if (d->nhidden == 1) { /* evaluation's launches, at its larger batches */
+            long e = slice_eval_passes(p, d->input, d->hidden[0], d->classes, batch > EVAL_ROWS ? batch : EVAL_ROWS);
+            if (e > n) n = e;
+        }
         break;
     case CLFIT_GEMM_OWN: n = own_passes(p, d, batch, &k); break;
     default: n = clblast_passes(p, d, batch, nparams, &k); break;

@@ -12,7 +12,8 @@
 #include "clfit/train.h"
 #include "internal.h"
 
-/* Evaluation batches: larger than training ones (fewer launches), same numbers. */
+/* Evaluation batches: larger than training ones (fewer launches), same numbers. (The
+ * loop-cap estimates of host/canary.c count with it: EVAL_ROWS there.) */
 #define EVAL_BATCH 1000
 
 void clfit_epoch_order(uint64_t seed, long epoch, int *order, int n)

@@ -855,9 +855,23 @@ static int fit_defects(clfit_cl *cl, const clfit_model_desc *d, int batch, int k
         snprintf(why, wsize, "%s", what);
         return 0;
     }
-    if (memcmp(&p, &cl->p, sizeof p)) {
+    size_t max_wg = cl->info.max_wg;
+    for (int round = 0; round < 3 && memcmp(&p, &cl->p, sizeof p); round++) {
         if ((*st = clfit_cl_set_params(cl, &p))) return 0;
-        note_add(note, nsize, what);
+        if (clfit_step_passes(&cl->p, d, batch, &kernel) < cap) {
+            note_add(note, nsize, what);
+            return 1;
+        }
+        /* the kernel allows smaller work-groups than the device (cl->limits): fit within them */
+        p = cl->p;
+        max_wg = (size_t)cl->p.v[CLFIT_P_SWGS];
+        if (!clfit_loop_fit(cap, max_wg, d, batch, &p, what, sizeof what)) break;
+    }
+    passes = clfit_step_passes(&cl->p, d, batch, &kernel);
+    if (passes >= cap) {
+        snprintf(why, wsize, "%s's %ld loop passes a work-item at batch %d are past the device's loop cap (%ld)", kernel,
+                 passes, batch, cap);
+        return 0;
     }
     return 1;
 }

@@ -18,7 +18,8 @@
 clfit_status clfit_canary_loop_cap(clfit_cl *cl, long *cap);
 
 /* The most loop passes one work-item of p's backend makes in a training step of model d at
- * batch (every loop of its kernel together), and in *kernel (may be NULL) that kernel. */
+ * batch, or in evaluation's batches of 1,000 (every loop of its kernel together), and in
+ * *kernel (may be NULL) that kernel. */
 long clfit_step_passes(const clfit_params *p, const clfit_model_desc *d, int batch, const char **kernel);
 
 /* slice_step's passes a work-item for a step of B rows of IN inputs, H hidden units and C
