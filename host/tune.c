@@ -902,7 +902,13 @@ clfit_status clfit_cl_prepare(clfit_cl *cl, const clfit_model_desc *d, int batch
         if (ok && !fit_defects(cl, d, batch, keep & CLFIT_KEEP_PARAMS, why, sizeof why, note, nsize, &st)) ok = 0;
         if (st == CLFIT_ERR_NOMEM) return st;
         if (ok && !skip_check) {
+            double t0 = clfit_now();
             st = check_once(cl, d, batch, &wrong, why, sizeof why, &cached);
+            if (!st && !wrong && !cached) {
+                char text[96];
+                snprintf(text, sizeof text, "first use: checked against the reference in %.1f s", clfit_now() - t0);
+                note_add(note, nsize, text);
+            }
             if (st == CLFIT_ERR_NOMEM) return st;
             if (st) snprintf(why, sizeof why, "%s", clfit_last_error());
             ok = !st && !wrong;
