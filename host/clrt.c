@@ -405,11 +405,12 @@ static int same_program(const clfit_built *b, const clfit_params *a, clfit_famil
 static void use_slot(clfit_cl *cl, int i, const clfit_params *p)
 {
     clfit_built *b = &cl->built[i];
+    int backend = p->v[CLFIT_P_BACKEND]; /* before cl->p changes: p may be &cl->p */
     b->used = ++cl->clock;
     cl->program = b->program;
     memcpy(cl->kernel, b->kernel, sizeof cl->kernel);
     cl->p = b->p;
-    cl->p.v[CLFIT_P_BACKEND] = p->v[CLFIT_P_BACKEND];
+    cl->p.v[CLFIT_P_BACKEND] = backend;
     cl->limits = b->limits;
     cl->family = b->family;
 }

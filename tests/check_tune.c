@@ -297,6 +297,52 @@ START_TEST(test_tune_discards_wrong)
 }
 END_TEST
 
+/* Fused kernels that are wrong whatever their tunables (every fma in fused.cl off by
+ * 1e-3): before training, clfit_cl_prepare finds the own backend wrong and uses the next
+ * (clblast), saying why; with the backend forced it refuses in one line naming the
+ * operation and what to do; the tuner whose defaults (own) fail starts from the next
+ * backend's instead of giving up. */
+START_TEST(test_wrong_backend_falls_back)
+{
+    setenv("CLFIT_CACHE_DIR", test_dir, 1);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/k' && cp '%s'/kernels/*.cl '%s/k/' && "
+             "{ printf '#pragma push_macro(\"fma\")\\n#undef fma\\n#define fma(a, b, c) ((a) * (b) + (c) + 1e-3f)\\n'; "
+             "cat '%s/kernels/fused.cl'; printf '#pragma pop_macro(\"fma\")\\n'; } > '%s/k/fused.cl'",
+             test_dir, CLFIT_SOURCE_DIR, test_dir, CLFIT_SOURCE_DIR, test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/k", test_dir);
+    setenv("CLFIT_KERNEL_DIR", cmd, 1);
+    clfit_params p = tcl->p;
+    p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+    p.v[CLFIT_P_SXE_WGS] = 2; /* a program not built yet: from the edited sources */
+    ASSERT_OK(clfit_cl_set_params(tcl, &p));
+    char note[1024];
+    ASSERT_OK(clfit_cl_prepare(tcl, &small_model, 7, NULL, 1, 0, note, sizeof note));
+    ck_assert_int_eq(tcl->p.v[CLFIT_P_BACKEND], CLFIT_GEMM_CLBLAST);
+    ck_assert_msg(strstr(note, "clblast instead (own: fused_") && strstr(note, "off by"), "%s", note);
+    ASSERT_OK(clfit_cl_set_params(tcl, &p));
+    ck_assert_int_eq(clfit_cl_prepare(tcl, &small_model, 7, NULL, 1, CLFIT_KEEP_BACKEND, note, sizeof note),
+                     CLFIT_ERR_CHECK);
+    ck_assert_msg(strstr(clfit_last_error(), "own: fused_") && strstr(clfit_last_error(), "run 'clfit tune'"), "%s",
+                  clfit_last_error());
+    ck_assert_int_eq(tcl->p.v[CLFIT_P_BACKEND], CLFIT_GEMM_OWN); /* as it was */
+    clfit_status st;
+    clfit_cl *fresh = clfit_cl_open(NULL, &st); /* its programs all from the edited sources */
+    ck_assert_msg(fresh != NULL, "%s", clfit_last_error());
+    events c = {.default_rb = 0};
+    clfit_tune_opts o = {.budget_s = 20, .quick = 1, .progress = count, .user = &c};
+    clfit_tune_entry e;
+    ASSERT_OK(clfit_tune(fresh, &small_model, 7, &o, &e));
+    ck_assert_int_ne(e.params.v[CLFIT_P_BACKEND], CLFIT_GEMM_OWN);
+    ck_assert_int_ge(e.rejected, 1);
+    clfit_cl_close(fresh);
+    unsetenv("CLFIT_KERNEL_DIR");
+    unsetenv("CLFIT_CACHE_DIR");
+}
+END_TEST
+
 /* The backend is a tunable like any other: on a device of the GPU classes (the search
  * starts from the slice backend there, and tries the backend first), the tuner keeps the
  * one-launch step when the fused kernels are slower, and moves to them when it is. The
@@ -356,6 +402,7 @@ int main(void)
     tcase_set_timeout(dev, 300);
     tcase_add_test(dev, test_tune_small);
     tcase_add_test(dev, test_tune_discards_wrong);
+    tcase_add_test(dev, test_wrong_backend_falls_back);
     tcase_add_loop_test(dev, test_tune_chooses_backend, 0, 2);
     suite_add_tcase(s, dev);
     return run_suite(s);
