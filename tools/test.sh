@@ -24,7 +24,9 @@ cmake --build build-asan -j "$jobs"
 # (which PoCL's dlopen'ed kernels create) as pre-2.25 glibc ones, and LeakSanitizer's
 # tracer then crashes at exit now and then ("Tracer caught signal 11"; fixed upstream in
 # GCC 14 / LLVM 17); seen once in a CI-like run of this suite.
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
+# OCL_ICD_VENDORS: PoCL's ICD alone, so that Mesa's (mesa-opencl-icd, for the rusticl suites
+# of the first build) is not loaded: its allocations at exit would be LeakSanitizer's reports.
+(cd build-asan && OCL_ICD_VENDORS=/etc/OpenCL/vendors/pocl.icd ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0" ctest --output-on-failure -j "$jobs")
 echo "== fuzz the file readers (libFuzzer, ASan, UBSan), replaying every saved regression input"
 tests/fuzz/run.sh "${CLFIT_FUZZ_SECONDS:-60}"
