@@ -428,6 +428,13 @@ static void report(search *s, const char *varied, const clfit_params *p, clfit_c
     s->o->progress(&ev, s->o->user);
 }
 
+/* Why a set is not run on a device with a loop cap (clfit/canary.h). */
+static void past_cap(char *why, size_t wsize, const char *kernel, long passes, int batch, long cap)
+{
+    snprintf(why, wsize, "%s's %ld loop passes a work-item at batch %d are past the device's loop cap (%ld)", kernel,
+             passes, batch, cap);
+}
+
 /* Builds, checks and times p: its us per step, or -1 if it was wrong or failed (reported).
  * A status only when something other than the candidate broke (out of memory). */
 static clfit_status try_params(search *s, const char *varied, const clfit_params *p, double *us)
@@ -453,8 +460,7 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
     const char *kernel;
     long passes = cap ? clfit_step_passes(p, s->d, s->batch, &kernel) : 0;
     if (passes >= cap && cap) {
-        snprintf(why, sizeof why, "%s's %ld loop passes a work-item are past the device's loop cap (%ld)", kernel, passes,
-                 cap);
+        past_cap(why, sizeof why, kernel, passes, s->batch, cap);
         report(s, varied, p, CLFIT_CAND_FAILED, 0, why); /* its results would be wrong there */
         snprintf(s->last_why, sizeof s->last_why, "%s", why);
         return CLFIT_OK;
@@ -847,8 +853,7 @@ static int fit_defects(clfit_cl *cl, const clfit_model_desc *d, int batch, int k
     const char *kernel;
     long passes = clfit_step_passes(&p, d, batch, &kernel);
     if (keep_params && passes >= cap) { /* a set the user forced: refused, not changed */
-        snprintf(why, wsize, "%s's %ld loop passes a work-item at batch %d are past the device's loop cap (%ld)", kernel,
-                 passes, batch, cap);
+        past_cap(why, wsize, kernel, passes, batch, cap);
         return 0;
     }
     if (!clfit_loop_fit(cap, cl->info.max_wg, d, batch, &p, what, sizeof what)) {
@@ -869,8 +874,7 @@ static int fit_defects(clfit_cl *cl, const clfit_model_desc *d, int batch, int k
     }
     passes = clfit_step_passes(&cl->p, d, batch, &kernel);
     if (passes >= cap) {
-        snprintf(why, wsize, "%s's %ld loop passes a work-item at batch %d are past the device's loop cap (%ld)", kernel,
-                 passes, batch, cap);
+        past_cap(why, wsize, kernel, passes, batch, cap);
         return 0;
     }
     return 1;
@@ -885,7 +889,7 @@ clfit_status clfit_cl_prepare(clfit_cl *cl, const clfit_model_desc *d, int batch
     int skip_check = env && !strcmp(env, "0");
     int first = cl->p.v[CLFIT_P_BACKEND];
     /* the backend asked for, then the others in the order the trainer falls back to them */
-    int order[CLFIT_GEMM_COUNT] = {first, CLFIT_GEMM_OWN, CLFIT_GEMM_CLBLAST}, tried = 0;
+    int order[CLFIT_GEMM_COUNT] = {first, CLFIT_GEMM_OWN, CLFIT_GEMM_CLBLAST};
     char fails[1024] = "";
     clfit_params start = cl->p;
     for (int i = 0; i < CLFIT_GEMM_COUNT; i++) {
@@ -913,7 +917,6 @@ clfit_status clfit_cl_prepare(clfit_cl *cl, const clfit_model_desc *d, int batch
             if (st) snprintf(why, sizeof why, "%s", clfit_last_error());
             ok = !st && !wrong;
         }
-        tried++;
         if (ok) {
             if (i > 0) {
                 char text[256];
