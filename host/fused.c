@@ -115,10 +115,12 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
            la = head ? head->loss_acc : params, ca = head ? head->correct_acc : params;
     int w1 = head ? (int)head->layer->w_off : 0, b1 = head ? (int)head->layer->b_off : 0;
     int H = head ? head->layer->in : 0, C = head ? head->layer->out : 0;
-    /* (ceil(in/RG) weight row-tiles + 1 bias row-tile) * ceil(out/(VW*CG)), then
-     * ceil(H/VW) + 1 for the head */
+    /* (ceil(ceil(in/RG)/TR) rows of super-tiles + 1 of the bias) * ceil(ceil(out/(VW*CG))/TC),
+     * then ceil(H/VW) + 1 for the head */
     size_t rg = (size_t)CLP(cl, RG), vw = (size_t)CLP(cl, VW), cols = vw * CLP(cl, CG);
-    size_t items = ((L->in + rg - 1) / rg + 1) * ((L->out + cols - 1) / cols) + (head ? (H + vw - 1) / vw + 1 : 0);
+    size_t tr = (size_t)CLP(cl, TR), tc = (size_t)CLP(cl, TC);
+    size_t srows = ((L->in + rg - 1) / rg + tr - 1) / tr, scols = ((L->out + cols - 1) / cols + tc - 1) / tc;
+    size_t items = (srows + 1) * scols + (head ? (H + vw - 1) / vw + 1 : 0);
     clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(gout), CLFIT_ARG(inp), CLFIT_ARG(order),
                      CLFIT_ARG(start), CLFIT_ARG(dout), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(alpha), CLFIT_ARG(cfg->beta1),

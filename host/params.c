@@ -20,7 +20,10 @@ const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_CB] = {"CB", "fused_forward(_head): vectors of VW columns per block", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
     [CLFIT_P_GWGS] = {"GWGS", "fused_grad_adam: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
     [CLFIT_P_RG] = {"RG", "fused_grad_adam: weight rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
-    [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per work-item", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per register tile", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_TR] = {"TR", "fused_grad_adam: register tiles per work-item along the weight rows", CLFIT_GEMM_OWN, 4, {1, 2, 4, 8}, 1},
+    [CLFIT_P_TC] = {"TC", "fused_grad_adam: register tiles per work-item along the columns", CLFIT_GEMM_OWN, 4, {1, 2, 4, 8}, 1},
+    [CLFIT_P_KC] = {"KC", "fused_grad_adam: batch rows per pass over a work-item's tiles", CLFIT_GEMM_OWN, 6, {16, 32, 64, 128, 256, 1024}, 1024},
     [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
     [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
     [CLFIT_P_HS] = {"HS", "slice_step: hidden units per work-group", CLFIT_GEMM_SLICE, 7, {1, 2, 4, 8, 16, 32, 64}},
@@ -41,16 +44,16 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
 #define P(name) [CLFIT_P_##name]
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
     [CLFIT_CLASS_CPU_AVX2] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 1, P(RB) = 2, P(CB) = 2, P(GWGS) = 16, P(RG) = 4, P(CG) = 1,
+            P(VW) = 16, P(FWGS) = 1, P(RB) = 2, P(CB) = 2, P(GWGS) = 16, P(RG) = 4, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024,
             P(SXE_WGS) = 32, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_CPU_AVX512] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4,
+            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4, P(TR) = 1, P(TC) = 1, P(KC) = 1024,
             P(SXE_WGS) = 64, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_GPU_NVIDIA] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
-            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024,
             P(SXE_WGS) = 256, P(WGS) = 256, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
     [CLFIT_CLASS_GPU_OTHER] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
-            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024,
             P(SXE_WGS) = 256, P(WGS) = 64, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
 };
 #undef P

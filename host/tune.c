@@ -115,6 +115,10 @@ static int entry_from_json(const cJSON *j, const clfit_params *defaults, clfit_t
             e->params.v[i] = defaults ? defaults->v[i] : clfit_tunables[i].values[0];
             continue;
         }
+        if (!seen[i] && clfit_tunables[i].before) { /* its kernels as they were before it */
+            e->params.v[i] = clfit_tunables[i].before;
+            continue;
+        }
         if (!seen[i]) {
             snprintf(why, wsize, "the entry for %s at batch %d lacks %s", arch, e->batch, clfit_tunables[i].name);
             return 0;
@@ -531,7 +535,8 @@ typedef struct {
     int a, b; /* tunables; b = -1 for a single one */
 } coord;
 static const coord search_order[] = {
-    {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_RG, CLFIT_P_CG}, {CLFIT_P_FWGS, -1},
+    {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_RG, CLFIT_P_CG}, {CLFIT_P_TR, CLFIT_P_TC},
+    {CLFIT_P_KC, -1},   {CLFIT_P_FWGS, -1},
     {CLFIT_P_GWGS, -1}, {CLFIT_P_SXE_WGS, -1},    {CLFIT_P_WGS, -1},      {CLFIT_P_HS, CLFIT_P_SWGS},
     {CLFIT_P_KS, -1},
 };

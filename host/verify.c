@@ -1176,7 +1176,8 @@ static void r_optim(vcase *c, const int *d) { v_optim(c, d[0]); }
  * the 4th is the classes of a head updated in the same launch (0: none). */
 static const int layers[][4] = {{1, 784, 128, 10}, {7, 33, 10, 10}, {32, 784, 128, 10}, {93, 1000, 33, 33},
                                 {32, 128, 10, 0}, {7, 1, 1, 2}, {93, 10, 1000, 0}, {1, 128, 10, 10}};
-static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}};
+/* 37: fused_grad_adam in passes of KC rows, the last one short, where KC is 16 or 32 */
+static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}, {37, 9, 21, 3}};
 static const int gather[][4] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
 static const int gather_small[][4] = {{20, 33, 7}, {5, 1, 1}};
 static const int head[][4] = {{32, 784, 128, 10}, {1, 784, 128, 10}, {7, 33, 10, 10}, {93, 1000, 33, 33},

@@ -52,6 +52,15 @@
 #ifndef CG
 #define CG 1
 #endif
+#ifndef TR
+#define TR 1
+#endif
+#ifndef TC
+#define TC 1
+#endif
+#ifndef KC
+#define KC 1024
+#endif
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -490,53 +499,15 @@ inline void adamv(__global float *p, __global float *m, __global float *v, int c
     storev(p, c0, n, pi);
 }
 
-/* dW (IN,OUT) = in^T (IN,B) . dout (B,OUT), then Adam on those weights. One work-item:
- * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1. The work-items of the extra last
- * row-tile compute db = column sums of dout instead and update the bias. in's rows go
- * through order when it is not NULL. Each dW is fma(x_b, dout_b, acc) for b = 0 .. B-1 in
- * order; each db a plain sum in that order. With head (2: a regression's loss), ceil(H/VW) + 1 more work-items
- * after those do head_update for the last layer (its weights at w1_off, bias at b1_off).
- * With gout not NULL, no Adam: every gradient is stored in gout at its parameter's index
- * (for a sum across processes; wt is then left as it is). Global size: (ceil(IN/RG) + 1)
- * * ceil(OUT/(VW*CG)) (+ ceil(H/VW) + 1 with head), rounded up to GWGS. */
-__kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
-void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
-                     __global const float *in, __global const int *order, int start,
-                     __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
-                     float alpha, float beta1, float beta2, float eps, float keep, float l2c, int head,
-                     __global float *wt, int w1_off, int b1_off, int H, int C,
-                     __global const float *h, __global const float *dlogits,
-                     __global const float *loss_row, __global const int *right_row,
-                     __global float *loss_acc, __global int *correct_acc)
+/* acc (RG x CG vectors) += in^T dout over batch rows b0 .. b1-1, for the register tile of
+ * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1: fma(x_b, dout_b, acc) for each b
+ * in order. in's rows go through order when it is not NULL. */
+/* always inlined: a call would keep acc in memory, an fma's load and store each */
+inline __attribute__((always_inline)) void grad_tile(floatv acc[RG][CG], __global const float *in, __global const int *order, int start,
+                      __global const float *dout, int b0, int b1, int i0, int c0, int IN, int OUT)
 {
-    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
-    int gid = get_global_id(0);
-    int rt = gid / ctiles, c0 = (gid % ctiles) * VW * CG;
-    if (rt > rtiles) {
-        if (head)
-            head_update(gid - (rtiles + 1) * ctiles, head, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
-                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep, l2c);
-        return;
-    }
-    if (rt == rtiles) { /* the bias */
-        for (int j = 0; j < CG; j++) {
-            int c = c0 + VW * j;
-            if (c >= OUT) break;
-            floatv db = 0.0f;
-            for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
-            if (gout) storev(gout + b_off, c, OUT, db);
-            else adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps, keep);
-        }
-        return;
-    }
-    int i0 = rt * RG;
-    floatv acc[RG][CG];
-#pragma unroll
-    for (int r = 0; r < RG; r++)
-#pragma unroll
-        for (int j = 0; j < CG; j++) acc[r][j] = 0.0f;
     if (i0 + RG <= IN && c0 + VW * CG <= OUT) {
-        for (int b = 0; b < B; b++) {
+        for (int b = b0; b < b1; b++) {
             floatv d[CG];
 #pragma unroll
             for (int j = 0; j < CG; j++) d[j] = VLOAD(dout + (size_t)b * OUT + c0 + VW * j);
@@ -549,7 +520,7 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             }
         }
     } else { /* a partial tile: the last rows or the last columns */
-        for (int b = 0; b < B; b++) {
+        for (int b = b0; b < b1; b++) {
             floatv d[CG];
 #pragma unroll
             for (int j = 0; j < CG; j++) d[j] = loadv(dout + (size_t)b * OUT, c0 + VW * j, OUT);
@@ -562,6 +533,14 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             }
         }
     }
+}
+
+/* The register tile at weight rows i0 .. and columns c0 .. done: Adam on those weights (L2
+ * first where l2c is not 0), or with gout the gradient stored at its parameters' index. */
+inline __attribute__((always_inline)) void tile_update(floatv acc[RG][CG], __global float *params, __global float *m, __global float *v,
+                        __global float *gout, int w_off, int i0, int c0, int IN, int OUT, float alpha,
+                        float beta1, float beta2, float eps, float keep, float l2c)
+{
 #pragma unroll
     for (int r = 0; r < RG; r++) {
         if (i0 + r >= IN) break;
@@ -578,5 +557,91 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
             floatv g = l2c != 0.0f ? fma((floatv)l2c, loadv(params + row, c, OUT), acc[r][j]) : acc[r][j];
             adamv(params + row, m + row, v + row, c, OUT, g, alpha, beta1, beta2, eps, keep);
         }
+    }
+}
+
+/* dW (IN,OUT) = in^T (IN,B) . dout (B,OUT), then Adam on those weights. The weights are cut
+ * into register tiles of RG rows x VW*CG columns; one work-item owns TR x TC of them (TR
+ * along the rows, TC along the columns: a super-tile) and goes over the batch KC rows at a
+ * time, each pass through all its tiles (the tiles' sums kept in private memory between
+ * passes), so that the KC rows of in and dout a pass reads stay in the cache for all of
+ * them; with B <= KC one pass, tile after tile. Each dW is fma(x_b, dout_b, acc) for b = 0
+ * .. B-1 in order whatever TR, TC and KC are; each db a plain sum in that order. The
+ * work-items of the extra last row of super-tiles compute db = column sums of dout instead
+ * (TC tiles' columns each) and update the bias. in's rows go through order when it is not
+ * NULL. With head (2: a regression's loss), ceil(H/VW) + 1 more work-items after those do
+ * head_update for the last layer (its weights at w1_off, bias at b1_off). With gout not
+ * NULL, no Adam: every gradient is stored in gout at its parameter's index (for a sum
+ * across processes; wt is then left as it is). Global size: (ceil(ceil(IN/RG)/TR) + 1) *
+ * ceil(ceil(OUT/(VW*CG))/TC) (+ ceil(H/VW) + 1 with head), rounded up to GWGS. */
+__kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
+void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
+                     __global const float *in, __global const int *order, int start,
+                     __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
+                     float alpha, float beta1, float beta2, float eps, float keep, float l2c, int head,
+                     __global float *wt, int w1_off, int b1_off, int H, int C,
+                     __global const float *h, __global const float *dlogits,
+                     __global const float *loss_row, __global const int *right_row,
+                     __global float *loss_acc, __global int *correct_acc)
+{
+    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
+    int sc = (ctiles + TC - 1) / TC, sr = (rtiles + TR - 1) / TR;
+    int gid = get_global_id(0);
+    int srow = gid / sc, scol = gid % sc;
+    if (srow > sr) {
+        if (head)
+            head_update(gid - (sr + 1) * sc, head, params, m, v, gout, wt, w1_off, b1_off, H, C, B, h, dlogits,
+                        loss_row, right_row, loss_acc, correct_acc, alpha, beta1, beta2, eps, keep, l2c);
+        return;
+    }
+    if (srow == sr) { /* the bias */
+        for (int j = 0; j < TC * CG; j++) {
+            int c = (scol * TC * CG + j) * VW;
+            if (c >= OUT) break;
+            floatv db = 0.0f;
+            for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
+            if (gout) storev(gout + b_off, c, OUT, db);
+            else adamv(params + b_off, m + b_off, v + b_off, c, OUT, db, alpha, beta1, beta2, eps, keep);
+        }
+        return;
+    }
+    if (B <= KC) { /* one pass: each tile's sums stay in registers */
+        for (int t = 0; t < TR * TC; t++) {
+            int rt = srow * TR + t / TC, ct = scol * TC + t % TC;
+            if (rt >= rtiles || ct >= ctiles) continue;
+            floatv acc[RG][CG];
+#pragma unroll
+            for (int r = 0; r < RG; r++)
+#pragma unroll
+                for (int j = 0; j < CG; j++) acc[r][j] = 0.0f;
+            grad_tile(acc, in, order, start, dout, 0, B, rt * RG, ct * VW * CG, IN, OUT);
+            tile_update(acc, params, m, v, gout, w_off, rt * RG, ct * VW * CG, IN, OUT, alpha, beta1, beta2, eps,
+                        keep, l2c);
+        }
+        return;
+    }
+    floatv part[TR * TC][RG][CG];
+    for (int b0 = 0; b0 < B; b0 += KC) {
+        int b1 = min(B, b0 + KC);
+        for (int t = 0; t < TR * TC; t++) {
+            int rt = srow * TR + t / TC, ct = scol * TC + t % TC;
+            if (rt >= rtiles || ct >= ctiles) continue;
+            floatv acc[RG][CG];
+#pragma unroll
+            for (int r = 0; r < RG; r++)
+#pragma unroll
+                for (int j = 0; j < CG; j++) acc[r][j] = b0 ? part[t][r][j] : 0.0f;
+            grad_tile(acc, in, order, start, dout, b0, b1, rt * RG, ct * VW * CG, IN, OUT);
+#pragma unroll
+            for (int r = 0; r < RG; r++)
+#pragma unroll
+                for (int j = 0; j < CG; j++) part[t][r][j] = acc[r][j];
+        }
+    }
+    for (int t = 0; t < TR * TC; t++) {
+        int rt = srow * TR + t / TC, ct = scol * TC + t % TC;
+        if (rt >= rtiles || ct >= ctiles) continue;
+        tile_update(part[t], params, m, v, gout, w_off, rt * RG, ct * VW * CG, IN, OUT, alpha, beta1, beta2, eps,
+                    keep, l2c);
     }
 }

@@ -353,16 +353,22 @@ static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d,
 
 /* Trains d under tunables a and under b (train_with: 8 steps, the last short) and asserts
  * that the weights and Adam's moments come out bit for bit the same. */
-static void assert_same_bits(const clfit_params *a, const clfit_params *b, const clfit_model_desc *d)
+static void assert_same_bits_at(const clfit_params *a, const clfit_params *b, const clfit_model_desc *d, int N,
+                                int B)
 {
-    clfit_model *ma = train_with(a, d, 45, 13), *mb = train_with(b, d, 45, 13);
-    ck_assert_int_eq(ma->step, 8);
+    clfit_model *ma = train_with(a, d, N, B), *mb = train_with(b, d, N, B);
+    ck_assert_int_eq(ma->step, 2 * ((N + B - 1) / B));
     ck_assert_int_eq(ma->step, mb->step);
     ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
     ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
     ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
     clfit_model_free(ma);
     clfit_model_free(mb);
+}
+
+static void assert_same_bits(const clfit_params *a, const clfit_params *b, const clfit_model_desc *d)
+{
+    assert_same_bits_at(a, b, d, 45, 13);
 }
 
 /* fused.cl's claim: the tunables change speed, never results. Two far-apart settings of
@@ -382,6 +388,13 @@ START_TEST(test_tunables_keep_results)
     clfit_model_desc parts = {.input = 53, .nhidden = 2, .hidden = {40, 19}, .classes = 10,
                               .act = {CLFIT_ACT_GELU, CLFIT_ACT_SILU}, .dropout = {0.2f, 0.1f}, .loss = CLFIT_LOSS_MSE};
     assert_same_bits(&a, &b, &parts);
+    /* fused_grad_adam's super-tiles and passes over the batch: 3 passes of KC=16 rows at
+     * batch 45 (the last one short), 2 x 2 tiles a work-item with partial tiles at the
+     * edges, against one tile a work-item in one pass */
+    ASSERT_OK(clfit_params_parse("TR=1,TC=1,KC=1024", "a", &a));
+    ASSERT_OK(clfit_params_parse("TR=2,TC=2,KC=16", "b", &b));
+    assert_same_bits_at(&a, &b, &d, 90, 45);
+    assert_same_bits_at(&a, &b, &parts, 90, 45);
 }
 END_TEST
 

@@ -194,6 +194,10 @@ START_TEST(test_db_bad_entries)
     ASSERT_OK(clfit_tunedb_lookup(&dev, &d, 32, &got, &found));
     ck_assert_int_eq(found, 1);
     ck_assert_int_eq(got.params.v[CLFIT_P_VW], 8);
+    /* tunables added after the entry was written: the values that run the kernels as then */
+    ck_assert_int_eq(got.params.v[CLFIT_P_TR], 1);
+    ck_assert_int_eq(got.params.v[CLFIT_P_TC], 1);
+    ck_assert_int_eq(got.params.v[CLFIT_P_KC], 1024);
     /* not JSON, not ours, the wrong shape: an empty database, and storing replaces it */
     const char *junk[] = {"not json at all", "{\"format\": \"other\", \"entries\": []}", "[1, 2, 3]",
                           "{\"format\": \"clfit tuning 1\", \"entries\": 5}", ""};

@@ -31,7 +31,10 @@ typedef enum {
     CLFIT_P_CB,         /* fused_forward(_head): VW-column vectors per block */
     CLFIT_P_GWGS,       /* fused_grad_adam: work-group size */
     CLFIT_P_RG,         /* fused_grad_adam: weight rows per work-item */
-    CLFIT_P_CG,         /* fused_grad_adam: VW-column vectors per work-item */
+    CLFIT_P_CG,         /* fused_grad_adam: VW-column vectors per register tile */
+    CLFIT_P_TR,         /* fused_grad_adam: register tiles per work-item along the weight rows */
+    CLFIT_P_TC,         /* fused_grad_adam: register tiles per work-item along the columns */
+    CLFIT_P_KC,         /* fused_grad_adam: batch rows per pass over a work-item's tiles */
     CLFIT_P_SXE_WGS,    /* softmax_xent: its one work-group's size (power of 2) */
     CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
     CLFIT_P_HS,         /* slice_step: hidden units per work-group */
@@ -44,14 +47,21 @@ typedef struct {
     int v[CLFIT_P_COUNT];
 } clfit_params;
 
+/* The most floats fused_grad_adam's work-item keeps between its passes over the batch:
+ * TR * TC * RG * CG * VW (32 KB, an L1 cache); clfit_cl_set_params refuses more. */
+#define CLFIT_GRAD_PRIVATE_FLOATS 8192
+
 /* One tunable: its name (the -D name, the key in the tuning database and in $CLFIT_TUNE),
- * what it shapes, the backend it matters to (-1: both) and its search space. */
+ * what it shapes, the backend it matters to (-1: both), its search space, and for one
+ * added after tuning databases were written, the value that runs its kernels as they were
+ * before it (what an entry without it stands for; 0: none, such an entry is refused). */
 typedef struct {
     const char *name;
     const char *what;
     int backend;
     int n;
     int values[12];
+    int before;
 } clfit_tunable;
 extern const clfit_tunable clfit_tunables[CLFIT_P_COUNT];
 
