@@ -151,11 +151,12 @@ static long own_passes(const clfit_params *p, const clfit_model_desc *d, long B,
     for (int l = 0; l < d->nhidden; l++) {
         long in = l ? d->hidden[l - 1] : d->input, out = d->hidden[l];
         long fwd = in + 2 + (l == d->nhidden - 1 ? cdiv(H, VW) + p->v[CLFIT_P_RB] * C * (cdiv(H, 16) + cdiv(H, VW) + 2) : 0);
-        long tiles = (long)p->v[CLFIT_P_TR] * p->v[CLFIT_P_TC];
-        long grad = tiles * (B + 1) + (B > p->v[CLFIT_P_KC] ? 2 * tiles * (cdiv(B, p->v[CLFIT_P_KC]) + 1) : 0);
+        int passes = B > p->v[CLFIT_P_KC];
+        long tiles = passes ? (long)p->v[CLFIT_P_TR] * p->v[CLFIT_P_TC] : 1;
+        long grad = tiles * (B + 1) + (passes ? 2 * tiles * (cdiv(B, p->v[CLFIT_P_KC]) + 1) : 0);
         long headp = B * (1 + C) + C * (1 + VW) + B; /* the head's, with layer 0's launch */
         if (l == 0 && headp > grad) grad = headp;
-        long bias = p->v[CLFIT_P_TC] * p->v[CLFIT_P_CG] * (B + 1);
+        long bias = (passes ? p->v[CLFIT_P_TC] : 1) * p->v[CLFIT_P_CG] * (B + 1);
         long bwd = cdiv(out, 16) * 16 + 8;       /* fused_backward_data, deep models */
         if (grad < bias) grad = bias;
         if (fwd > worst) { worst = fwd; *kernel = l == d->nhidden - 1 ? "fused_forward_head" : "fused_forward"; }

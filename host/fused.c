@@ -115,10 +115,12 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
            la = head ? head->loss_acc : params, ca = head ? head->correct_acc : params;
     int w1 = head ? (int)head->layer->w_off : 0, b1 = head ? (int)head->layer->b_off : 0;
     int H = head ? head->layer->in : 0, C = head ? head->layer->out : 0;
-    /* (ceil(ceil(in/RG)/TR) rows of super-tiles + 1 of the bias) * ceil(ceil(out/(VW*CG))/TC),
-     * then ceil(H/VW) + 1 for the head */
+    /* (ceil(ceil(in/RG)/tr) rows of super-tiles + 1 of the bias) * ceil(ceil(out/(VW*CG))/tc),
+     * then ceil(H/VW) + 1 for the head; super-tiles of TR x TC where the batch takes more
+     * than one pass of KC rows, else one tile a work-item */
     size_t rg = (size_t)CLP(cl, RG), vw = (size_t)CLP(cl, VW), cols = vw * CLP(cl, CG);
-    size_t tr = (size_t)CLP(cl, TR), tc = (size_t)CLP(cl, TC);
+    int passes = B > CLP(cl, KC);
+    size_t tr = passes ? (size_t)CLP(cl, TR) : 1, tc = passes ? (size_t)CLP(cl, TC) : 1;
     size_t srows = ((L->in + rg - 1) / rg + tr - 1) / tr, scols = ((L->out + cols - 1) / cols + tc - 1) / tc;
     size_t items = (srows + 1) * scols + (head ? (H + vw - 1) / vw + 1 : 0);
     clfit_arg a[] = {CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(gout), CLFIT_ARG(inp), CLFIT_ARG(order),

@@ -441,8 +441,23 @@ static void past_cap(char *why, size_t wsize, const char *kernel, long passes, i
 
 /* Builds, checks and times p: its us per step, or -1 if it was wrong or failed (reported).
  * A status only when something other than the candidate broke (out of memory). */
-static clfit_status try_params(search *s, const char *varied, const clfit_params *p, double *us)
+/* p with the tunables that do not shape the step at this batch at one value: with the batch
+ * in one pass of KC rows, fused_grad_adam's super-tile (TR, TC) and KC itself; so that
+ * candidates that run the same kernels are built and timed once. */
+static clfit_params step_equivalent(const clfit_params *p, int batch)
 {
+    clfit_params q = *p;
+    if (batch <= q.v[CLFIT_P_KC]) {
+        q.v[CLFIT_P_TR] = q.v[CLFIT_P_TC] = 1;
+        q.v[CLFIT_P_KC] = clfit_tunables[CLFIT_P_KC].values[clfit_tunables[CLFIT_P_KC].n - 1];
+    }
+    return q;
+}
+
+static clfit_status try_params(search *s, const char *varied, const clfit_params *asked, double *us)
+{
+    clfit_params same = step_equivalent(asked, s->batch);
+    const clfit_params *p = &same;
     *us = -1;
     const tried *t = find_tried(s, p);
     if (t) { *us = t->us; return CLFIT_OK; }
@@ -645,8 +660,10 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
     }
     double budget = o && o->budget_s > 0 ? o->budget_s : 120;
     int cpu = cl->cls == CLFIT_CLASS_CPU_AVX2 || cl->cls == CLFIT_CLASS_CPU_AVX512, out_of_time = 0;
+    /* the first pass tries each coordinate's neighbouring values only, so that every
+     * coordinate gets its turn within the budget; the next passes their whole spaces */
     int improved = 1;
-    for (int pass = 0; pass < 3 && improved && !out_of_time && !st; pass++) {
+    for (int pass = 0; pass < 4 && (improved || pass == 1) && !out_of_time && !st; pass++) {
         improved = 0;
         for (int k = 0; k <= NORDER && !out_of_time && !st; k++) {
             coord c = cpu ? (k < NORDER ? search_order[k] : (coord){CLFIT_P_BACKEND, -1})
@@ -657,7 +674,7 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
             if (c.a == CLFIT_P_BACKEND && cpu && o && o->quick) continue;
             if (!clfit_param_matters(c.a, s.best.v[CLFIT_P_BACKEND])) continue;
             if (o && o->only && !(o->only >> c.a & 1u) && !(c.b >= 0 && o->only >> c.b & 1u)) continue;
-            st = search_coord(&s, c, o && o->quick, budget, &improved, &out_of_time);
+            st = search_coord(&s, c, pass == 0 || (o && o->quick), budget, &improved, &out_of_time);
         }
     }
     if (!st) {
@@ -667,7 +684,9 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
         enum { ROUNDS = 5 };
         double bt[ROUNDS], dt[ROUNDS], best_us = s.best_us, def_us = default_us;
         clfit_params best = s.best;
-        int same = !memcmp(&best, &start, sizeof best), rounds = same ? 1 : ROUNDS;
+        clfit_params eb = step_equivalent(&best, batch), es = step_equivalent(&start, batch);
+        int same = !memcmp(&eb, &es, sizeof eb), rounds = same ? 1 : ROUNDS;
+        if (same) best = start; /* the same kernels: the defaults as they are written */
         for (int r = 0; r < rounds && !st; r++) {
             if (!(st = clfit_cl_set_params(cl, &start))) st = bench_run(&s.b, &dt[r]);
             if (!st && !same && !(st = clfit_cl_set_params(cl, &best))) st = bench_run(&s.b, &bt[r]);

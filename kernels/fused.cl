@@ -561,19 +561,21 @@ inline __attribute__((always_inline)) void tile_update(floatv acc[RG][CG], __glo
 }
 
 /* dW (IN,OUT) = in^T (IN,B) . dout (B,OUT), then Adam on those weights. The weights are cut
- * into register tiles of RG rows x VW*CG columns; one work-item owns TR x TC of them (TR
- * along the rows, TC along the columns: a super-tile) and goes over the batch KC rows at a
- * time, each pass through all its tiles (the tiles' sums kept in private memory between
- * passes), so that the KC rows of in and dout a pass reads stay in the cache for all of
- * them; with B <= KC one pass, tile after tile. Each dW is fma(x_b, dout_b, acc) for b = 0
+ * into register tiles of RG rows x VW*CG columns. With B <= KC a work-item owns one tile
+ * and goes over the batch once, the sums in registers. With B > KC it owns TR x TC tiles
+ * (TR along the rows, TC along the columns: a super-tile) and goes over the batch KC rows
+ * at a time, each pass through all its tiles (their sums kept in private memory between
+ * passes), so that the KC rows of in and dout a pass reads stay in the L1 cache for all of
+ * them instead of streaming from L2 for each. Each dW is fma(x_b, dout_b, acc) for b = 0
  * .. B-1 in order whatever TR, TC and KC are; each db a plain sum in that order. The
  * work-items of the extra last row of super-tiles compute db = column sums of dout instead
- * (TC tiles' columns each) and update the bias. in's rows go through order when it is not
+ * (a super-tile's columns each) and update the bias. in's rows go through order when it is not
  * NULL. With head (2: a regression's loss), ceil(H/VW) + 1 more work-items after those do
  * head_update for the last layer (its weights at w1_off, bias at b1_off). With gout not
  * NULL, no Adam: every gradient is stored in gout at its parameter's index (for a sum
- * across processes; wt is then left as it is). Global size: (ceil(ceil(IN/RG)/TR) + 1) *
- * ceil(ceil(OUT/(VW*CG))/TC) (+ ceil(H/VW) + 1 with head), rounded up to GWGS. */
+ * across processes; wt is then left as it is). Global size, with tr = TR and tc = TC where
+ * B > KC, else 1: (ceil(ceil(IN/RG)/tr) + 1) * ceil(ceil(OUT/(VW*CG))/tc) (+ ceil(H/VW) + 1
+ * with head), rounded up to GWGS. */
 __kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
 void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
                      __global const float *in, __global const int *order, int start,
@@ -585,7 +587,8 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
                      __global float *loss_acc, __global int *correct_acc)
 {
     int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
-    int sc = (ctiles + TC - 1) / TC, sr = (rtiles + TR - 1) / TR;
+    int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
+    int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
     int gid = get_global_id(0);
     int srow = gid / sc, scol = gid % sc;
     if (srow > sr) {
@@ -595,8 +598,8 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
         return;
     }
     if (srow == sr) { /* the bias */
-        for (int j = 0; j < TC * CG; j++) {
-            int c = (scol * TC * CG + j) * VW;
+        for (int j = 0; j < tc * CG; j++) {
+            int c = (scol * tc * CG + j) * VW;
             if (c >= OUT) break;
             floatv db = 0.0f;
             for (int b = 0; b < B; b++) db += loadv(dout + (size_t)b * OUT, c, OUT);
@@ -605,10 +608,9 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
         }
         return;
     }
-    if (B <= KC) { /* one pass: each tile's sums stay in registers */
-        for (int t = 0; t < TR * TC; t++) {
-            int rt = srow * TR + t / TC, ct = scol * TC + t % TC;
-            if (rt >= rtiles || ct >= ctiles) continue;
+    if (!passes) { /* one tile, one pass: its sums stay in registers */
+        int rt = srow, ct = scol;
+        if (rt < rtiles && ct < ctiles) {
             floatv acc[RG][CG];
 #pragma unroll
             for (int r = 0; r < RG; r++)
