@@ -441,13 +441,17 @@ static clfit_status set_params(clfit_cl *cl, const clfit_params *want)
     for (int i = 0; i < CLFIT_P_COUNT; i++)
         if (!clfit_param_allowed(i, want->v[i]))
             return clfit_fail(CLFIT_ERR_ARG, "%s=%d is outside its search space", clfit_tunables[i].name, want->v[i]);
-    /* fused_grad_adam keeps a work-item's TR x TC tiles' sums in private memory between its
-     * passes over the batch: at most 32 KB of them, an L1 cache */
+    /* fused_grad_adam and fused_forward_head keep a work-item's sums in private memory
+     * between their passes: at most 32 KB of them, an L1 cache */
     long priv = (long)want->v[CLFIT_P_TR] * want->v[CLFIT_P_TC] * want->v[CLFIT_P_RG] * want->v[CLFIT_P_CG] *
                 want->v[CLFIT_P_VW];
-    if (want->v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN && priv > CLFIT_GRAD_PRIVATE_FLOATS)
+    if (want->v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN && priv > CLFIT_PRIVATE_FLOATS)
         return clfit_fail(CLFIT_ERR_ARG, "TR*TC*RG*CG*VW = %ld floats of fused_grad_adam's sums a work-item: at most %d",
-                          priv, CLFIT_GRAD_PRIVATE_FLOATS);
+                          priv, CLFIT_PRIVATE_FLOATS);
+    priv = (long)want->v[CLFIT_P_TF] * want->v[CLFIT_P_RB] * want->v[CLFIT_P_CB] * want->v[CLFIT_P_VW];
+    if (want->v[CLFIT_P_BACKEND] == CLFIT_GEMM_OWN && priv > CLFIT_PRIVATE_FLOATS)
+        return clfit_fail(CLFIT_ERR_ARG, "TF*RB*CB*VW = %ld floats of fused_forward_head's sums a work-item: at most %d",
+                          priv, CLFIT_PRIVATE_FLOATS);
     for (int i = 0; i < CLFIT_BUILT_SLOTS; i++)
         if (cl->built[i].program && same_program(&cl->built[i], want, cl->family)) {
             use_slot(cl, i, want);

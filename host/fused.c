@@ -36,7 +36,7 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
     cl_mem dl = want_grad ? io->dlogits : io->logits, d = want_grad ? io->dh : io->logits;
     cl_mem tv = io->targets ? io->targets : io->logits; /* read for loss code 2 alone */
     int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
-    size_t rb = (size_t)CLP(cl, RB);
+    size_t rb = (size_t)CLP(cl, RB) * CLP(cl, TF); /* rows a work-item */
     clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(params),
                      CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
                      CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),

@@ -442,7 +442,8 @@ static void past_cap(char *why, size_t wsize, const char *kernel, long passes, i
 /* Builds, checks and times p: its us per step, or -1 if it was wrong or failed (reported).
  * A status only when something other than the candidate broke (out of memory). */
 /* p with the tunables that do not shape the step at this batch at one value: with the batch
- * in one pass of KC rows, fused_grad_adam's super-tile (TR, TC) and KC itself; so that
+ * in one pass of KC rows, fused_grad_adam's super-tile (TR, TC) and KC itself; with one
+ * block of rows a work-item (TF = 1), fused_forward_head's KF; so that
  * candidates that run the same kernels are built and timed once. */
 static clfit_params step_equivalent(const clfit_params *p, int batch)
 {
@@ -451,6 +452,7 @@ static clfit_params step_equivalent(const clfit_params *p, int batch)
         q.v[CLFIT_P_TR] = q.v[CLFIT_P_TC] = 1;
         q.v[CLFIT_P_KC] = clfit_tunables[CLFIT_P_KC].values[clfit_tunables[CLFIT_P_KC].n - 1];
     }
+    if (q.v[CLFIT_P_TF] == 1) q.v[CLFIT_P_KF] = clfit_tunables[CLFIT_P_KF].values[clfit_tunables[CLFIT_P_KF].n - 1];
     return q;
 }
 
@@ -540,7 +542,8 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
 /* The coordinates, searched in this order: the fused kernels' vector width, the forward's
  * block and the gradient's block (each pair searched jointly: rows and columns per
  * work-item trade against each other through the registers, so one alone at a time gets
- * stuck, e.g. RB=8 spills with CB=4 but wins with CB=2), then the work-group sizes, then
+ * stuck, e.g. RB=8 spills with CB=4 but wins with CB=2) with each kernel's super-tile
+ * after its block (TF and KF, TR and TC, then KC), then the work-group sizes, then
  * the one-launch step's slice width and work-group size (jointly: together they set how
  * many rows each work-item takes) and its split of the forward's sums. The
  * backend comes first on a GPU, where it matters most, and last on a CPU, where CLBlast's
@@ -550,8 +553,8 @@ typedef struct {
     int a, b; /* tunables; b = -1 for a single one */
 } coord;
 static const coord search_order[] = {
-    {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_RG, CLFIT_P_CG}, {CLFIT_P_TR, CLFIT_P_TC},
-    {CLFIT_P_KC, -1},   {CLFIT_P_FWGS, -1},
+    {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_TF, CLFIT_P_KF}, {CLFIT_P_RG, CLFIT_P_CG},
+    {CLFIT_P_TR, CLFIT_P_TC}, {CLFIT_P_KC, -1},   {CLFIT_P_FWGS, -1},
     {CLFIT_P_GWGS, -1}, {CLFIT_P_SXE_WGS, -1},    {CLFIT_P_WGS, -1},      {CLFIT_P_HS, CLFIT_P_SWGS},
     {CLFIT_P_KS, -1},
 };

@@ -1176,13 +1176,14 @@ static void r_optim(vcase *c, const int *d) { v_optim(c, d[0]); }
  * the 4th is the classes of a head updated in the same launch (0: none). */
 static const int layers[][4] = {{1, 784, 128, 10}, {7, 33, 10, 10}, {32, 784, 128, 10}, {93, 1000, 33, 33},
                                 {32, 128, 10, 0}, {7, 1, 1, 2}, {93, 10, 1000, 0}, {1, 128, 10, 10}};
-/* 37: fused_grad_adam in passes of KC rows, the last one short, where KC is 16 or 32 */
-static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}, {37, 9, 21, 3}};
+/* {37, 40, ...}: fused_grad_adam in passes of KC rows and fused_forward_head in passes of KF
+ * inputs, the last ones short, where KC is 16 or 32 and KF 32 */
+static const int layers_small[][4] = {{1, 7, 3, 2}, {7, 33, 10, 10}, {3, 1, 5, 0}, {37, 40, 21, 3}};
 static const int gather[][4] = {{100, 784, 32}, {100, 784, 7}, {1000, 33, 93}, {5, 1, 1}, {60, 1000, 32}};
 static const int gather_small[][4] = {{20, 33, 7}, {5, 1, 1}};
 static const int head[][4] = {{32, 784, 128, 10}, {1, 784, 128, 10}, {7, 33, 10, 10}, {93, 1000, 33, 33},
                               {93, 7, 100, 2}, {1000, 20, 128, 10}, {5, 3, 1, 1}};
-static const int head_small[][4] = {{7, 33, 10, 10}, {1, 5, 7, 2}, {3, 16, 17, 3}};
+static const int head_small[][4] = {{7, 33, 10, 10}, {1, 5, 7, 2}, {3, 16, 17, 3}, {37, 40, 21, 3}};
 static const int vec[][4] = {{1}, {7}, {93}, {1000}, {4096}, {93000}, {101770}};
 static const int vec_small[][4] = {{1}, {7}, {93}};
 static const int sxe[][4] = {{1, 2}, {7, 10}, {32, 10}, {93, 33}, {1000, 10}, {32, 128}};

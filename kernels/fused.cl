@@ -61,6 +61,12 @@
 #ifndef KC
 #define KC 1024
 #endif
+#ifndef TF
+#define TF 1
+#endif
+#ifndef KF
+#define KF 1024
+#endif
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -181,26 +187,14 @@ inline floatv dropv(floatv x, int row, int c0, int n, float rate, float scale, u
 
 /* ---- forward ---- */
 
-/* Rows r0 .. r0+RB-1 (loads clamped to row B-1, stores only below B) and columns
- * c0 .. c0+VW*CB-1 of out (B,OUT) = drop(act(in (B,IN) . W (IN,OUT) + bias)). Each output is
- * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then + bias (z, stored in pre unless pre
- * is NULL), then the activation, then with rate > 0 the dropout of layer `layer` keyed by
- * key (dropv). */
-inline void forward_block(__global float *out, __global const float *in, __global const int *order,
-                          int start, __global const float *W, __global const float *bias, int r0,
-                          int c0, int B, int IN, int OUT, int act, __global float *pre, float rate,
-                          float scale, uint4 key, int layer, uint e0)
+/* acc (RB x CB vectors) += rows x[0 .. RB-1] (IN,) . W (IN,OUT) over k = k0 .. k1-1, for
+ * columns c0 .. c0+VW*CB-1: fma(x_k, w_k, acc) for each k in order. Always inlined: a call
+ * would keep acc in memory. */
+inline __attribute__((always_inline)) void forward_acc(floatv acc[RB][CB], __global const float *x[RB],
+                                                       __global const float *W, int k0, int k1, int c0, int OUT)
 {
-    __global const float *x[RB];
-    floatv acc[RB][CB];
-#pragma unroll
-    for (int r = 0; r < RB; r++) {
-        x[r] = input_row(in, order, start, min(r0 + r, B - 1), IN);
-#pragma unroll
-        for (int j = 0; j < CB; j++) acc[r][j] = 0.0f;
-    }
     if (c0 + VW * CB <= OUT) {
-        for (int k = 0; k < IN; k++) {
+        for (int k = k0; k < k1; k++) {
             floatv w[CB];
 #pragma unroll
             for (int j = 0; j < CB; j++) w[j] = VLOAD(W + (size_t)k * OUT + c0 + VW * j);
@@ -212,7 +206,7 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             }
         }
     } else { /* the last, partial column group */
-        for (int k = 0; k < IN; k++) {
+        for (int k = k0; k < k1; k++) {
             floatv w[CB];
 #pragma unroll
             for (int j = 0; j < CB; j++) w[j] = loadv(W + (size_t)k * OUT, c0 + VW * j, OUT);
@@ -224,6 +218,16 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             }
         }
     }
+}
+
+/* Rows r0 .. r0+RB-1 (stores only below B), columns c0 .. c0+VW*CB-1 of out (B,OUT) from
+ * their sums acc: + bias (z, stored in pre unless pre is NULL), then the activation, then
+ * with rate > 0 the dropout of layer `layer` keyed by key (dropv). */
+inline __attribute__((always_inline)) void forward_out(floatv acc[RB][CB], __global float *out,
+                                                       __global const float *bias, int r0, int c0, int B,
+                                                       int OUT, int act, __global float *pre, float rate,
+                                                       float scale, uint4 key, int layer, uint e0)
+{
 #pragma unroll
     for (int j = 0; j < CB; j++) {
         int c = c0 + VW * j;
@@ -238,6 +242,61 @@ inline void forward_block(__global float *out, __global const float *in, __globa
             if (DROPS(rate)) z = dropv(z, r0 + r, c, OUT, rate, scale, key, layer, e0);
             storev(out + (size_t)(r0 + r) * OUT, c, OUT, z);
         }
+    }
+}
+
+/* Rows r0 .. r0+RB-1 (loads clamped to row B-1, stores only below B) and columns
+ * c0 .. c0+VW*CB-1 of out (B,OUT) = drop(act(in (B,IN) . W (IN,OUT) + bias)). Each output is
+ * fma(x_k, w_k, acc) for k = 0 .. IN-1 in order, then forward_out. */
+inline void forward_block(__global float *out, __global const float *in, __global const int *order,
+                          int start, __global const float *W, __global const float *bias, int r0,
+                          int c0, int B, int IN, int OUT, int act, __global float *pre, float rate,
+                          float scale, uint4 key, int layer, uint e0)
+{
+    __global const float *x[RB];
+    floatv acc[RB][CB];
+#pragma unroll
+    for (int r = 0; r < RB; r++) {
+        x[r] = input_row(in, order, start, min(r0 + r, B - 1), IN);
+#pragma unroll
+        for (int j = 0; j < CB; j++) acc[r][j] = 0.0f;
+    }
+    forward_acc(acc, x, W, 0, IN, c0, OUT);
+    forward_out(acc, out, bias, r0, c0, B, OUT, act, pre, rate, scale, key, layer, e0);
+}
+
+/* Rows r0 .. r0+TF*RB-1 of out (B,OUT), every column, as TF blocks of RB rows: for each
+ * column group the sums along IN go KF inputs at a time, each pass through all TF row
+ * blocks (their sums kept in private memory between passes), so that the KF rows of W a
+ * pass reads stay in the L1 cache for all of them instead of streaming from L2 for every
+ * RB rows. Each output is forward_block's fma chain over k = 0 .. IN-1 in order. */
+inline void forward_rows(__global float *out, __global const float *in, __global const int *order, int start,
+                         __global const float *W, __global const float *bias, int r0, int B, int IN, int OUT,
+                         int act, __global float *pre, float rate, float scale, uint4 key, int layer, uint e0)
+{
+    __global const float *x[TF][RB];
+    for (int t = 0; t < TF; t++)
+#pragma unroll
+        for (int r = 0; r < RB; r++) x[t][r] = input_row(in, order, start, min(r0 + t * RB + r, B - 1), IN);
+    floatv part[TF][RB][CB];
+    for (int c0 = 0; c0 < OUT; c0 += VW * CB) {
+        for (int k0 = 0; k0 < IN; k0 += KF) {
+            int k1 = min(IN, k0 + KF);
+            for (int t = 0; t < TF && r0 + t * RB < B; t++) {
+                floatv acc[RB][CB];
+#pragma unroll
+                for (int r = 0; r < RB; r++)
+#pragma unroll
+                    for (int j = 0; j < CB; j++) acc[r][j] = k0 ? part[t][r][j] : 0.0f;
+                forward_acc(acc, x[t], W, k0, k1, c0, OUT);
+#pragma unroll
+                for (int r = 0; r < RB; r++)
+#pragma unroll
+                    for (int j = 0; j < CB; j++) part[t][r][j] = acc[r][j];
+            }
+        }
+        for (int t = 0; t < TF && r0 + t * RB < B; t++)
+            forward_out(part[t], out, bias, r0 + t * RB, c0, B, OUT, act, pre, rate, scale, key, layer, e0);
     }
 }
 
@@ -282,8 +341,9 @@ inline float dot16(__global const float *a, __global const float *b, int H)
 }
 
 /* The last hidden layer and the last layer, row by row. h (B,H) = relu(in W + b) as
- * fused_forward computes it, but one work-item owns RB whole rows (rows gid * RB ..), going
- * along H in VW*CB-column blocks. Then, for each of its rows b, with the last layer's
+ * fused_forward computes it, but one work-item owns RB * TF whole rows (rows gid * RB * TF
+ * ..), going along H in VW*CB-column blocks (TF > 1: forward_rows, the sums in passes of KF
+ * inputs). Then, for each of its rows b, with the last layer's
  * W1 (H,C) read as wt (C,H) and its bias b1 at params[b1_off]:
  *   logits[b] (C) = b1 + h[b] W1             (dot16 along H)
  *   loss_row[b], right_row[b]: the row's softmax cross-entropy and whether its first argmax
@@ -295,7 +355,7 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  *   dh[b] (H) = the gradient at the activation's input: dlogits[b] W1^T back through the
  *   dropout's mask and the activation (at z from pre, or at h where pre is NULL: relu,
  *   linear and leaky_relu, whose derivative h's sign gives)
- * The loss is clfit_loss `loss` (loss_row in softmax_xent.cl). Global size ceil(B/RB),
+ * The loss is clfit_loss `loss` (loss_row in softmax_xent.cl). Global size ceil(B/(RB*TF)),
  * rounded up to FWGS. order may be NULL (then row r is in[r]). */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward_head(__global float *h, __global const float *in, __global const int *order,
@@ -307,13 +367,17 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
                         __global const int *lorder, int lstart, int want_grad, int denom, int act, __global float *pre, float rate, float scale,
                         uint4 key, int layer, uint e0, int loss)
 {
-    int r0 = get_global_id(0) * RB;
+    int r0 = get_global_id(0) * RB * TF;
     if (r0 >= B) return;
-    for (int c0 = 0; c0 < H; c0 += VW * CB)
-        forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, act, pre, rate, scale,
-                      key, layer, e0);
+    if (TF == 1)
+        for (int c0 = 0; c0 < H; c0 += VW * CB)
+            forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, act, pre, rate,
+                          scale, key, layer, e0);
+    else
+        forward_rows(h, in, order, start, params + w_off, params + b_off, r0, B, IN, H, act, pre, rate, scale, key,
+                     layer, e0);
     /* the rows just written are this work-item's own: read back in program order */
-    for (int r = 0; r < RB && r0 + r < B; r++) {
+    for (int r = 0; r < RB * TF && r0 + r < B; r++) {
         int b = r0 + r;
         __global const float *hb = h + (size_t)b * H;
         for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);

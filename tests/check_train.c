@@ -390,9 +390,11 @@ START_TEST(test_tunables_keep_results)
     assert_same_bits(&a, &b, &parts);
     /* fused_grad_adam's super-tiles and passes over the batch: 3 passes of KC=16 rows at
      * batch 45 (the last one short), 2 x 2 tiles a work-item with partial tiles at the
-     * edges, against one tile a work-item in one pass */
-    ASSERT_OK(clfit_params_parse("TR=1,TC=1,KC=1024", "a", &a));
-    ASSERT_OK(clfit_params_parse("TR=2,TC=2,KC=16", "b", &b));
+     * edges; fused_forward_head's 4 blocks of 3 rows a work-item (the last work-item's
+     * partly past the batch) in passes of KF=32 of the 53 inputs; against one tile a
+     * work-item in one pass */
+    ASSERT_OK(clfit_params_parse("TR=1,TC=1,KC=1024,TF=1", "a", &a));
+    ASSERT_OK(clfit_params_parse("TR=2,TC=2,KC=16,TF=4,KF=32", "b", &b));
     assert_same_bits_at(&a, &b, &d, 90, 45);
     assert_same_bits_at(&a, &b, &parts, 90, 45);
 }

@@ -35,6 +35,8 @@ typedef enum {
     CLFIT_P_TR,         /* fused_grad_adam: register tiles per work-item along the weight rows */
     CLFIT_P_TC,         /* fused_grad_adam: register tiles per work-item along the columns */
     CLFIT_P_KC,         /* fused_grad_adam: batch rows per pass over a work-item's tiles */
+    CLFIT_P_TF,         /* fused_forward_head: blocks of RB rows per work-item */
+    CLFIT_P_KF,         /* fused_forward_head: inputs per pass over a work-item's row blocks */
     CLFIT_P_SXE_WGS,    /* softmax_xent: its one work-group's size (power of 2) */
     CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
     CLFIT_P_HS,         /* slice_step: hidden units per work-group */
@@ -47,9 +49,10 @@ typedef struct {
     int v[CLFIT_P_COUNT];
 } clfit_params;
 
-/* The most floats fused_grad_adam's work-item keeps between its passes over the batch:
- * TR * TC * RG * CG * VW (32 KB, an L1 cache); clfit_cl_set_params refuses more. */
-#define CLFIT_GRAD_PRIVATE_FLOATS 8192
+/* The most floats fused_grad_adam's work-item keeps between its passes over the batch
+ * (TR * TC * RG * CG * VW), and fused_forward_head's between its passes over the inputs
+ * (TF * RB * CB * VW): 32 KB, an L1 cache; clfit_cl_set_params refuses more. */
+#define CLFIT_PRIVATE_FLOATS 8192
 
 /* One tunable: its name (the -D name, the key in the tuning database and in $CLFIT_TUNE),
  * what it shapes, the backend it matters to (-1: both), its search space, and for one
