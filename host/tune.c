@@ -690,6 +690,15 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
         clfit_params eb = step_equivalent(&best, batch), es = step_equivalent(&start, batch);
         int same = !memcmp(&eb, &es, sizeof eb), rounds = same ? 1 : ROUNDS;
         if (same) best = start; /* the same kernels: the defaults as they are written */
+        /* tunables that do not shape this step keep the defaults' values (so that the
+         * entry reads as what changed) */
+        static const int unused[] = {CLFIT_P_TR, CLFIT_P_TC, CLFIT_P_KC, CLFIT_P_KF};
+        for (size_t i = 0; i < sizeof unused / sizeof *unused && !same; i++) {
+            clfit_params q = best;
+            q.v[unused[i]] = start.v[unused[i]];
+            clfit_params eq = step_equivalent(&q, batch);
+            if (!memcmp(&eq, &eb, sizeof eq)) best = q;
+        }
         for (int r = 0; r < rounds && !st; r++) {
             if (!(st = clfit_cl_set_params(cl, &start))) st = bench_run(&s.b, &dt[r]);
             if (!st && !same && !(st = clfit_cl_set_params(cl, &best))) st = bench_run(&s.b, &bt[r]);
