@@ -220,6 +220,21 @@ float clfit_ref_work_abs_sum(const clfit_ref_work *w)
     return w->abs_sum;
 }
 
+int clfit_ref_work_near_ties(const clfit_ref_work *w, const clfit_model *m, int B, float margin)
+{
+    int L = m->nlayers, C = m->layer[L - 1].out, n = 0;
+    for (int b = 0; b < B && C > 1; b++) {
+        const float *z = w->act[L] + (size_t)b * C;
+        float top = -INFINITY, second = -INFINITY;
+        for (int c = 0; c < C; c++) {
+            if (z[c] > top) { second = top; top = z[c]; }
+            else if (z[c] > second) second = z[c];
+        }
+        if (top - second < margin) n++;
+    }
+    return n;
+}
+
 clfit_ref_work *clfit_ref_work_new(const clfit_model *m, int max_batch, clfit_status *st)
 {
     clfit_ref_work *w = calloc(1, sizeof *w);

@@ -1044,6 +1044,14 @@ static const step_model step_models[] = {
  * moves an update by up to lr dg / (|g| + eps): over 3 steps well below lr 1e-2 = 1e-5 per
  * weight (tests/check_train.c measures the same over more steps), the atol used; the
  * optimizer's buffers get that bound scaled to their own size; the loss sum rtol 1e-5. */
+/* The correct count over train_step_case's 3 steps is exact but for rows whose reference
+ * logits have their top two within TIE_MARGIN: after a step the device's weights differ
+ * from the reference's by up to 1e-5 (the weights' tolerance), which moves a logit, a sum
+ * over up to 128 hidden units of activations of order 1, by up to ~1e-3; 1e-2 leaves a
+ * margin of 10. Each such row may count right on one side and wrong on the other (seen on
+ * llvmpipe: 6 against 5, its tanh rounding differently from the host's). */
+#define TIE_MARGIN 1e-2f
+
 static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN, int H, int C)
 {
     clfit_model_desc d = {.input = IN, .nhidden = sm->nhidden, .hidden = {H, sm->second}, .classes = C,
@@ -1092,7 +1100,7 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
     if (t && !(st = clfit_device_data_upload(c->cl, &ds, &dd))) have_data = 1;
     if (have_data) st = clfit_device_data_set_order(c->cl, &dd, order);
     float ref_loss = 0, ref_abs = 0;
-    int ref_correct = 0;
+    int ref_correct = 0, ties = 0;
     if (w) clfit_ref_work_targets(w, ty);
     for (int start = 0; have_data && !st && start < N; start += B) {
         int b = N - start < B ? N - start : B;
@@ -1105,6 +1113,7 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
         ref_loss += l;
         ref_correct += right;
         ref_abs += clfit_ref_work_abs_sum(w);
+        if (!st) ties += clfit_ref_work_near_ties(w, ref, b, TIE_MARGIN);
     }
     double sum = 0;
     double correct = 0;
@@ -1116,7 +1125,8 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
         float dev_loss = (float)sum, dev_correct = (float)correct, want_correct = (float)ref_correct;
         cmp(c, "loss sum", &dev_loss, &ref_loss, 1, 1e-6, 1e-5, "rounding, 3 steps");
         if (sm->regression) cmp(c, "abs error sum", &dev_correct, &ref_abs, 1, 1e-6, 1e-5, "rounding, 3 steps");
-        else cmp(c, "correct", &dev_correct, &want_correct, 1, 0, 0, "exact");
+        else if (!ties) cmp(c, "correct", &dev_correct, &want_correct, 1, 0, 0, "exact");
+        else cmp(c, "correct", &dev_correct, &want_correct, 1, (double)ties, 0, "exact but for near-ties");
         cmp(c, "weights", got->params, ref->params, ref->nparams, 1e-5, 0, "lr 1e-2 of an update");
         cmp(c, "optimizer m", got->m, ref->m, ref->nparams, 1e-6, 1e-4, "the same, its size");
         cmp(c, "optimizer v", got->v, ref->v, ref->nparams, 1e-8, 1e-4, "the same, its size");

@@ -209,6 +209,9 @@ void clfit_ref_work_targets(clfit_ref_work *w, const float *targets);
 /* A regression's last call's sum over its rows of each row's mean absolute error (mae's,
  * as the device accumulates it); 0 for a classifier. */
 float clfit_ref_work_abs_sum(const clfit_ref_work *w);
+/* How many of the last call's B rows of m's logits have their two largest within margin
+ * of each other: the rows whose argmax a rounding-sized change to the weights can flip. */
+int clfit_ref_work_near_ties(const clfit_ref_work *w, const clfit_model *m, int B, float margin);
 
 /* Forward pass of x (B,input) through params (laid out as m's), then the loss against y.
  * Returns the loss summed over the batch in *loss_sum and the correct count in *correct.
