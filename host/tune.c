@@ -439,8 +439,6 @@ static void past_cap(char *why, size_t wsize, const char *kernel, long passes, i
              passes, batch, cap);
 }
 
-/* Builds, checks and times p: its us per step, or -1 if it was wrong or failed (reported).
- * A status only when something other than the candidate broke (out of memory). */
 /* p with the tunables that do not shape the step at this batch at one value: with the batch
  * in one pass of KC rows, fused_grad_adam's super-tile (TR, TC) and KC itself; with one
  * block of rows a work-item (TF = 1), fused_forward_head's KF; so that
@@ -456,6 +454,9 @@ static clfit_params step_equivalent(const clfit_params *p, int batch)
     return q;
 }
 
+/* Builds, checks and times asked, in step_equivalent's form: its us per step, or -1 if it
+ * was wrong or failed (reported). A status only when something other than the candidate
+ * broke (out of memory). */
 static clfit_status try_params(search *s, const char *varied, const clfit_params *asked, double *us)
 {
     clfit_params same = step_equivalent(asked, s->batch);
@@ -691,8 +692,8 @@ static clfit_status tune_any(clfit_cl *cl, const clfit_model_desc *d, int batch,
         clfit_params eb = step_equivalent(&best, batch), es = step_equivalent(&start, batch);
         int same = !memcmp(&eb, &es, sizeof eb), rounds = same ? 1 : ROUNDS;
         if (same) best = start; /* the same kernels: the defaults as they are written */
-        /* tunables that do not shape this step keep the defaults' values (so that the
-         * entry reads as what changed) */
+        /* the tunables step_equivalent may set aside keep the defaults' values where they
+         * do not shape this step (so that the entry reads as what changed) */
         static const int unused[] = {CLFIT_P_TR, CLFIT_P_TC, CLFIT_P_KC, CLFIT_P_KF};
         for (size_t i = 0; i < sizeof unused / sizeof *unused && !same; i++) {
             clfit_params q = best;

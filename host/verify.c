@@ -1043,13 +1043,12 @@ static const step_model step_models[] = {
  * relative per operation); Adam divides by sqrt(v), so a gradient's rounding difference dg
  * moves an update by up to lr dg / (|g| + eps): over 3 steps well below lr 1e-2 = 1e-5 per
  * weight (tests/check_train.c measures the same over more steps), the atol used; the
- * optimizer's buffers get that bound scaled to their own size; the loss sum rtol 1e-5. */
-/* The correct count over train_step_case's 3 steps is exact but for rows whose reference
- * logits have their top two within TIE_MARGIN: after a step the device's weights differ
- * from the reference's by up to 1e-5 (the weights' tolerance), which moves a logit, a sum
- * over up to 128 hidden units of activations of order 1, by up to ~1e-3; 1e-2 leaves a
- * margin of 10. Each such row may count right on one side and wrong on the other (seen on
- * llvmpipe: 6 against 5, its tanh rounding differently from the host's). */
+ * optimizer's buffers get that bound scaled to their own size; the loss sum rtol 1e-5.
+ * The correct count is exact but for rows whose reference logits have their top two
+ * within TIE_MARGIN: weights 1e-5 apart move a logit, a sum over up to 128 hidden units of
+ * activations of order 1, by up to ~1e-3, and 1e-2 leaves a margin of 10; each such row
+ * may count right on one side and wrong on the other (seen on llvmpipe: 6 against 5, its
+ * tanh rounding differently from the host's). */
 #define TIE_MARGIN 1e-2f
 
 static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN, int H, int C)
