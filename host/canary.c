@@ -150,7 +150,9 @@ static long own_passes(const clfit_params *p, const clfit_model_desc *d, long B,
     long H = d->nhidden ? d->hidden[d->nhidden - 1] : 0;
     for (int l = 0; l < d->nhidden; l++) {
         long in = l ? d->hidden[l - 1] : d->input, out = d->hidden[l];
-        long fwd = in + 2 + (l == d->nhidden - 1 ? cdiv(H, VW) + p->v[CLFIT_P_RB] * p->v[CLFIT_P_TF] * C * (cdiv(H, 16) + cdiv(H, VW) + 2) : 0);
+        long rows = p->v[CLFIT_P_RB] * (l == d->nhidden - 1 ? p->v[CLFIT_P_TF] : 1);
+        long fwd = in + 2 + (l == d->nhidden - 1 ? cdiv(H, VW) + rows * C * (cdiv(H, 16) + cdiv(H, VW) + 2) : 0);
+        if (l == 0) fwd += rows * (cdiv(in, VW) + 1); /* gather_rows */
         int passes = B > p->v[CLFIT_P_KC];
         long tiles = passes ? (long)p->v[CLFIT_P_TR] * p->v[CLFIT_P_TC] : 1;
         long grad = tiles * (B + 1) + (passes ? 2 * tiles * (cdiv(B, p->v[CLFIT_P_KC]) + 1) : 0);

@@ -8,7 +8,7 @@ static const clfit_act_io *or_default(const clfit_act_io *a, clfit_act_io *buf, 
     return buf;
 }
 
-clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
+clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start, cl_mem xg,
                               cl_mem params, const clfit_layer *L, int B, const clfit_act_io *ai)
 {
     clfit_act_io buf;
@@ -16,16 +16,16 @@ clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order
     int w = (int)L->w_off, b = (int)L->b_off;
     size_t cols = (size_t)CLP(cl, VW) * CLP(cl, CB), rb = (size_t)CLP(cl, RB);
     size_t items = (B + rb - 1) / rb * ((L->out + cols - 1) / cols);
-    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start),
+    clfit_arg a[] = {CLFIT_ARG(out), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(xg),
                      CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(L->out), CLFIT_ARG(x->act), CLFIT_ARG(x->pre),
                      CLFIT_ARG(x->rate), CLFIT_ARG(x->scale), CLFIT_ARG(x->key), CLFIT_ARG(x->layer), CLFIT_ARG(x->e0)};
     clfit_work wk = {2.0 * B * L->in * L->out,
                      4.0 * ((double)L->in * L->out + (double)B * (L->in + L->out))};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 17, a, wk);
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD, items, (size_t)CLP(cl, FWGS), 18, a, wk);
 }
 
-clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
+clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start, cl_mem xg,
                                    cl_mem params, const clfit_layer *L, int B,
                                    const clfit_head_io *io)
 {
@@ -37,8 +37,8 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
     cl_mem tv = io->targets ? io->targets : io->logits; /* read for loss code 2 alone */
     int w = (int)L->w_off, b = (int)L->b_off, b1 = (int)io->layer->b_off, C = io->layer->out;
     size_t rb = (size_t)CLP(cl, RB) * CLP(cl, TF); /* rows a work-item */
-    clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(params),
-                     CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
+    clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(order), CLFIT_ARG(start), CLFIT_ARG(xg),
+                     CLFIT_ARG(params), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B), CLFIT_ARG(L->in), CLFIT_ARG(L->out),
                      CLFIT_ARG(io->wt), CLFIT_ARG(b1), CLFIT_ARG(C), CLFIT_ARG(io->logits), CLFIT_ARG(dl),
                      CLFIT_ARG(d), CLFIT_ARG(io->loss_row), CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels),
                      CLFIT_ARG(tv), CLFIT_ARG(io->order), CLFIT_ARG(io->start), CLFIT_ARG(want_grad), CLFIT_ARG(denom),
@@ -48,7 +48,7 @@ clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem or
     double H = L->out, n = (double)L->in * L->out;
     clfit_work wk = {2.0 * B * n + (want_grad ? 4.0 : 2.0) * B * H * C + 8.0 * B * C,
                      4.0 * (n + (double)B * (L->in + H * (want_grad ? 2 : 1)) + H * C + 3.0 * B * C)};
-    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 32,
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_FORWARD_HEAD, ((size_t)B + rb - 1) / rb, (size_t)CLP(cl, FWGS), 33,
                            a, wk);
 }
 

@@ -584,6 +584,15 @@ static void rows_through_order(vcase *c, float *data, int *order, int N, int B, 
         memcpy(x + (size_t)b * IN, data + (size_t)order[*start + b] * IN, (size_t)IN * 4);
 }
 
+/* The batch's rows as the forward launch gathered them (xg): a copy, the same bits. */
+static void check_gathered(vcase *c, cl_mem dxg, const float *x, int B, int IN)
+{
+    float *got = hf(c, (size_t)B * IN);
+    if (c->st) return;
+    get(c, dxg, got, (size_t)B * IN * 4);
+    if (!c->st) cmp(c, "gathered rows", got, x, (size_t)B * IN, 0, 0, "exact: a copy");
+}
+
 static void v_fused_forward(vcase *c, int B, int IN, int OUT)
 {
     size_t np, nout = (size_t)B * OUT;
@@ -604,12 +613,14 @@ static void v_fused_forward(vcase *c, int B, int IN, int OUT)
         if (relu) relu_forward_ref(want, want, (int)nout);
         /* without the order, exactly B rows: Oclgrind then sees any read past them */
         cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int));
-        cl_mem dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4);
+        cl_mem dp = dev(c, params, np * 4), dout = dev(c, NULL, nout * 4), dxg = dev(c, NULL, (size_t)B * IN * 4);
         if (c->st) return;
-        run(c, fused_forward_cl(c->cl, dout, dd, with_order ? dord : NULL, start, dp, &L, B, relu ? &relu_io : NULL));
+        run(c, fused_forward_cl(c->cl, dout, dd, with_order ? dord : NULL, start, with_order ? dxg : NULL, dp, &L, B,
+                                relu ? &relu_io : NULL));
         get(c, dout, got, nout * 4);
         cmp(c, relu ? "out relu" : "out", got, want, nout,
             gemm_bound(x, params + L.w_off, params + L.b_off, B, OUT, IN, 0, 0), 0, "2 gamma_K sum|a||b|");
+        if (with_order) check_gathered(c, dxg, x, B, IN);
     }
 }
 
@@ -650,12 +661,16 @@ static void v_fused_forward_head(vcase *c, int B, int IN, int H, int C)
         cl_mem dd = dev(c, data, (size_t)(with_order ? N : B) * IN * 4), dord = dev(c, order, N * sizeof(int)),
                dp = dev(c, params, np * 4), dwt = dev(c, wt, (size_t)H * C * 4), dl = dev(c, labels, N),
                dhb = dev(c, NULL, nh * 4), dzb = dev(c, NULL, nz * 4), ddz = dev(c, NULL, nz * 4),
-               ddh = dev(c, NULL, nh * 4), dlr = dev(c, NULL, (size_t)B * 4), drr = dev(c, NULL, (size_t)B * 4);
+               ddh = dev(c, NULL, nh * 4), dlr = dev(c, NULL, (size_t)B * 4), drr = dev(c, NULL, (size_t)B * 4),
+               dxg = dev(c, NULL, (size_t)B * IN * 4);
         if (c->st) return;
         for (int train = 0; train <= 1; train++) {
             clfit_head_io io = {.layer = &L1, .wt = dwt, .logits = dzb, .dlogits = train ? ddz : NULL, .dh = ddh,
                                 .loss_row = dlr, .right_row = drr, .labels = dl, .order = dord, .start = start};
-            run(c, fused_forward_head_cl(c->cl, dhb, dd, with_order ? dord : NULL, start, dp, &L0, B, &io));
+            /* training the layer 0 form gathers the batch's rows, as the trainer does */
+            cl_mem xg = with_order && train ? dxg : NULL;
+            run(c, fused_forward_head_cl(c->cl, dhb, dd, with_order ? dord : NULL, start, xg, dp, &L0, B, &io));
+            if (xg) check_gathered(c, dxg, x, B, IN);
             get(c, dhb, got_h, nh * 4);
             get(c, dzb, got_z, nz * 4);
             get(c, dlr, got_l, (size_t)B * 4);

@@ -129,6 +129,20 @@ inline __global const float *input_row(__global const float *in, __global const 
     return in + (size_t)(order ? order[start + r] : r) * IN;
 }
 
+/* Copies rows r0 .. r0+n-1 (those below B) of a batch read through the order,
+ * in[order[start + r]], to row r of xg (B,IN): the batch's rows side by side, which
+ * fused_grad_adam then reads in its passes over the batch instead of the dataset's rows
+ * scattered through the epoch's order (the same values: no result changes). */
+inline void gather_rows(__global float *xg, __global const float *in, __global const int *order, int start,
+                        int r0, int n, int B, int IN)
+{
+    for (int r = r0; r < r0 + n && r < B; r++) {
+        __global const float *src = input_row(in, order, start, r, IN);
+        __global float *dst = xg + (size_t)r * IN;
+        for (int k = 0; k < IN; k += VW) storev(dst, k, IN, loadv(src, k, IN));
+    }
+}
+
 /* ---- activations and dropout on vectors (act.cl's act_apply, act_grad, dropout_apply) ---- */
 
 /* act.cl's activations on vectors: act_applyv, act_gradv */
@@ -303,10 +317,11 @@ inline void forward_rows(__global float *out, __global const float *in, __global
 /* out (B,OUT) = drop(act(in (B,IN) . W (IN,OUT) + b)): a hidden layer that does not feed
  * the last one (deep models). One work-item: forward_block at rows (gid / cgroups) * RB and
  * columns (gid % cgroups) * VW * CB. Global size ceil(B/RB) * ceil(OUT/(VW*CB)), rounded up
- * to FWGS. order may be NULL (then row r is in[r]); pre may be NULL. */
+ * to FWGS. order may be NULL (then row r is in[r]); pre may be NULL. With xg not NULL the
+ * work-items of the first column group also copy their rows to xg (gather_rows). */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward(__global float *out, __global const float *in, __global const int *order,
-                   int start, __global const float *params, int w_off, int b_off, int B,
+                   int start, __global float *xg, __global const float *params, int w_off, int b_off, int B,
                    int IN, int OUT, int act, __global float *pre, float rate, float scale, uint4 key,
                    int layer, uint e0)
 {
@@ -314,6 +329,7 @@ void fused_forward(__global float *out, __global const float *in, __global const
     int gid = get_global_id(0);
     int r0 = (gid / cgroups) * RB, c0 = (gid % cgroups) * VW * CB;
     if (r0 >= B) return;
+    if (xg && c0 == 0) gather_rows(xg, in, order, start, r0, RB, B, IN);
     forward_block(out, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, OUT, act, pre, rate,
                   scale, key, layer, e0);
 }
@@ -356,10 +372,11 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  *   dropout's mask and the activation (at z from pre, or at h where pre is NULL: relu,
  *   linear and leaky_relu, whose derivative h's sign gives)
  * The loss is clfit_loss `loss` (loss_row in softmax_xent.cl). Global size ceil(B/(RB*TF)),
- * rounded up to FWGS. order may be NULL (then row r is in[r]). */
+ * rounded up to FWGS. order may be NULL (then row r is in[r]). With xg not NULL each
+ * work-item also copies its rows to xg (gather_rows). */
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
 void fused_forward_head(__global float *h, __global const float *in, __global const int *order,
-                        int start, __global const float *params, int w_off, int b_off, int B,
+                        int start, __global float *xg, __global const float *params, int w_off, int b_off, int B,
                         int IN, int H, __global const float *wt, int b1_off, int C,
                         __global float *logits, __global float *dlogits, __global float *dh,
                         __global float *loss_row, __global int *right_row,
@@ -369,6 +386,7 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
 {
     int r0 = get_global_id(0) * RB * TF;
     if (r0 >= B) return;
+    if (xg) gather_rows(xg, in, order, start, r0, RB * TF, B, IN);
     if (TF == 1)
         for (int c0 = 0; c0 < H; c0 += VW * CB)
             forward_block(h, in, order, start, params + w_off, params + b_off, r0, c0, B, IN, H, act, pre, rate,
@@ -567,7 +585,7 @@ inline void adamv(__global float *p, __global float *m, __global float *v, int c
  * weight rows i0 .. i0+RG-1 and columns c0 .. c0+VW*CG-1: fma(x_b, dout_b, acc) for each b
  * in order. in's rows go through order when it is not NULL. */
 /* always inlined: a call would keep acc in memory, an fma's load and store each */
-inline __attribute__((always_inline)) void grad_tile(floatv acc[RG][CG], __global const float *in, __global const int *order, int start,
+inline __attribute__((always_inline)) void grad_tile_rows(floatv acc[RG][CG], __global const float *in, __global const int *order, int start,
                       __global const float *dout, int b0, int b1, int i0, int c0, int IN, int OUT)
 {
     if (i0 + RG <= IN && c0 + VW * CG <= OUT) {
@@ -597,6 +615,15 @@ inline __attribute__((always_inline)) void grad_tile(floatv acc[RG][CG], __globa
             }
         }
     }
+}
+
+/* grad_tile_rows, its loops compiled twice: through the order, and with order NULL known
+ * (no test of it, no index load a row: in's rows then one stride apart) */
+inline __attribute__((always_inline)) void grad_tile(floatv acc[RG][CG], __global const float *in, __global const int *order, int start,
+                      __global const float *dout, int b0, int b1, int i0, int c0, int IN, int OUT)
+{
+    if (order) grad_tile_rows(acc, in, order, start, dout, b0, b1, i0, c0, IN, OUT);
+    else grad_tile_rows(acc, in, 0, 0, dout, b0, b1, i0, c0, IN, OUT);
 }
 
 /* The register tile at weight rows i0 .. and columns c0 .. done: Adam on those weights (L2

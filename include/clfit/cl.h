@@ -302,8 +302,9 @@ clfit_status adam_cl(clfit_cl *cl, cl_mem param, cl_mem m, cl_mem v, cl_mem grad
 /* out (B,L->out) = drop(act(inp (B,L->in) . W + b)) with a's activation and dropout
  * (NULL: linear) (dense_forward_ref, act_forward_ref, dropout_forward_ref).
  * Row b of inp is inp[order[start+b]] when order is not NULL (the batch read straight
- * from the dataset), else inp[b]. */
-clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start,
+ * from the dataset), else inp[b]. With xg not NULL (B,L->in), the batch's rows are also
+ * copied there, side by side (for fused_grad_adam_cl to read without the order). */
+clfit_status fused_forward_cl(clfit_cl *cl, cl_mem out, cl_mem inp, cl_mem order, int start, cl_mem xg,
                               cl_mem params, const clfit_layer *L, int B, const clfit_act_io *a);
 
 /* The last layer's inputs and outputs, per row, for fused_forward_head_cl. */
@@ -324,12 +325,12 @@ typedef struct {
     const clfit_act_io *act;        /* the hidden layer's activation and dropout (NULL: relu) */
 } clfit_head_io;
 
-/* The last hidden layer L (inp (B,L->in) -> h (B,L->out), ReLU; rows through order as in
- * fused_forward_cl) and then, row by row, the last layer: logits, each row's softmax
+/* The last hidden layer L (inp (B,L->in) -> h (B,L->out), ReLU; rows through order, and
+ * copied to xg unless it is NULL, as in fused_forward_cl) and then, row by row, the last layer: logits, each row's softmax
  * cross-entropy and correctness, and unless io->dlogits is NULL the gradients dlogits and
  * dh (dense_forward_ref, relu_forward_ref, softmax_xent_ref, dense_backward_ref,
  * relu_backward_ref). Reads the last layer's weights from io->wt. */
-clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start,
+clfit_status fused_forward_head_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem order, int start, cl_mem xg,
                                    cl_mem params, const clfit_layer *L, int B,
                                    const clfit_head_io *io);
 
