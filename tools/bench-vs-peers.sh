@@ -1,18 +1,19 @@
 #!/bin/sh
 # clfit and every peer a user would pick instead, side by side in one run: at each batch
 # size, ROUNDS rounds, each round running clfit and then each peer once (interleaved, so
-# that the machine's drift falls on all), EPOCHS epochs a run; then one table of the median
-# seconds an epoch and clfit's speedup over each. The peers (../shared/peers/, README
-# there): jax-scan (jit + lax.scan, an epoch a dispatch: the strongest), jax-step (a jitted
-# step a batch), torch-debian (Debian's python3-torch, one-thread OpenBLAS), torch-pypi
-# (PyPI's current release), keras-tf (the tutorial's own Keras code on TensorFlow) and
-# keras-jax. PyPI's packages go into a venv kept in the build directory (build/peers-venv),
-# made on first use, each package installed when a peer that needs it is asked for
-# (PyPI's torch brings several GB of CUDA libraries). $PEERS picks them (comma-separated;
-# default: jax-scan,jax-step,torch-debian). clfit runs `clfit bench` with the parameters
-# tuned for each batch (run `build/clfit tune --batch 32,128,1024` first). A peer's epoch
-# that compiles (JAX's epoch 0, Keras' first) is not counted. A benchmark: not part of the
-# test command.
+# that the machine's drift falls on all), EPOCHS epochs a run; then one table of the
+# median seconds an epoch and clfit's speedup over each, and the speedups paired by round.
+# The peers (../shared/peers/, README there): jax-scan (jit + lax.scan, an epoch a
+# dispatch: the strongest), jax-step (a jitted step a batch), torch-debian (Debian's
+# python3-torch, one-thread OpenBLAS), torch-pypi (PyPI's current release), keras-tf (the
+# tutorial's own Keras code on TensorFlow) and keras-jax. PyPI's packages go into a venv
+# kept in the build directory (build/peers-venv), made on first use, each package
+# installed when a peer that needs it is asked for (PyPI's torch brings several GB of CUDA
+# libraries). $PEERS picks them (comma-separated; default:
+# jax-scan,jax-step,torch-debian). clfit runs `clfit bench` with the parameters tuned for
+# each batch (run `build/clfit tune --batch 32,128,1024` first). A peer's epoch that
+# compiles (JAX's epoch 0, Keras' first) is not counted. A benchmark: not part of the test
+# command.
 # usage: tools/bench-vs-peers.sh [ROUNDS (3)] [EPOCHS (2)] [BATCH[,BATCH...] (32,128,1024)]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,3 +96,15 @@ for p in $(echo "$peers" | tr ',' ' '); do
     echo
 done
 echo "(medians of $rounds rounds of $epochs epochs; speedup: the peer's epoch over clfit's)"
+# the same speedups paired by round (each round's peer epoch over that round's clfit epoch,
+# then the median): a slow spell of the machine falls on both of a pair
+printf '%-14s' "paired"; for b in $(echo "$batches" | tr ',' ' '); do printf '  %8s %7s' "b=$b" "speedup"; done; echo
+for p in $(echo "$peers" | tr ',' ' '); do
+    printf '%-14s' "$p"
+    for b in $(echo "$batches" | tr ',' ' '); do
+        paste "$tmp/$p.$b" "$tmp/clfit.$b" | awk '{ print $1 / $2 }' > "$tmp/ratio"
+        printf '  %8s %6.2fx' "" "$(med "$tmp/ratio")"
+    done
+    echo
+done
+echo "(the median over rounds of each round's ratio)"
