@@ -41,7 +41,8 @@ struct clfit_trainer {
      * update) the next launch does; pend_x and pend_labels are retained */
     int pend_B, pend_grad, cur;
     cl_mem pend_x, pend_labels;
-    cl_mem x, y;                           /* the gathered batch: (B,input) float, (B) uchar */
+    cl_mem x, y;                           /* the gathered batch: (B,input) float (clblast, own), (B)
+                                              uchar (clblast) */
     cl_mem ty;                             /* clblast, a regression's: the batch's values (B,classes) */
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */

@@ -37,31 +37,26 @@ static clfit_status own_init(clfit_trainer *t, const clfit_model *m)
     free(wt);
     if (!st) t->loss_row = clfit_cl_buffer(t->cl, (size_t)t->max_batch * sizeof(float), NULL, &st);
     if (!st) t->right_row = clfit_cl_buffer(t->cl, (size_t)t->max_batch * sizeof(cl_int), NULL, &st);
+    /* t->x: the batch's rows, which the forward launch gathers and layer 0's gradient then
+     * reads side by side instead of scattered over the dataset by the epoch's order (17% off
+     * the epoch at batch 1024 on the Zen 3, 3% at batch 32); none past GATHER_MAX_BYTES, and
+     * the gradient reads the dataset's rows through the order */
     size_t xg = (size_t)t->max_batch * m->desc.input * sizeof(float);
     if (!st && xg <= GATHER_MAX_BYTES) t->x = clfit_cl_buffer(t->cl, xg, NULL, &st);
     if (!st && !t->fused_opt) st = clfit_trainer_need_grads(t);
     return st;
 }
 
-/* Where layer 0's gradient reads the batch's rows: t->x, where the forward launch gathers
- * them (fused_grad_adam then reads them side by side instead of scattered over the dataset
- * by the epoch's order: 17% off the epoch at batch 1024 on the Zen 3, 3% at batch 32); NULL
- * (the dataset's rows through the order) where the batch was too large to gather. */
-static cl_mem own_gathered(const clfit_trainer *t)
-{
-    return t->x;
-}
-
 /* The forward pass: the hidden layers (layer 0 reads the batch's rows from the dataset
- * through the order), the last of them with the last layer, its loss per row, and with
- * want_grad dlogits and dh (fused_forward_head). */
+ * through the order, and with want_grad gathers them into t->x), the last of them with
+ * the last layer, its loss per row, and with want_grad dlogits and dh (fused_forward_head). */
 static clfit_status own_forward(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int want_grad,
                                 int denom)
 {
     clfit_cl *cl = t->cl;
     int L = t->nlayers;
     clfit_status st = CLFIT_OK;
-    cl_mem xg = want_grad ? own_gathered(t) : NULL;
+    cl_mem xg = want_grad ? t->x : NULL;
     for (int l = 0; l < L - 2 && !st; l++) {
         clfit_act_io a = clfit_trainer_layer_act(t, l, want_grad);
         st = fused_forward_cl(cl, t->act[l + 1], l ? t->act[l] : dd->x, l ? NULL : dd->order, l ? 0 : start,
@@ -108,7 +103,7 @@ static clfit_status own_grads(clfit_trainer *t, const clfit_device_data *dd, int
                               .dlogits = t->dact[L], .loss_row = t->loss_row, .right_row = t->right_row,
                               .loss_acc = t->loss_acc, .correct_acc = t->correct_acc,
                               .values = t->desc.regression};
-    cl_mem xg = own_gathered(t);
+    cl_mem xg = t->x; /* NULL: not gathered */
     if (!st)
         st = fused_grad_adamw_cl(t->cl, t->params, t->m, t->v, gout, xg ? xg : dd->x, xg ? NULL : dd->order,
                                  xg ? 0 : start, t->dact[1], &t->layer[0], B, alpha, keep, l2c, &t->adam, &head);

@@ -131,8 +131,8 @@ inline __global const float *input_row(__global const float *in, __global const 
 
 /* Copies rows r0 .. r0+n-1 (those below B) of a batch read through the order,
  * in[order[start + r]], to row r of xg (B,IN): the batch's rows side by side, which
- * fused_grad_adam then reads in its passes over the batch instead of the dataset's rows
- * scattered through the epoch's order (the same values: no result changes). */
+ * fused_grad_adam then reads instead of the dataset's rows scattered through the epoch's
+ * order (the same values: no result changes). */
 inline void gather_rows(__global float *xg, __global const float *in, __global const int *order, int start,
                         int r0, int n, int B, int IN)
 {
