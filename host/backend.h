@@ -44,6 +44,14 @@ struct clfit_trainer {
     cl_mem x, y;                           /* the gathered batch: (B,input) float (clblast, own), (B)
                                               uchar (clblast) */
     cl_mem ty;                             /* clblast, a regression's: the batch's values (B,classes) */
+    /* own's fused_steps (several steps a launch): each step's alpha and keep (2 * SPL floats,
+     * twice: while one half is being written the other may still be read), the host's copy
+     * of them and the events of their writes; the launch's barrier (2 ints) and its count;
+     * steps launched since sync's failure flag was last read */
+    cl_mem step_par[2], sync;
+    float *step_host;
+    cl_event step_ev[2];
+    int step_half, sync_base, steps_unchecked;
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
     cl_mem pre[CLFIT_MAX_LAYERS + 1];      /* pre[l+1]: hidden layer l's activation input, where its
@@ -63,6 +71,9 @@ typedef struct clfit_backend {
     clfit_status (*init)(clfit_trainer *t, const clfit_model *m);
     /* One training step on rows [start, start+B) of dd's order; t->step counts it. */
     clfit_status (*step)(clfit_trainer *t, const clfit_device_data *dd, int start, int B);
+    /* n steps of B rows from start, step s at learning rate lr[s] (lr NULL: t->lr for all);
+     * NULL: step is called n times. */
+    clfit_status (*steps)(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n, const float *lr);
     /* The gradient of those rows into t->grads, dlogits over denom, adding their loss;
      * NULL: the backend cannot leave its gradient in memory. */
     clfit_status (*grad)(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int denom);

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 
+#include "clfit/canary.h"
 #include "clfit/parts.h"
 #include "clfit/ref.h"
 
@@ -129,6 +130,112 @@ static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int 
     return st;
 }
 
+/* Whether fused_steps runs this trainer's steps: SPL > 1, one hidden layer without
+ * dropout, Adam or AdamW fused, the batch gathered, and a CPU device without a loop cap
+ * (its barrier needs the work-groups to run at once and caches that keep memory coherent:
+ * a CPU's; a loop cap would end its waits early). */
+static int own_runs_steps(clfit_trainer *t)
+{
+    clfit_cl *cl = t->cl;
+    long cap = 1;
+    if (CLP(cl, SPL) <= 1 || t->nlayers != 2 || !t->fused_opt || !t->x || !(cl->info.type & CL_DEVICE_TYPE_CPU))
+        return 0;
+    if (clfit_trainer_layer_act(t, 0, 1).rate > 0.0f) return 0;
+    return !clfit_canary_loop_cap(cl, &cap) && cap == 0;
+}
+
+/* Whether every fused_steps launch so far ran whole: its barrier's failure flag, read once
+ * steps have been launched since the last read. */
+static clfit_status own_flush(clfit_trainer *t)
+{
+    if (!t->steps_unchecked) return CLFIT_OK;
+    cl_int s[2];
+    clfit_status st = clfit_cl_read(t->cl, t->sync, 0, sizeof s, s);
+    if (st) return st;
+    t->steps_unchecked = 0;
+    if (s[1])
+        return clfit_fail(CLFIT_ERR_CHECK,
+                          "fused_steps: %s did not run its %d work-groups at once, so its steps are not whole; "
+                          "CLFIT_TUNE=SPL=1 takes two launches a step",
+                          t->cl->info.name, fused_steps_groups(t->cl));
+    return CLFIT_OK;
+}
+
+/* Makes fused_steps' buffers: each step's alpha and keep (two halves of 2 * SPL floats) and
+ * the barrier. */
+static clfit_status own_steps_init(clfit_trainer *t, int spl)
+{
+    clfit_status st = CLFIT_OK;
+    cl_int zero[2] = {0, 0};
+    t->step_host = malloc(4 * (size_t)spl * sizeof *t->step_host);
+    if (!t->step_host) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < 2 && !st; i++)
+        t->step_par[i] = clfit_cl_buffer(t->cl, 2 * (size_t)spl * sizeof(float), NULL, &st);
+    if (!st) t->sync = clfit_cl_buffer(t->cl, sizeof zero, zero, &st);
+    t->sync_base = 0;
+    return st;
+}
+
+/* n steps: fused_steps, SPL a launch, where own_runs_steps; else own_step n times. */
+static clfit_status own_steps(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n, const float *lr)
+{
+    clfit_status st = CLFIT_OK;
+    clfit_cl *cl = t->cl;
+    int spl = CLP(cl, SPL);
+    if (n < 2 || !own_runs_steps(t)) {
+        for (int s = 0; s < n && !st; s++) {
+            if (lr) t->lr = lr[s];
+            st = own_step(t, dd, start + s * B, B);
+        }
+        return st;
+    }
+    if (!t->step_host) st = own_steps_init(t, spl);
+    if (!st && t->sync_base > (1 << 29)) { /* the barrier's count starts again, after a check */
+        st = own_flush(t);
+        if (!st) st = clfit_cl_zero(cl, t->sync, 0, 2 * sizeof(cl_int));
+        t->sync_base = 0;
+    }
+    if (st) return st;
+    int L = t->nlayers;
+    clfit_act_io a = clfit_trainer_layer_act(t, 0, 1);
+    clfit_head_io io = {.layer = &t->layer[L - 1], .wt = t->wt, .logits = t->act[L], .dlogits = t->dact[L],
+                        .dh = t->dact[L - 1], .loss_row = t->loss_row, .right_row = t->right_row,
+                        .labels = dd->labels, .targets = dd->targets, .order = dd->order, .denom = B,
+                        .loss = clfit_loss_code(&t->desc), .act = &a};
+    clfit_head_update head = {.layer = &t->layer[L - 1], .wt = t->wt, .h = t->act[L - 1], .dlogits = t->dact[L],
+                              .loss_row = t->loss_row, .right_row = t->right_row, .loss_acc = t->loss_acc,
+                              .correct_acc = t->correct_acc, .values = t->desc.regression};
+    float l2c = t->opt.l2 > 0.0f ? t->opt.l2 / (float)B : 0.0f; /* optim_cl's */
+    for (int s0 = 0; s0 < n && !st; s0 += spl) {
+        int k = n - s0 < spl ? n - s0 : spl, half = t->step_half;
+        t->step_half ^= 1;
+        if (t->step_ev[half]) { /* that half's last write has been read from the host */
+            cl_int e = clWaitForEvents(1, &t->step_ev[half]);
+            clReleaseEvent(t->step_ev[half]);
+            t->step_ev[half] = NULL;
+            if (e != CL_SUCCESS) return clfit_fail(e, "clWaitForEvents: %s", clfit_status_name(e));
+        }
+        float *par = t->step_host + (size_t)half * 2 * spl;
+        for (int s = 0; s < k; s++) { /* own_step's, step by step */
+            float l = lr ? lr[s0 + s] : t->lr;
+            par[2 * s] = adam_alpha(l, t->adam.beta1, t->adam.beta2, t->step + 1 + s);
+            par[2 * s + 1] = t->opt.kind == CLFIT_OPT_ADAMW ? 1.0f - l * t->opt.weight_decay : 1.0f;
+        }
+        cl_int e = clEnqueueWriteBuffer(cl->queue, t->step_par[half], CL_FALSE, 0, 2 * (size_t)k * sizeof *par, par, 0,
+                                        NULL, &t->step_ev[half]);
+        if (e != CL_SUCCESS) return clfit_fail(e, "clEnqueueWriteBuffer: %s", clfit_status_name(e));
+        io.start = start + s0 * B;
+        st = fused_steps_cl(cl, t->act[L - 1], dd->x, t->x, t->params, t->m, t->v, &t->layer[0], B, &io, &head, l2c,
+                            &t->adam, t->step_par[half], k, t->sync, &t->sync_base);
+        if (!st) {
+            t->step += k;
+            t->steps_unchecked += k;
+        }
+    }
+    if (!st && lr) t->lr = lr[n - 1];
+    return st;
+}
+
 /* wt from the new last layer's weights */
 static clfit_status own_applied(clfit_trainer *t)
 {
@@ -152,8 +259,10 @@ const clfit_backend clfit_backend_own = {
     .refuses = own_refuses,
     .init = own_init,
     .step = own_step,
+    .steps = own_steps,
     .grad = own_grad,
     .applied = own_applied,
     .eval = own_eval,
+    .flush = own_flush,
     .logits = own_logits,
 };

@@ -132,7 +132,9 @@ clfit_device_class clfit_cl_device_class(const clfit_device_info *d)
 
 /* ---- the program ---- */
 
-/* The work-group size tunable of each kernel (reqd_work_group_size in its source). */
+/* The work-group size tunable of each kernel (reqd_work_group_size in its source);
+ * CLFIT_P_ONE: a work-group of one, whatever the tunables. */
+enum { CLFIT_P_ONE = -1 };
 #define WG_(id, name, wg, file) CLFIT_P_##wg,
 static const int kernel_wg_param[CLFIT_K_COUNT] = {CLFIT_KERNEL_LIST(WG_)};
 #undef WG_
@@ -353,6 +355,7 @@ static clfit_status build_program(clfit_cl *cl, const clfit_params *p, cl_progra
         /* a kernel may be limited below the device's maximum (registers, local memory) */
         size_t kmax = 0, sim = 0;
         cl_ulong lmem = 0;
+        if (kernel_wg_param[k] == CLFIT_P_ONE) continue; /* every device runs a group of one */
         int wg = p->v[kernel_wg_param[k]];
         if ((st = simulated_limit(clfit_kernel_names[k], &sim))) break;
         if (clGetKernelWorkGroupInfo(kernels[k], cl->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax,

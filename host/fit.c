@@ -72,7 +72,7 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
     int rank = coll ? coll->rank : 0, size = coll ? coll->size : 1;
     /* this process's share of the validation set (all of it without data parallelism) */
     int v0 = (int)((long)rank * n_val / size), v1 = (int)((long)(rank + 1) * n_val / size);
-    float *grads = NULL;
+    float *grads = NULL, lrs[64];
     clfit_device_data all = {0}, tr = {0}, val = {0};
     int *order = NULL;
     double setup_t0 = clfit_now(), setup = 0;
@@ -116,9 +116,21 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
         int seen = 0;
         for (int s = 0; s < steps && !st; s++) {
             int start = s * o->batch, b = n_train - start < o->batch ? n_train - start : o->batch;
-            if (m->opt.sched != CLFIT_SCHED_CONSTANT)
-                clfit_trainer_set_lr(t, clfit_optim_lr(&m->opt, m->adam.lr, epoch, clfit_trainer_step_count(t) + 1, steps));
-            if (coll) {
+            /* without data parallelism, the full batches up to the next 64th step in one call
+             * (the own backend may run them in one launch), each at its scheduled rate */
+            int run = 1;
+            if (!coll && b == o->batch) {
+                int full = n_train / o->batch;
+                run = 64 - s % 64 < full - s ? 64 - s % 64 : full - s;
+            }
+            for (int i = 0; i < run && m->opt.sched != CLFIT_SCHED_CONSTANT; i++)
+                lrs[i] = clfit_optim_lr(&m->opt, m->adam.lr, epoch, clfit_trainer_step_count(t) + 1 + i, steps);
+            if (m->opt.sched != CLFIT_SCHED_CONSTANT) clfit_trainer_set_lr(t, lrs[0]);
+            if (run > 1) {
+                st = clfit_trainer_steps(t, &tr, start, b, run, m->opt.sched != CLFIT_SCHED_CONSTANT ? lrs : NULL);
+                s += run - 1;
+                b *= run;
+            } else if (coll) {
                 /* this process's contiguous slice of the global batch (the last may be short) */
                 int s0 = start + (int)((long)rank * b / size), s1 = start + (int)((long)(rank + 1) * b / size);
                 st = clfit_trainer_grad(t, &tr, s0, s1 - s0, s0 - start, b);

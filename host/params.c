@@ -26,6 +26,7 @@ const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_KC] = {"KC", "fused_grad_adam: batch rows per pass over a work-item's tiles (larger batches take several)", CLFIT_GEMM_OWN, 6, {16, 32, 64, 128, 256, 1024}, 1024},
     [CLFIT_P_TF] = {"TF", "fused_forward_head: blocks of RB rows per work-item (more than 1: the sums in passes of KF inputs)", CLFIT_GEMM_OWN, 5, {1, 2, 4, 8, 16}, 1},
     [CLFIT_P_KF] = {"KF", "fused_forward_head with TF > 1: inputs per pass over a work-item's row blocks", CLFIT_GEMM_OWN, 5, {32, 64, 128, 256, 1024}, 1024},
+    [CLFIT_P_SPL] = {"SPL", "own, one hidden layer, Adam: training steps a launch (1: two launches a step; more: fused_steps, one work-group a compute unit)", CLFIT_GEMM_OWN, 4, {1, 4, 16, 64}, 1},
     [CLFIT_P_SXE_WGS] = {"SXE_WGS", "softmax_xent: the one work-group's size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
     [CLFIT_P_WGS] = {"WGS", "element-wise kernels: work-group size", CLFIT_GEMM_CLBLAST, WGS_SPACE},
     [CLFIT_P_HS] = {"HS", "slice_step: hidden units per work-group", CLFIT_GEMM_SLICE, 7, {1, 2, 4, 8, 16, 32, 64}},
@@ -50,16 +51,16 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
 #define P(name) [CLFIT_P_##name]
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
     [CLFIT_CLASS_CPU_AVX2] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 1, P(RB) = 6, P(CB) = 1, P(GWGS) = 16, P(RG) = 4, P(CG) = 1, P(TR) = 2, P(TC) = 4, P(KC) = 32, P(TF) = 1, P(KF) = 1024,
+            P(VW) = 16, P(FWGS) = 1, P(RB) = 6, P(CB) = 1, P(GWGS) = 16, P(RG) = 4, P(CG) = 1, P(TR) = 2, P(TC) = 4, P(KC) = 32, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
             P(SXE_WGS) = 32, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_CPU_AVX512] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024,
+            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
             P(SXE_WGS) = 64, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_GPU_NVIDIA] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
-            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
             P(SXE_WGS) = 256, P(WGS) = 256, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
     [CLFIT_CLASS_GPU_OTHER] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
-            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024,
+            P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
             P(SXE_WGS) = 256, P(WGS) = 64, P(HS) = 2, P(SWGS) = 256, P(KS) = 4}},
 };
 #undef P

@@ -29,11 +29,15 @@ clfit_status clfit_time_steps(clfit_cl *cl, const clfit_model_desc *d, int B, cl
     t = clfit_trainer_new(cl, m, B, gemm, &st);
     if (!t) goto done;
     st = clfit_device_data_upload(cl, &ds, &dd);
-    for (int s = 0; s < warmup && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
+    /* runs of up to the 8 batches, as an epoch's consecutive batches (clfit_trainer_steps) */
+    for (int s = 0; s < warmup && !st; s += 8)
+        st = clfit_trainer_steps(t, &dd, 0, B, warmup - s < 8 ? warmup - s : 8, NULL);
     if (!st) st = clfit_cl_finish(cl);
     double t0 = clfit_now();
-    for (int s = 0; s < steps && !st; s++) st = clfit_trainer_step(t, &dd, (s % 8) * B, B);
+    for (int s = 0; s < steps && !st; s += 8)
+        st = clfit_trainer_steps(t, &dd, 0, B, steps - s < 8 ? steps - s : 8, NULL);
     if (!st) st = clfit_cl_finish(cl);
+    if (!st) st = clfit_trainer_reset_stats(t); /* whether they ran whole */
     if (!st) *us_per_step = (clfit_now() - t0) * 1e6 / steps;
 done:
     clfit_device_data_free(&dd);

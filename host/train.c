@@ -175,7 +175,11 @@ void clfit_trainer_free(clfit_trainer *t)
     if (!t) return;
     if (t->cl) clFinish(t->cl->queue);
     cl_mem all[] = {t->ty, t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
-                    t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params, t->wr, t->clip_part};
+                    t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params, t->wr, t->clip_part,
+                    t->step_par[0], t->step_par[1], t->sync};
+    for (int i = 0; i < 2; i++)
+        if (t->step_ev[i]) clReleaseEvent(t->step_ev[i]);
+    free(t->step_host);
     for (int l = CLFIT_MAX_LAYERS; l >= 1; l--) {
         if (t->pre[l]) clReleaseMemObject(t->pre[l]);
         if (t->dact[l]) clReleaseMemObject(t->dact[l]);
@@ -242,6 +246,25 @@ clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, i
     if (t->cannot_train) return clfit_fail(CLFIT_ERR_ARG, "%s; use --backend own or clblast", t->cannot_train);
     clfit_status st = check_batch(t, dd, start, B);
     return st ? st : t->be->step(t, dd, start, B);
+}
+
+clfit_status clfit_trainer_steps(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n,
+                                 const float *lr)
+{
+    if (t->cannot_train) return clfit_fail(CLFIT_ERR_ARG, "%s; use --backend own or clblast", t->cannot_train);
+    if (n < 0 || (n > 0 && (long)start + (long)n * B > dd->n))
+        return clfit_fail(CLFIT_ERR_ARG, "%d steps of %d rows from %d are outside the data (%d)", n, B, start, dd->n);
+    clfit_status st = CLFIT_OK;
+    for (int s = 0; s < n && !st; s++) st = check_batch(t, dd, start + s * B, B);
+    if (st || n == 0) return st;
+    if (t->be->steps) return t->be->steps(t, dd, start, B, n, lr);
+    float keep_lr = t->lr;
+    for (int s = 0; s < n && !st; s++) {
+        if (lr) t->lr = lr[s];
+        st = t->be->step(t, dd, start + s * B, B);
+    }
+    if (lr && st) t->lr = keep_lr;
+    return st;
 }
 
 void clfit_trainer_set_lr(clfit_trainer *t, float lr)

@@ -318,6 +318,23 @@ static clfit_status bench_open(bench *b, clfit_cl *cl, const clfit_model_desc *d
     return st;
 }
 
+/* n steps from step *s on (advanced), as an epoch takes them: runs of consecutive
+ * batches (clfit_trainer_steps), wrapping around the bench's batches, then waits for them
+ * and for whether they ran whole (a fused_steps launch whose work-groups did not run at
+ * once: clfit_trainer_reset_stats reports it). */
+static clfit_status bench_steps(bench *b, clfit_trainer *t, int *s, int n)
+{
+    clfit_status st = CLFIT_OK;
+    while (n > 0 && !st) {
+        int at = *s % b->nbatches, k = n < b->nbatches - at ? n : b->nbatches - at;
+        st = clfit_trainer_steps(t, &b->dd, at * b->batch, b->batch, k, NULL);
+        *s += k;
+        n -= k;
+    }
+    if (!st) st = clfit_cl_finish(b->cl);
+    return st ? st : clfit_trainer_reset_stats(t);
+}
+
 /* Microseconds per step with cl's current parameters: a few warm-up steps (the first
  * launches may compile), then the best of five runs of at least ~25 ms each. */
 static clfit_status bench_run(bench *b, double *us)
@@ -326,11 +343,9 @@ static clfit_status bench_run(bench *b, double *us)
     clfit_trainer *t = clfit_trainer_new(b->cl, b->m, b->batch, (clfit_gemm)b->cl->p.v[CLFIT_P_BACKEND], &st);
     if (!t) return st;
     int s = 0;
-    for (int i = 0; i < 3 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
-    if (!st) st = clfit_cl_finish(b->cl);
+    st = bench_steps(b, t, &s, 3);
     double t0 = clfit_now();
-    for (int i = 0; i < 5 && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
-    if (!st) st = clfit_cl_finish(b->cl);
+    if (!st) st = bench_steps(b, t, &s, 5);
     double per = (clfit_now() - t0) / 5;
     int n = per > 0 ? (int)(0.025 / per) : 500;
     if (n < 5) n = 5;
@@ -338,8 +353,7 @@ static clfit_status bench_run(bench *b, double *us)
     double best = 1e300;
     for (int r = 0; r < 5 && !st; r++) {
         t0 = clfit_now();
-        for (int i = 0; i < n && !st; i++, s++) st = clfit_trainer_step(t, &b->dd, (s % b->nbatches) * b->batch, b->batch);
-        if (!st) st = clfit_cl_finish(b->cl);
+        st = bench_steps(b, t, &s, n);
         double u = (clfit_now() - t0) * 1e6 / n;
         if (u < best) best = u;
     }
@@ -541,7 +555,8 @@ static clfit_status try_params(search *s, const char *varied, const clfit_params
     return CLFIT_OK;
 }
 
-/* The coordinates, searched in this order: the fused kernels' vector width, the forward's
+/* The coordinates, searched in this order: the own step's steps a launch (SPL: whether
+ * fused_steps runs the step, which changes what the blocks below are timed in), the fused kernels' vector width, the forward's
  * block and the gradient's block (each pair searched jointly: rows and columns per
  * work-item trade against each other through the registers, so one alone at a time gets
  * stuck, e.g. RB=8 spills with CB=4 but wins with CB=2) with each kernel's super-tile
@@ -555,7 +570,7 @@ typedef struct {
     int a, b; /* tunables; b = -1 for a single one */
 } coord;
 static const coord search_order[] = {
-    {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_TF, CLFIT_P_KF}, {CLFIT_P_RG, CLFIT_P_CG},
+    {CLFIT_P_SPL, -1},  {CLFIT_P_VW, -1},   {CLFIT_P_RB, CLFIT_P_CB}, {CLFIT_P_TF, CLFIT_P_KF}, {CLFIT_P_RG, CLFIT_P_CG},
     {CLFIT_P_TR, CLFIT_P_TC}, {CLFIT_P_KC, -1},   {CLFIT_P_FWGS, -1},
     {CLFIT_P_GWGS, -1}, {CLFIT_P_SXE_WGS, -1},    {CLFIT_P_WGS, -1},      {CLFIT_P_HS, CLFIT_P_SWGS},
     {CLFIT_P_KS, -1},

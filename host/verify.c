@@ -1123,12 +1123,15 @@ static void train_step_case(vcase *c, int g, const step_model *sm, int B, int IN
         gather_batch_ref(x, y, img, lab, order + start, b, IN);
         for (int r = 0; r < b; r++) memcpy(ty + (size_t)r * C, tv + (size_t)order[start + r] * C, (size_t)C * sizeof *ty);
         st = clfit_ref_train_step(ref, w, x, y, b, ref->adam.lr, &l, &right);
-        if (!st) st = clfit_trainer_step(t, &dd, start, b);
         ref_loss += l;
         ref_correct += right;
         ref_abs += clfit_ref_work_abs_sum(w);
         if (!st) ties += clfit_ref_work_near_ties(w, ref, b, TIE_MARGIN);
     }
+    /* the full batches in one call, as an epoch takes them (own's fused_steps where its SPL
+     * says so), then the short one */
+    if (have_data && !st) st = clfit_trainer_steps(t, &dd, 0, B, N / B, NULL);
+    if (have_data && !st && N % B) st = clfit_trainer_step(t, &dd, N / B * B, N % B);
     double sum = 0;
     double correct = 0;
     if (have_data && !st) st = clfit_trainer_read_stats(t, &sum, &correct);

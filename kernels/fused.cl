@@ -374,17 +374,22 @@ inline float dot16(__global const float *a, __global const float *b, int H)
  * The loss is clfit_loss `loss` (loss_row in softmax_xent.cl). Global size ceil(B/(RB*TF)),
  * rounded up to FWGS. order may be NULL (then row r is in[r]). With xg not NULL each
  * work-item also copies its rows to xg (gather_rows). */
-__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
-void fused_forward_head(__global float *h, __global const float *in, __global const int *order,
-                        int start, __global float *xg, __global const float *params, int w_off, int b_off, int B,
-                        int IN, int H, __global const float *wt, int b1_off, int C,
-                        __global float *logits, __global float *dlogits, __global float *dh,
-                        __global float *loss_row, __global int *right_row,
-                        __global const uchar *labels, __global const float *targets,
-                        __global const int *lorder, int lstart, int want_grad, int denom, int act, __global float *pre, float rate, float scale,
-                        uint4 key, int layer, uint e0, int loss)
+#define FORWARD_HEAD_PARAMS                                                                                  \
+    __global float *h, __global const float *in, __global const int *order, int start, __global float *xg,       \
+        __global const float *params, int w_off, int b_off, int B, int IN, int H, __global const float *wt,      \
+        int b1_off, int C, __global float *logits, __global float *dlogits, __global float *dh,                  \
+        __global float *loss_row, __global int *right_row, __global const uchar *labels,                          \
+        __global const float *targets, __global const int *lorder, int lstart, int want_grad, int denom, int act, \
+        __global float *pre, float rate, float scale, uint4 key, int layer, uint e0, int loss
+#define FORWARD_HEAD_ARGS                                                                                        \
+    h, in, order, start, xg, params, w_off, b_off, B, IN, H, wt, b1_off, C, logits, dlogits, dh, loss_row,       \
+        right_row, labels, targets, lorder, lstart, want_grad, denom, act, pre, rate, scale, key, layer, e0, loss
+
+/* fused_forward_head's work-item `item`: rows item * RB * TF .. (fused_steps runs the same
+ * items, several a work-item) */
+inline __attribute__((always_inline)) void forward_head_item(int item, FORWARD_HEAD_PARAMS)
 {
-    int r0 = get_global_id(0) * RB * TF;
+    int r0 = item * RB * TF;
     if (r0 >= B) return;
     if (xg) gather_rows(xg, in, order, start, r0, RB * TF, B, IN);
     if (TF == 1)
@@ -414,6 +419,12 @@ void fused_forward_head(__global float *h, __global const float *in, __global co
             storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
         }
     }
+}
+
+__kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
+void fused_forward_head(FORWARD_HEAD_PARAMS)
+{
+    forward_head_item(get_global_id(0), FORWARD_HEAD_ARGS);
 }
 
 /* dinp (B,IN) = the gradient at the input of hidden layer `act`'s activation, for MLPs
@@ -667,20 +678,32 @@ inline __attribute__((always_inline)) void tile_update(floatv acc[RG][CG], __glo
  * across processes; wt is then left as it is). Global size, with tr = TR and tc = TC where
  * B > KC, else 1: (ceil(ceil(IN/RG)/tr) + 1) * ceil(ceil(OUT/(VW*CG))/tc) (+ ceil(H/VW) + 1
  * with head), rounded up to GWGS. */
-__kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
-void fused_grad_adam(__global float *params, __global float *m, __global float *v, __global float *gout,
-                     __global const float *in, __global const int *order, int start,
-                     __global const float *dout, int w_off, int b_off, int B, int IN, int OUT,
-                     float alpha, float beta1, float beta2, float eps, float keep, float l2c, int head,
-                     __global float *wt, int w1_off, int b1_off, int H, int C,
-                     __global const float *h, __global const float *dlogits,
-                     __global const float *loss_row, __global const int *right_row,
-                     __global float *loss_acc, __global int *correct_acc)
+#define GRAD_ADAM_PARAMS                                                                                     \
+    __global float *params, __global float *m, __global float *v, __global float *gout, __global const float *in, \
+        __global const int *order, int start, __global const float *dout, int w_off, int b_off, int B, int IN,    \
+        int OUT, float alpha, float beta1, float beta2, float eps, float keep, float l2c, int head,               \
+        __global float *wt, int w1_off, int b1_off, int H, int C, __global const float *h,                        \
+        __global const float *dlogits, __global const float *loss_row, __global const int *right_row,            \
+        __global float *loss_acc, __global int *correct_acc
+#define GRAD_ADAM_ARGS                                                                                       \
+    params, m, v, gout, in, order, start, dout, w_off, b_off, B, IN, OUT, alpha, beta1, beta2, eps, keep, l2c, \
+        head, wt, w1_off, b1_off, H, C, h, dlogits, loss_row, right_row, loss_acc, correct_acc
+
+/* fused_grad_adam's work-items: how many (before rounding up to GWGS) */
+inline int grad_adam_items(int B, int IN, int OUT, int head, int H)
 {
     int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
     int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
     int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
-    int gid = get_global_id(0);
+    return (sr + 1) * sc + (head ? (H + VW - 1) / VW + 1 : 0);
+}
+
+/* fused_grad_adam's work-item gid (fused_steps runs the same items, several a work-item) */
+inline __attribute__((always_inline)) void grad_adam_item(int gid, GRAD_ADAM_PARAMS)
+{
+    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
+    int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
+    int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
     int srow = gid / sc, scol = gid % sc;
     if (srow > sr) {
         if (head)
@@ -736,5 +759,79 @@ void fused_grad_adam(__global float *params, __global float *m, __global float *
         if (rt >= rtiles || ct >= ctiles) continue;
         tile_update(part[t], params, m, v, gout, w_off, rt * RG, ct * VW * CG, IN, OUT, alpha, beta1, beta2, eps,
                     keep, l2c);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(GWGS, 1, 1)))
+void fused_grad_adam(GRAD_ADAM_PARAMS)
+{
+    grad_adam_item(get_global_id(0), GRAD_ADAM_ARGS);
+}
+
+/* ---- several steps in one launch, for CPUs ---- */
+
+/* The most passes of a barrier's wait (seconds of spinning) before it gives the launch up:
+ * a device that does not run all of the launch's work-groups at once would otherwise never
+ * end it. A device whose loops stop early (llvmpipe's cap) gives it up at once. */
+#define STEPS_SPIN_LIMIT (1L << 33)
+
+/* A barrier across the G work-groups of a fused_steps launch (one work-item each): sync[0]
+ * counts the arrivals (from `base` at the launch's start), so the n-th barrier waits for
+ * base + n * G. OpenCL C 1.2
+ * does not promise that work-groups run at once, nor orders memory across them: this runs
+ * where they do run at once (PoCL's CPU device with G no more than its threads, one
+ * work-group a thread) and its atomics order memory (PoCL's are acquire-release). A wait
+ * that does not end sets sync[1], and every work-group then leaves: the launch has failed
+ * (the host reads sync[1]). Returns nonzero then. */
+inline int steps_barrier(volatile __global int *sync, int base, int G, int *gen)
+{
+    int target = base + ++*gen * G;
+    atomic_inc(sync); /* release: this work-group's writes before it */
+    long n = 0;
+    while (sync[0] < target && !sync[1] && n < STEPS_SPIN_LIMIT) n++;
+    if (sync[0] < target) {
+        atomic_xchg(sync + 1, 1);
+        return 1;
+    }
+    atomic_add(sync, 0); /* acquire: the other work-groups' writes after it */
+    return 0;
+}
+
+/* nsteps training steps of a one-hidden-layer model with Adam, in one launch: step s takes
+ * the B rows at start + s * B of the epoch's order, fused_forward_head's work-items
+ * (gathering the rows into xg), a barrier, fused_grad_adam's for layer 0 with the last
+ * layer's update (alpha and keep from step_par[2s], step_par[2s + 1]), a barrier. The G
+ * work-groups of one work-item each take contiguous shares of each launch's work-items;
+ * every work-item is the same code as in those kernels, so the steps give the same bits
+ * as 2 * nsteps launches of them. No dropout. sync[0] is `base` at the start (the host
+ * counts the arrivals: 2 * nsteps * G a launch) and sync[1] 0. Global size G, work-groups
+ * of 1. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void fused_steps(__global float *h, __global const float *in, __global const int *order, int start0,
+                 __global float *xg, __global float *params, __global float *m, __global float *v, int w_off,
+                 int b_off, int B, int IN, int H, __global float *wt, int w1_off, int b1_off, int C,
+                 __global float *logits, __global float *dlogits, __global float *dh, __global float *loss_row,
+                 __global int *right_row, __global const uchar *labels, __global const float *targets, int act,
+                 __global float *pre, int loss, float beta1, float beta2, float eps, float l2c, int head,
+                 __global float *loss_acc, __global int *correct_acc, __global const float *step_par, int nsteps,
+                 volatile __global int *sync, int base)
+{
+    int G = get_num_groups(0), g = get_group_id(0), gen = 0;
+    int nf = (B + RB * TF - 1) / (RB * TF), ng = grad_adam_items(B, IN, H, head, H);
+    int f0 = (int)((long)g * nf / G), f1 = (int)((long)(g + 1) * nf / G);
+    int g0 = (int)((long)g * ng / G), g1 = (int)((long)(g + 1) * ng / G);
+    for (int s = 0; s < nsteps; s++) {
+        int start = start0 + s * B;
+        for (int i = f0; i < f1; i++)
+            forward_head_item(i, h, in, order, start, xg, params, w_off, b_off, B, IN, H, wt, b1_off, C, logits,
+                              dlogits, dh, loss_row, right_row, labels, targets, order, start, 1, B, act, pre,
+                              0.0f, 1.0f, (uint4)0, 0, 0u, loss);
+        if (steps_barrier(sync, base, G, &gen)) return;
+        float alpha = step_par[2 * s], keep = step_par[2 * s + 1];
+        for (int i = g0; i < g1; i++)
+            grad_adam_item(i, params, m, v, 0, xg, 0, 0, dh, w_off, b_off, B, IN, H, alpha, beta1, beta2, eps, keep,
+                           l2c, head, wt, w1_off, b1_off, H, C, h, dlogits, loss_row, right_row, loss_acc,
+                           correct_acc);
+        if (steps_barrier(sync, base, G, &gen)) return;
     }
 }

@@ -322,9 +322,12 @@ START_TEST(test_parts)
 }
 END_TEST
 
-/* Trains a few steps (the last one short) with tunables p on the own backend; returns the
- * model (weights, moments) after them. */
-static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d, int N, int B)
+/* Trains two epochs (the last step of each short; the full batches in one
+ * clfit_trainer_steps call, as an epoch takes them) with tunables p and optimizer o (NULL:
+ * Adam) on the own backend; returns the model (weights, moments) after them, and with
+ * stats not NULL the second epoch's loss sum and correct count. */
+static clfit_model *train_with_opt(const clfit_params *p, const clfit_model_desc *d, const clfit_optim *o, int N,
+                                   int B, double stats[2])
 {
     ASSERT_OK(clfit_cl_set_params(tcl, p));
     clfit_rng rng;
@@ -336,19 +339,28 @@ static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d,
     for (int i = 0; i < N; i++) ds.labels[i] = (uint8_t)clfit_rng_below(&rng, d->classes);
     clfit_status st;
     clfit_model *m = clfit_model_new(d, 5, &st);
+    if (o) m->opt = *o;
     clfit_trainer *t = clfit_trainer_new(tcl, m, B, (clfit_gemm)p->v[CLFIT_P_BACKEND], &st);
     ck_assert_msg(t != NULL, "%s", clfit_last_error());
     clfit_device_data dd;
     ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
-    for (int e = 0; e < 2; e++)
-        for (int start = 0; start < N; start += B)
-            ASSERT_OK(clfit_trainer_step(t, &dd, start, N - start < B ? N - start : B));
+    for (int e = 0; e < 2; e++) {
+        ASSERT_OK(clfit_trainer_reset_stats(t));
+        ASSERT_OK(clfit_trainer_steps(t, &dd, 0, B, N / B, NULL));
+        if (N % B) ASSERT_OK(clfit_trainer_step(t, &dd, N / B * B, N % B));
+    }
+    if (stats) ASSERT_OK(clfit_trainer_read_stats(t, &stats[0], &stats[1]));
     ASSERT_OK(clfit_trainer_download(t, m));
     clfit_device_data_free(&dd);
     clfit_trainer_free(t);
     free(ds.images);
     free(ds.labels);
     return m;
+}
+
+static clfit_model *train_with(const clfit_params *p, const clfit_model_desc *d, int N, int B)
+{
+    return train_with_opt(p, d, NULL, N, B, NULL);
 }
 
 /* Trains d under tunables a and under b (train_with: 8 steps, the last short) and asserts
@@ -397,6 +409,53 @@ START_TEST(test_tunables_keep_results)
     ASSERT_OK(clfit_params_parse("TR=2,TC=2,KC=16,TF=4,KF=32", "b", &b));
     assert_same_bits_at(&a, &b, &d, 90, 45);
     assert_same_bits_at(&a, &b, &parts, 90, 45);
+}
+END_TEST
+
+/* Several steps a launch (fused_steps, SPL > 1: one hidden layer, Adam or AdamW, no
+ * dropout, on a CPU) train to the same bits, loss and count as two launches a step: at
+ * SPL=4 the 6 full batches of an epoch are a launch of 4 and one of 2, then the short
+ * batch takes the two launches; with L2 and AdamW, an activation that keeps its input
+ * (GELU), MSE (a regression's values are verify's train_step); a model fused_steps does not run (dropout, two hidden
+ * layers) the same through own_step. */
+static void assert_steps_keep_bits(const clfit_model_desc *d, const clfit_optim *o)
+{
+    clfit_params a, b;
+    clfit_params_default(CLFIT_CLASS_CPU_AVX512, &a);
+    a.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+    a.v[CLFIT_P_SPL] = 1;
+    b = a;
+    b.v[CLFIT_P_SPL] = 4;
+    double sa[2], sb[2];
+    clfit_model *ma = train_with_opt(&a, d, o, 90, 13, sa), *mb = train_with_opt(&b, d, o, 90, 13, sb);
+    ck_assert_int_eq(ma->step, 14);
+    ck_assert_int_eq(mb->step, 14);
+    ck_assert_msg(memcmp(ma->params, mb->params, ma->nparams * sizeof(float)) == 0, "weights differ");
+    ck_assert_msg(memcmp(ma->m, mb->m, ma->nparams * sizeof(float)) == 0, "Adam's m differs");
+    ck_assert_msg(memcmp(ma->v, mb->v, ma->nparams * sizeof(float)) == 0, "Adam's v differs");
+    ck_assert_msg(memcmp(sa, sb, sizeof sa) == 0, "loss %.9g / count %.9g against %.9g / %.9g", sa[0], sa[1], sb[0],
+                  sb[1]);
+    clfit_model_free(ma);
+    clfit_model_free(mb);
+}
+
+START_TEST(test_steps_a_launch_keep_results)
+{
+    clfit_model_desc d = {.input = 53, .nhidden = 1, .hidden = {40}, .classes = 10};
+    assert_steps_keep_bits(&d, NULL);
+    clfit_optim o;
+    clfit_optim_defaults(&o);
+    o.kind = CLFIT_OPT_ADAMW;
+    o.weight_decay = 0.02f;
+    o.l2 = 0.1f;
+    clfit_model_desc gelu = {.input = 53, .nhidden = 1, .hidden = {40}, .classes = 10, .act = {CLFIT_ACT_GELU}};
+    assert_steps_keep_bits(&gelu, &o);
+    clfit_model_desc mse = {.input = 53, .nhidden = 1, .hidden = {21}, .classes = 3, .loss = CLFIT_LOSS_MSE};
+    assert_steps_keep_bits(&mse, NULL);
+    clfit_model_desc drop = {.input = 53, .nhidden = 1, .hidden = {40}, .classes = 10, .dropout = {0.2f}};
+    assert_steps_keep_bits(&drop, NULL);
+    clfit_model_desc deep = {.input = 53, .nhidden = 2, .hidden = {40, 19}, .classes = 10};
+    assert_steps_keep_bits(&deep, NULL);
 }
 END_TEST
 
@@ -550,6 +609,7 @@ int main(void)
     tcase_add_test(tc, test_tutorial_shape);
     tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_tunables_keep_results);
+    tcase_add_test(tc, test_steps_a_launch_keep_results);
     tcase_add_test(tc, test_slice_work_group_keeps_results);
     tcase_add_test(tc, test_family_keeps_results);
     tcase_add_test(tc, test_grad_then_apply_is_a_step);

@@ -25,7 +25,7 @@
  * clfit_kernel_names, the work-group table and the program's files come: CMakeLists.txt
  * reads the files from here, in the order they first appear, and concatenates them so
  * into one program (a file may use what the files before it define). A new kernel is a
- * row here. */
+ * row here. ONE: a work-group of one work-item, whatever the tunables. */
 #define CLFIT_KERNEL_LIST(X)                                                            \
     X(SCALE_IMAGES, scale_images, WGS, gather)                                          \
     X(GATHER_BATCH, gather_batch, WGS, gather)                                          \
@@ -44,6 +44,7 @@
     X(FUSED_BACKWARD_DATA, fused_backward_data, FWGS, fused)                            \
     X(FUSED_GRAD_ADAM, fused_grad_adam, GWGS, fused)                                    \
     X(FUSED_ACT_BACKWARD, fused_act_backward, FWGS, fused)                              \
+    X(FUSED_STEPS, fused_steps, ONE, fused)                                             \
     X(HEAD_TRANSPOSE, head_transpose, WGS, fused)                                       \
     X(SLICE_STEP, slice_step, SWGS, slice)                                              \
     X(PEAK_FMA4, peak_fma4, WGS, peak)                                                  \
@@ -372,6 +373,23 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
                                  cl_mem order, int start, cl_mem dout, const clfit_layer *L,
                                  int B, float alpha, float keep, float l2c, const clfit_adam_cfg *cfg,
                                  const clfit_head_update *head);
+
+/* The work-groups fused_steps_cl runs at once: the device's compute units (PoCL's CPU
+ * threads), at most 64. */
+int fused_steps_groups(const clfit_cl *cl);
+
+/* nsteps training steps with Adam of a one-hidden-layer model in one launch (fused_steps):
+ * step s is fused_forward_head_cl on rows start + s * B of io's order (gathered into xg,
+ * with gradients), then fused_grad_adamw_cl for layer 0 from xg with the head's update, at
+ * step_par[2s] (alpha) and step_par[2s + 1] (keep), the same bits as those 2 * nsteps
+ * launches. Runs on devices that run all its fused_steps_groups work-groups at once: sync
+ * (2 ints) is the launch's barrier, sync[0] counting every arrival from *base (which this
+ * advances) and sync[1] nonzero once a wait gave up (the steps are then not whole: see
+ * fused_steps_failed). No dropout (io->act's rate 0). */
+clfit_status fused_steps_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem xg, cl_mem params, cl_mem m, cl_mem v,
+                            const clfit_layer *L, int B, const clfit_head_io *io, const clfit_head_update *head,
+                            float l2c, const clfit_adam_cfg *cfg, cl_mem step_par, int nsteps, cl_mem sync,
+                            int *base);
 
 /* ---- the one-launch step (kernels/slice.cl) ---- */
 

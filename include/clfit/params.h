@@ -37,6 +37,7 @@ typedef enum {
     CLFIT_P_KC,         /* fused_grad_adam: batch rows per pass over a work-item's tiles */
     CLFIT_P_TF,         /* fused_forward_head: blocks of RB rows per work-item */
     CLFIT_P_KF,         /* fused_forward_head: inputs per pass over a work-item's row blocks */
+    CLFIT_P_SPL,        /* own: training steps a launch (1: two launches a step; more: fused_steps) */
     CLFIT_P_SXE_WGS,    /* softmax_xent: its one work-group's size (power of 2) */
     CLFIT_P_WGS,        /* element-wise kernels (gather, bias, ReLU, Adam, scale_images) */
     CLFIT_P_HS,         /* slice_step: hidden units per work-group */

@@ -63,6 +63,14 @@ void clfit_trainer_free(clfit_trainer *t);
 clfit_status clfit_trainer_step(clfit_trainer *t, const clfit_device_data *dd, int start,
                                 int B);
 
+/* n training steps, step s on rows [start + s B, start + (s+1) B) of dd's order, at
+ * learning rate lr[s] (lr NULL: the trainer's, clfit_trainer_set_lr; otherwise the trainer's
+ * is lr[n-1] after). The same bits as n calls of clfit_trainer_step (each after
+ * clfit_trainer_set_lr(lr[s])); the own backend runs several of them a launch where its
+ * tunable SPL says so (fused_steps, CPUs). */
+clfit_status clfit_trainer_steps(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n,
+                                 const float *lr);
+
 /* Data parallelism's two halves of a step (the clblast and own backends; own's fused
  * kernels then store the gradient instead of applying Adam): clfit_trainer_grad computes the gradient of rows [start, start+B) with
  * dlogits over denom (the global batch these rows are a slice of; B may be 0: a zero
