@@ -44,14 +44,15 @@ struct clfit_trainer {
     cl_mem x, y;                           /* the gathered batch: (B,input) float (clblast, own), (B)
                                               uchar (clblast) */
     cl_mem ty;                             /* clblast, a regression's: the batch's values (B,classes) */
-    /* own's fused_steps (several steps a launch): each step's alpha and keep (2 * SPL floats,
-     * twice: while one half is being written the other may still be read), the host's copy
-     * of them and the events of their writes; the launch's barrier (2 ints) and its count;
-     * steps launched since sync's failure flag was last read */
-    cl_mem step_par[2], sync;
+    /* own's fused_steps (several steps a launch), in two halves used by turns: each step's
+     * alpha and keep (2 * SPL floats: while one half is being written the other may still
+     * be read), the host's copy of them and the events of their writes, the launch's
+     * counters (nctr ints for steps_groups work-groups; a launch zeroes the other half's);
+     * the failure flag (1 int), and the steps launched since it was last read */
+    cl_mem step_par[2], ctr[2], flag;
     float *step_host;
     cl_event step_ev[2];
-    int step_half, sync_base, steps_unchecked;
+    int step_half, nctr, steps_groups, steps_unchecked;
     cl_mem act[CLFIT_MAX_LAYERS + 1];      /* act[l+1]: layer l's output (B,out); act[0] = x */
     cl_mem dact[CLFIT_MAX_LAYERS + 1];     /* gradients of act[l], l >= 1 */
     cl_mem pre[CLFIT_MAX_LAYERS + 1];      /* pre[l+1]: hidden layer l's activation input, where its

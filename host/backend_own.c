@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 
-#include "clfit/canary.h"
 #include "clfit/parts.h"
 #include "clfit/ref.h"
 
@@ -131,48 +130,51 @@ static clfit_status own_step(clfit_trainer *t, const clfit_device_data *dd, int 
 }
 
 /* Whether fused_steps runs this trainer's steps: SPL > 1, one hidden layer without
- * dropout, Adam or AdamW fused, the batch gathered, and a CPU device without a loop cap
- * (its barrier needs the work-groups to run at once and caches that keep memory coherent:
- * a CPU's; a loop cap would end its waits early). */
+ * dropout, Adam or AdamW fused, the batch gathered, and a device whose program has the
+ * kernel (clfit_cl_runs_steps). */
 static int own_runs_steps(clfit_trainer *t)
 {
     clfit_cl *cl = t->cl;
-    long cap = 1;
-    if (CLP(cl, SPL) <= 1 || t->nlayers != 2 || !t->fused_opt || !t->x || !(cl->info.type & CL_DEVICE_TYPE_CPU))
+    if (CLP(cl, SPL) <= 1 || t->nlayers != 2 || !t->fused_opt || !t->x || !cl->kernel[CLFIT_K_FUSED_STEPS])
         return 0;
-    if (clfit_trainer_layer_act(t, 0, 1).rate > 0.0f) return 0;
-    return !clfit_canary_loop_cap(cl, &cap) && cap == 0;
+    return clfit_trainer_layer_act(t, 0, 1).rate <= 0.0f;
 }
 
-/* Whether every fused_steps launch so far ran whole: its barrier's failure flag, read once
- * steps have been launched since the last read. */
+/* Whether every fused_steps launch so far ran whole: the failure flag, read once steps
+ * have been launched since the last read. */
 static clfit_status own_flush(clfit_trainer *t)
 {
     if (!t->steps_unchecked) return CLFIT_OK;
-    cl_int s[2];
-    clfit_status st = clfit_cl_read(t->cl, t->sync, 0, sizeof s, s);
+    cl_int flag;
+    clfit_status st = clfit_cl_read(t->cl, t->flag, 0, sizeof flag, &flag);
     if (st) return st;
     t->steps_unchecked = 0;
-    if (s[1])
+    if (flag)
         return clfit_fail(CLFIT_ERR_CHECK,
-                          "fused_steps: %s did not run its %d work-groups at once, so its steps are not whole; "
-                          "CLFIT_TUNE=SPL=1 takes two launches a step",
-                          t->cl->info.name, fused_steps_groups(t->cl));
+                          "fused_steps: on %s a wait for its work-groups' items never ended, so its steps are not "
+                          "whole; CLFIT_TUNE=SPL=1 takes two launches a step",
+                          t->cl->info.name);
     return CLFIT_OK;
 }
 
-/* Makes fused_steps' buffers: each step's alpha and keep (two halves of 2 * SPL floats) and
- * the barrier. */
+/* Makes fused_steps' buffers: each step's alpha and keep (two halves of 2 * SPL floats),
+ * the counters (two halves, zeros) and the failure flag. */
 static clfit_status own_steps_init(clfit_trainer *t, int spl)
 {
     clfit_status st = CLFIT_OK;
-    cl_int zero[2] = {0, 0};
+    t->steps_groups = fused_steps_groups(t->cl);
+    size_t nctr = fused_steps_counters(t->steps_groups, spl);
+    cl_int zero = 0;
+    cl_int *zeros = calloc(nctr, sizeof *zeros);
     t->step_host = malloc(4 * (size_t)spl * sizeof *t->step_host);
-    if (!t->step_host) return clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < 2 && !st; i++)
+    if (!t->step_host || !zeros) st = clfit_fail(CLFIT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < 2 && !st; i++) {
         t->step_par[i] = clfit_cl_buffer(t->cl, 2 * (size_t)spl * sizeof(float), NULL, &st);
-    if (!st) t->sync = clfit_cl_buffer(t->cl, sizeof zero, zero, &st);
-    t->sync_base = 0;
+        if (!st) t->ctr[i] = clfit_cl_buffer(t->cl, nctr * sizeof *zeros, zeros, &st);
+    }
+    if (!st) t->flag = clfit_cl_buffer(t->cl, sizeof zero, &zero, &st);
+    free(zeros);
+    t->nctr = (int)nctr;
     return st;
 }
 
@@ -189,12 +191,7 @@ static clfit_status own_steps(clfit_trainer *t, const clfit_device_data *dd, int
         }
         return st;
     }
-    if (!t->step_host) st = own_steps_init(t, spl);
-    if (!st && t->sync_base > (1 << 29)) { /* the barrier's count starts again, after a check */
-        st = own_flush(t);
-        if (!st) st = clfit_cl_zero(cl, t->sync, 0, 2 * sizeof(cl_int));
-        t->sync_base = 0;
-    }
+    if (!t->step_host && !(st = fused_steps_check_env())) st = own_steps_init(t, spl);
     if (st) return st;
     int L = t->nlayers;
     clfit_act_io a = clfit_trainer_layer_act(t, 0, 1);
@@ -226,7 +223,8 @@ static clfit_status own_steps(clfit_trainer *t, const clfit_device_data *dd, int
         if (e != CL_SUCCESS) return clfit_fail(e, "clEnqueueWriteBuffer: %s", clfit_status_name(e));
         io.start = start + s0 * B;
         st = fused_steps_cl(cl, t->act[L - 1], dd->x, t->x, t->params, t->m, t->v, &t->layer[0], B, &io, &head, l2c,
-                            &t->adam, t->step_par[half], k, t->sync, &t->sync_base);
+                            &t->adam, t->step_par[half], k, t->steps_groups, t->ctr[half], t->ctr[half ^ 1], t->nctr,
+                            t->flag);
         if (!st) {
             t->step += k;
             t->steps_unchecked += k;

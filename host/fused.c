@@ -1,6 +1,9 @@
 /* Launchers for kernels/fused.cl, clfit's own training step (see include/clfit/cl.h). */
 #include "internal.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 static const clfit_act_io *or_default(const clfit_act_io *a, clfit_act_io *buf, int act)
 {
     if (a) return a;
@@ -137,16 +140,44 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
     return clfit_cl_launch(cl, CLFIT_K_FUSED_GRAD_ADAM, items, (size_t)CLP(cl, GWGS), 31, a, wk);
 }
 
+/* $CLFIT_STEPS_GROUPS (for tests): N work-groups, 1 to 64; 0 where unset or not such a
+ * number (fused_steps_check_env reports that) */
+static int steps_groups_env(void)
+{
+    const char *e = getenv("CLFIT_STEPS_GROUPS");
+    char *end;
+    if (!e || !*e) return 0;
+    errno = 0;
+    long v = strtol(e, &end, 10);
+    return *end == '\0' && errno == 0 && v >= 1 && v <= 64 ? (int)v : 0;
+}
+
+clfit_status fused_steps_check_env(void)
+{
+    const char *e = getenv("CLFIT_STEPS_GROUPS");
+    if (e && *e && !steps_groups_env())
+        return clfit_fail(CLFIT_ERR_ARG, "CLFIT_STEPS_GROUPS=\"%s\": expected a whole number from 1 to 64", e);
+    return CLFIT_OK;
+}
+
 int fused_steps_groups(const clfit_cl *cl)
 {
-    int g = (int)cl->info.compute_units;
+    int g = steps_groups_env();
+    if (!g) g = (int)cl->info.compute_units;
     return g < 1 ? 1 : g > 64 ? 64 : g;
+}
+
+/* kernels/fused.cl's STEPS_COUNTERS: a claim and a done counter per work-group per phase,
+ * 3 phases a step, each counter a cache line of 16 ints */
+size_t fused_steps_counters(int G, int nsteps)
+{
+    return (size_t)16 * 3 * 2 * (size_t)nsteps * (size_t)G;
 }
 
 clfit_status fused_steps_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem xg, cl_mem params, cl_mem m, cl_mem v,
                             const clfit_layer *L, int B, const clfit_head_io *io, const clfit_head_update *head,
-                            float l2c, const clfit_adam_cfg *cfg, cl_mem step_par, int nsteps, cl_mem sync,
-                            int *base)
+                            float l2c, const clfit_adam_cfg *cfg, cl_mem step_par, int nsteps, int G, cl_mem ctr,
+                            cl_mem ctr_next, int nctr, cl_mem flag)
 {
     clfit_act_io buf;
     const clfit_act_io *x = or_default(io->act, &buf, CLFIT_ACT_RELU);
@@ -154,7 +185,6 @@ clfit_status fused_steps_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem xg, cl_me
     cl_mem tv = io->targets ? io->targets : io->logits; /* read for loss code 2 alone */
     int w = (int)L->w_off, b = (int)L->b_off, w1 = (int)io->layer->w_off, b1 = (int)io->layer->b_off;
     int H = L->out, C = io->layer->out, with_head = 1 + !!head->values, start = io->start;
-    int G = fused_steps_groups(cl), at = *base;
     clfit_arg a[] = {CLFIT_ARG(h), CLFIT_ARG(inp), CLFIT_ARG(io->order), CLFIT_ARG(start), CLFIT_ARG(xg),
                      CLFIT_ARG(params), CLFIT_ARG(m), CLFIT_ARG(v), CLFIT_ARG(w), CLFIT_ARG(b), CLFIT_ARG(B),
                      CLFIT_ARG(L->in), CLFIT_ARG(H), CLFIT_ARG(io->wt), CLFIT_ARG(w1), CLFIT_ARG(b1), CLFIT_ARG(C),
@@ -162,15 +192,13 @@ clfit_status fused_steps_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem xg, cl_me
                      CLFIT_ARG(io->right_row), CLFIT_ARG(io->labels), CLFIT_ARG(tv), CLFIT_ARG(x->act),
                      CLFIT_ARG(x->pre), CLFIT_ARG(io->loss), CLFIT_ARG(cfg->beta1), CLFIT_ARG(cfg->beta2),
                      CLFIT_ARG(cfg->eps), CLFIT_ARG(l2c), CLFIT_ARG(with_head), CLFIT_ARG(head->loss_acc),
-                     CLFIT_ARG(head->correct_acc), CLFIT_ARG(step_par), CLFIT_ARG(nsteps), CLFIT_ARG(sync),
-                     CLFIT_ARG(at)};
+                     CLFIT_ARG(head->correct_acc), CLFIT_ARG(step_par), CLFIT_ARG(nsteps), CLFIT_ARG(ctr),
+                     CLFIT_ARG(ctr_next), CLFIT_ARG(nctr), CLFIT_ARG(flag)};
     /* per step: fused_forward_head's and fused_grad_adam's (see their launchers) */
     double n = (double)L->in * H, nh = (double)H * C + C, nb = n + H;
     clfit_work wk = {nsteps * (2.0 * B * n + 4.0 * B * H * C + 8.0 * B * C + 2.0 * B * n + (double)B * H + 12 * nb +
                                2.0 * B * nh + 12 * nh),
                      nsteps * (4.0 * (n + (double)B * (L->in + 2 * H) + H * C + 3.0 * B * C) + 24 * nb +
                                4.0 * B * (L->in + H) + 28 * nh + 4.0 * B * (H + C))};
-    clfit_status st = clfit_cl_launch(cl, CLFIT_K_FUSED_STEPS, (size_t)G, 1, 38, a, wk);
-    if (!st) *base = at + 2 * nsteps * G;
-    return st;
+    return clfit_cl_launch(cl, CLFIT_K_FUSED_STEPS, (size_t)G, 1, 40, a, wk);
 }

@@ -20,7 +20,7 @@ const clfit_tunable clfit_tunables[CLFIT_P_COUNT] = {
     [CLFIT_P_CB] = {"CB", "fused_forward(_head): vectors of VW columns per block", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
     [CLFIT_P_GWGS] = {"GWGS", "fused_grad_adam: work-group size", CLFIT_GEMM_OWN, WGS_SPACE},
     [CLFIT_P_RG] = {"RG", "fused_grad_adam: weight rows per work-item", CLFIT_GEMM_OWN, 6, {1, 2, 3, 4, 6, 8}},
-    [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per register tile", CLFIT_GEMM_OWN, 4, {1, 2, 3, 4}},
+    [CLFIT_P_CG] = {"CG", "fused_grad_adam: vectors of VW columns per register tile", CLFIT_GEMM_OWN, 5, {1, 2, 3, 4, 8}},
     [CLFIT_P_TR] = {"TR", "fused_grad_adam, batches over KC rows: register tiles per work-item along the weight rows", CLFIT_GEMM_OWN, 4, {1, 2, 4, 8}, 1},
     [CLFIT_P_TC] = {"TC", "fused_grad_adam, batches over KC rows: register tiles per work-item along the columns", CLFIT_GEMM_OWN, 4, {1, 2, 4, 8}, 1},
     [CLFIT_P_KC] = {"KC", "fused_grad_adam: batch rows per pass over a work-item's tiles (larger batches take several)", CLFIT_GEMM_OWN, 6, {16, 32, 64, 128, 256, 1024}, 1024},
@@ -46,15 +46,20 @@ const char *const clfit_device_class_names[CLFIT_CLASS_COUNT] = {
  * KC rows only) were measured on the AVX2 EPYC (Zen 3); on the AVX-512 class they stay
  * off (TR = TC = 1) until measured there. The AVX2 forward's RB=6 CB=1 (12 of the 16
  * registers for sums) also from the Zen 3: fused_forward_head's median 1.1-2x faster than
- * RB=2 CB=2 in 9 of 9 interleaved pairs at batches 32, 128 and 1024. */
+ * RB=2 CB=2 in 9 of 9 interleaved pairs at batches 32, 128 and 1024. SPL=64 (fused_steps,
+ * 64 steps a launch) on both CPU classes, and the AVX-512 gradient's tiles of 2 weight rows
+ * by 8 vectors (whole rows of the tutorial's 128 units: each tile's Adam reads and writes
+ * 1 KB runs of p, m and v), from the Xeon (Ice Lake, 2026-12-08): s/epoch at batch 32,
+ * 128, 1024 0.27-0.30, 0.19, 0.175 against 0.36-0.39, 0.20-0.23, 0.18 with SPL=16 and
+ * RG=4 CG=4, and 0.54-0.68, 0.29, 0.24-0.26 with two launches a step (SPL=1). */
 /* each value named by its tunable: P(NAME) = value */
 #define P(name) [CLFIT_P_##name]
 static const clfit_params class_defaults[CLFIT_CLASS_COUNT] = {
     [CLFIT_CLASS_CPU_AVX2] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 1, P(RB) = 6, P(CB) = 1, P(GWGS) = 16, P(RG) = 4, P(CG) = 1, P(TR) = 2, P(TC) = 4, P(KC) = 32, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
+            P(VW) = 16, P(FWGS) = 1, P(RB) = 6, P(CB) = 1, P(GWGS) = 16, P(RG) = 4, P(CG) = 1, P(TR) = 2, P(TC) = 4, P(KC) = 32, P(TF) = 1, P(KF) = 1024, P(SPL) = 64,
             P(SXE_WGS) = 32, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_CPU_AVX512] = {.v = {P(BACKEND) = CLFIT_GEMM_OWN,
-            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 4, P(CG) = 4, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
+            P(VW) = 16, P(FWGS) = 16, P(RB) = 4, P(CB) = 4, P(GWGS) = 16, P(RG) = 2, P(CG) = 8, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 64,
             P(SXE_WGS) = 64, P(WGS) = 64, P(HS) = 16, P(SWGS) = 16, P(KS) = 1}},
     [CLFIT_CLASS_GPU_NVIDIA] = {.v = {P(BACKEND) = CLFIT_GEMM_SLICE,
             P(VW) = 4, P(FWGS) = 64, P(RB) = 1, P(CB) = 1, P(GWGS) = 64, P(RG) = 1, P(CG) = 1, P(TR) = 1, P(TC) = 1, P(KC) = 1024, P(TF) = 1, P(KF) = 1024, P(SPL) = 1,
@@ -89,6 +94,11 @@ int clfit_param_allowed(int id, int value)
 int clfit_param_matters(int id, int backend)
 {
     return clfit_tunables[id].backend < 0 || clfit_tunables[id].backend == backend;
+}
+
+int clfit_param_in_program(int id)
+{
+    return id != CLFIT_P_BACKEND && id != CLFIT_P_SPL;
 }
 
 int clfit_param_is_wg(int id)

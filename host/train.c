@@ -176,7 +176,7 @@ void clfit_trainer_free(clfit_trainer *t)
     if (t->cl) clFinish(t->cl->queue);
     cl_mem all[] = {t->ty, t->pend_labels, t->pend_x, t->correct_acc, t->loss_acc, t->y, t->x, t->dl, t->part,
                     t->rows, t->right_row, t->loss_row, t->wt, t->grads, t->v, t->m, t->params, t->wr, t->clip_part,
-                    t->step_par[0], t->step_par[1], t->sync};
+                    t->step_par[0], t->step_par[1], t->ctr[0], t->ctr[1], t->flag};
     for (int i = 0; i < 2; i++)
         if (t->step_ev[i]) clReleaseEvent(t->step_ev[i]);
     free(t->step_host);

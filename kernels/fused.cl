@@ -385,8 +385,29 @@ inline float dot16(__global const float *a, __global const float *b, int H)
     h, in, order, start, xg, params, w_off, b_off, B, IN, H, wt, b1_off, C, logits, dlogits, dh, loss_row,       \
         right_row, labels, targets, lorder, lstart, want_grad, denom, act, pre, rate, scale, key, layer, e0, loss
 
-/* fused_forward_head's work-item `item`: rows item * RB * TF .. (fused_steps runs the same
- * items, several a work-item) */
+/* fused_forward_head's end for row b, from its h: the logits, the row's loss and
+ * correctness, and with want_grad dlogits and dh */
+inline __attribute__((always_inline)) void head_row(int b, FORWARD_HEAD_PARAMS)
+{
+    __global const float *hb = h + (size_t)b * H;
+    for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
+    int right, row = lorder[lstart + b];
+    float aerr;
+    loss_row[b] = loss_row_of(loss, logits + b * C, labels[row], targets + (size_t)row * C, C,
+                              want_grad ? dlogits + b * C : 0, (float)denom, &right, &aerr);
+    right_row[b] = LOSS_OF(loss) == 2 ? as_int(aerr) : right;
+    if (!want_grad) return;
+    __global const float *dz = dlogits + b * C;
+    for (int j0 = 0; j0 < H; j0 += VW) {
+        floatv s = 0.0f;
+        for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
+        if (DROPS(rate)) s = dropv(s, b, j0, H, rate, scale, key, layer, e0);
+        floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
+        storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
+    }
+}
+
+/* fused_forward_head's work-item `item`: rows item * RB * TF .. */
 inline __attribute__((always_inline)) void forward_head_item(int item, FORWARD_HEAD_PARAMS)
 {
     int r0 = item * RB * TF;
@@ -400,25 +421,7 @@ inline __attribute__((always_inline)) void forward_head_item(int item, FORWARD_H
         forward_rows(h, in, order, start, params + w_off, params + b_off, r0, B, IN, H, act, pre, rate, scale, key,
                      layer, e0);
     /* the rows just written are this work-item's own: read back in program order */
-    for (int r = 0; r < RB * TF && r0 + r < B; r++) {
-        int b = r0 + r;
-        __global const float *hb = h + (size_t)b * H;
-        for (int c = 0; c < C; c++) logits[b * C + c] = params[b1_off + c] + dot16(hb, wt + c * H, H);
-        int right, row = lorder[lstart + b];
-        float aerr;
-        loss_row[b] = loss_row_of(loss, logits + b * C, labels[row], targets + (size_t)row * C, C,
-                                  want_grad ? dlogits + b * C : 0, (float)denom, &right, &aerr);
-        right_row[b] = LOSS_OF(loss) == 2 ? as_int(aerr) : right;
-        if (!want_grad) continue;
-        __global const float *dz = dlogits + b * C;
-        for (int j0 = 0; j0 < H; j0 += VW) {
-            floatv s = 0.0f;
-            for (int c = 0; c < C; c++) s = fma((floatv)dz[c], loadv(wt + c * H, j0, H), s);
-            if (DROPS(rate)) s = dropv(s, b, j0, H, rate, scale, key, layer, e0);
-            floatv zv = loadv(pre ? pre + (size_t)b * H : hb, j0, H);
-            storev(dh + (size_t)b * H, j0, H, act_gradv(act, s, zv));
-        }
-    }
+    for (int r = 0; r < RB * TF && r0 + r < B; r++) head_row(r0 + r, FORWARD_HEAD_ARGS);
 }
 
 __kernel __attribute__((reqd_work_group_size(FWGS, 1, 1)))
@@ -770,42 +773,110 @@ void fused_grad_adam(GRAD_ADAM_PARAMS)
 
 /* ---- several steps in one launch, for CPUs ---- */
 
-/* The most passes of a barrier's wait (seconds of spinning) before it gives the launch up:
- * a device that does not run all of the launch's work-groups at once would otherwise never
- * end it. A device whose loops stop early (llvmpipe's cap) gives it up at once. */
+#ifndef STEPS
+#define STEPS 1
+#endif
+#if STEPS /* the host leaves it out where it cannot run (clfit_cl_runs_steps) */
+
+/* fused_steps runs each step in phases; a phase's items are shared out among the launch's
+ * G work-groups (one work-item each), and the next phase starts once all of them are done.
+ * Each phase has, per work-group, a claim counter (how much of that work-group's contiguous
+ * share has been taken) and a done counter, each on a cache line of its own (STEPS_LINE
+ * ints). A work-group takes chunks of its own share first (its counter stays in its core's
+ * cache), then what is left of the others' shares, then waits for the phase's items to be
+ * done. A work-group that runs late (a thread the system has set aside, or one that
+ * starts after the others have finished, as on a device that runs work-groups one after
+ * another) finds its share taken and passes on: no work-group waits for another to arrive,
+ * only for items another has taken to be finished. OpenCL 1.2 orders no memory across the
+ * work-groups of a launch (Oclgrind reports every such access as a race, and the tests run
+ * it there with one work-group): this relies on PoCL's atomics, which are acquire-release,
+ * on a CPU, whose caches are coherent (clfit_cl_runs_steps). */
+#define STEPS_LINE 16
+
+/* The most passes of a wait for a phase's items (seconds of spinning) before the launch is
+ * given up (flag[0] set: a device whose atomics or memory do not behave as a CPU's would
+ * otherwise never end it; a loop cap, as llvmpipe's, ends the wait early the same way). */
 #define STEPS_SPIN_LIMIT (1L << 33)
 
-/* A barrier across the G work-groups of a fused_steps launch (one work-item each): sync[0]
- * counts the arrivals (from `base` at the launch's start), so the n-th barrier waits for
- * base + n * G. OpenCL C 1.2
- * does not promise that work-groups run at once, nor orders memory across them: this runs
- * where they do run at once (PoCL's CPU device with G no more than its threads, one
- * work-group a thread) and its atomics order memory (PoCL's are acquire-release). A wait
- * that does not end sets sync[1], and every work-group then leaves: the launch has failed
- * (the host reads sync[1]). Returns nonzero then. */
-inline int steps_barrier(volatile __global int *sync, int base, int G, int *gen)
+/* The next chunk of up to ch of a phase's n items for work-group g, from its own share, then
+ * from work-group g+1's, and so on (*h: how many shares have run out for it): the count
+ * (0: none left) and the first item in *first. claim: the phase's G counters. */
+inline int steps_claim(volatile __global int *claim, int G, int g, int n, int ch, int *h, int *first)
 {
-    int target = base + ++*gen * G;
-    atomic_inc(sync); /* release: this work-group's writes before it */
-    long n = 0;
-    while (sync[0] < target && !sync[1] && n < STEPS_SPIN_LIMIT) n++;
-    if (sync[0] < target) {
-        atomic_xchg(sync + 1, 1);
-        return 1;
+    for (; *h < G; (*h)++) {
+        int o = (g + *h) % G;
+        int lo = (int)((long)o * n / G), size = (int)((long)(o + 1) * n / G) - lo;
+        int c = atomic_add(claim + o * STEPS_LINE, ch);
+        if (c < size) {
+            *first = lo + c;
+            return min(ch, size - c);
+        }
     }
-    atomic_add(sync, 0); /* acquire: the other work-groups' writes after it */
     return 0;
 }
 
-/* nsteps training steps of a one-hidden-layer model with Adam, in one launch: step s takes
- * the B rows at start + s * B of the epoch's order, fused_forward_head's work-items
- * (gathering the rows into xg), a barrier, fused_grad_adam's for layer 0 with the last
- * layer's update (alpha and keep from step_par[2s], step_par[2s + 1]), a barrier. The G
- * work-groups of one work-item each take contiguous shares of each launch's work-items;
- * every work-item is the same code as in those kernels, so the steps give the same bits
- * as 2 * nsteps launches of them. No dropout. sync[0] is `base` at the start (the host
- * counts the arrivals: 2 * nsteps * G a launch) and sync[1] 0. Global size G, work-groups
- * of 1. */
+/* Waits until the phase's n items are done (the sum of its G done counters); nonzero when
+ * the wait was given up (flag[0] then set). */
+inline int steps_wait(volatile __global int *done, int G, int n, volatile __global int *flag)
+{
+    long spins = 0;
+    int sum = -1;
+    while (sum < n && !flag[0] && spins < STEPS_SPIN_LIMIT) {
+        sum = 0;
+        for (int o = 0; o < G; o++) sum += done[o * STEPS_LINE];
+        spins++;
+    }
+    if (sum < n) {
+        atomic_xchg(flag, 1);
+        return 1;
+    }
+    atomic_add(done + (G - 1) * STEPS_LINE, 0); /* acquire: the items' writes after it */
+    return 0;
+}
+
+/* grad_adam_item's items in column-major order: item i of fused_steps' phase 3 is this
+ * gid, so that consecutive items go down a column of super-tiles (its bias last) and a
+ * contiguous share of them is whole columns of the weights; the head's items after */
+inline int grad_item_by_column(int i, int B, int IN, int OUT)
+{
+    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
+    int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
+    int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
+    if (i >= (sr + 1) * sc) return i; /* the head's */
+    return (i % (sr + 1)) * sc + i / (sr + 1);
+}
+
+/* The ints of fused_steps' counters for nsteps steps of G work-groups */
+#define STEPS_COUNTERS(nsteps, G) (STEPS_LINE * 3 * 2 * (nsteps) * (G))
+
+/* Runs phase k of step s: BODY(i) for each item i the work-group takes of the n, in chunks
+ * of ch, then waits for all n (returns from the kernel if the wait is given up). */
+#define STEPS_PHASE(s, k, n, ch, BODY)                                                          \
+    do {                                                                                       \
+        volatile __global int *claim_ = ctr + STEPS_LINE * 2 * G * ((s) * 3 + (k));             \
+        int h_ = 0, first_, cnt_;                                                              \
+        while ((cnt_ = steps_claim(claim_, G, g, (n), (ch), &h_, &first_)) > 0) {              \
+            for (int i = first_; i < first_ + cnt_; i++) BODY;                                 \
+            atomic_add(claim_ + (G + g) * STEPS_LINE, cnt_);                                   \
+        }                                                                                      \
+        if (steps_wait(claim_ + G * STEPS_LINE, G, (n), flag)) return;                         \
+    } while (0)
+
+/* nsteps training steps of a one-hidden-layer model with Adam, in one launch. Step s takes
+ * the B rows at start + s * B of the epoch's order in three phases:
+ *   1. h: the forward's blocks (forward_block: RB rows by VW * CB columns) in column-major
+ *      order, so that a contiguous share of them is whole columns of h; then the rows
+ *      gathered into xg, RB rows an item
+ *   2. each row's end (head_row: logits, loss, dlogits, dh), a row an item
+ *   3. fused_grad_adam's items for layer 0 in column-major order (grad_item_by_column),
+ *      with the last layer's update, at alpha and keep from step_par[2s], step_par[2s + 1]
+ * Where the columns divide among the work-groups, a work-group's own shares of h and of
+ * the gradient are the same columns of W0, whose weights and Adam moments then stay in
+ * its core's cache from step to step. Every output is computed by the same code as in
+ * fused_forward_head (TF = 1) and fused_grad_adam, so the steps give the same bits as 2 *
+ * nsteps launches of them. No dropout. ctr: STEPS_COUNTERS(nsteps, G) zeros; ctr_next
+ * (nctr ints) is zeroed here for the next launch. flag[0]: set when a wait was given up.
+ * Global size G, work-groups of 1. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void fused_steps(__global float *h, __global const float *in, __global const int *order, int start0,
                  __global float *xg, __global float *params, __global float *m, __global float *v, int w_off,
@@ -814,24 +885,28 @@ void fused_steps(__global float *h, __global const float *in, __global const int
                  __global int *right_row, __global const uchar *labels, __global const float *targets, int act,
                  __global float *pre, int loss, float beta1, float beta2, float eps, float l2c, int head,
                  __global float *loss_acc, __global int *correct_acc, __global const float *step_par, int nsteps,
-                 volatile __global int *sync, int base)
+                 volatile __global int *ctr, __global int *ctr_next, int nctr, volatile __global int *flag)
 {
-    int G = get_num_groups(0), g = get_group_id(0), gen = 0;
-    int nf = (B + RB * TF - 1) / (RB * TF), ng = grad_adam_items(B, IN, H, head, H);
-    int f0 = (int)((long)g * nf / G), f1 = (int)((long)(g + 1) * nf / G);
-    int g0 = (int)((long)g * ng / G), g1 = (int)((long)(g + 1) * ng / G);
+    int G = get_num_groups(0), g = get_group_id(0);
+    for (int i = (int)((long)g * nctr / G); i < (int)((long)(g + 1) * nctr / G); i++) ctr_next[i] = 0;
+    int nrb = (B + RB - 1) / RB, ncg = (H + VW * CB - 1) / (VW * CB), nf = nrb * ncg;
+    int ng = grad_adam_items(B, IN, H, head, H);
+    __global const float *W0 = params + w_off, *bias0 = params + b_off;
     for (int s = 0; s < nsteps; s++) {
         int start = start0 + s * B;
-        for (int i = f0; i < f1; i++)
-            forward_head_item(i, h, in, order, start, xg, params, w_off, b_off, B, IN, H, wt, b1_off, C, logits,
-                              dlogits, dh, loss_row, right_row, labels, targets, order, start, 1, B, act, pre,
-                              0.0f, 1.0f, (uint4)0, 0, 0u, loss);
-        if (steps_barrier(sync, base, G, &gen)) return;
+        STEPS_PHASE(s, 0, nf + nrb, 1,
+                    i < nf ? forward_block(h, in, order, start, W0, bias0, (i % nrb) * RB, (i / nrb) * VW * CB, B,
+                                           IN, H, act, pre, 0.0f, 1.0f, (uint4)0, 0, 0u)
+                           : gather_rows(xg, in, order, start, (i - nf) * RB, RB, B, IN));
+        STEPS_PHASE(s, 1, B, 1,
+                    head_row(i, h, in, order, start, xg, params, w_off, b_off, B, IN, H, wt, b1_off, C, logits,
+                             dlogits, dh, loss_row, right_row, labels, targets, order, start, 1, B, act, pre, 0.0f,
+                             1.0f, (uint4)0, 0, 0u, loss));
         float alpha = step_par[2 * s], keep = step_par[2 * s + 1];
-        for (int i = g0; i < g1; i++)
-            grad_adam_item(i, params, m, v, 0, xg, 0, 0, dh, w_off, b_off, B, IN, H, alpha, beta1, beta2, eps, keep,
-                           l2c, head, wt, w1_off, b1_off, H, C, h, dlogits, loss_row, right_row, loss_acc,
-                           correct_acc);
-        if (steps_barrier(sync, base, G, &gen)) return;
+        STEPS_PHASE(s, 2, ng, 2,
+                    grad_adam_item(grad_item_by_column(i, B, IN, H), params, m, v, 0, xg, 0, 0, dh, w_off, b_off, B,
+                                   IN, H, alpha, beta1, beta2, eps, keep, l2c, head, wt, w1_off, b1_off, H, C, h,
+                                   dlogits, loss_row, right_row, loss_acc, correct_acc));
     }
 }
+#endif /* STEPS */

@@ -456,6 +456,30 @@ START_TEST(test_steps_a_launch_keep_results)
     assert_steps_keep_bits(&drop, NULL);
     clfit_model_desc deep = {.input = 53, .nhidden = 2, .hidden = {40, 19}, .classes = 10};
     assert_steps_keep_bits(&deep, NULL);
+    /* more work-groups than PoCL has threads: those that start late find their shares
+     * taken by the others, and nobody waits for them */
+    setenv("CLFIT_STEPS_GROUPS", "5", 1);
+    assert_steps_keep_bits(&d, NULL);
+    setenv("CLFIT_STEPS_GROUPS", "65", 1);
+    clfit_params p;
+    clfit_params_default(CLFIT_CLASS_CPU_AVX512, &p);
+    p.v[CLFIT_P_BACKEND] = CLFIT_GEMM_OWN;
+    p.v[CLFIT_P_SPL] = 4;
+    ASSERT_OK(clfit_cl_set_params(tcl, &p));
+    clfit_status st;
+    clfit_model *m = clfit_model_new(&d, 5, &st);
+    clfit_trainer *t = clfit_trainer_new(tcl, m, 8, CLFIT_GEMM_OWN, &st);
+    ck_assert_msg(t != NULL, "%s", clfit_last_error());
+    uint8_t img[16 * 53] = {0}, lab[16] = {0};
+    clfit_dataset ds = {.count = 16, .rows = 1, .cols = 53, .images = img, .labels = lab};
+    clfit_device_data dd;
+    ASSERT_OK(clfit_device_data_upload(tcl, &ds, &dd));
+    ck_assert_int_eq(clfit_trainer_steps(t, &dd, 0, 8, 2, NULL), CLFIT_ERR_ARG);
+    ck_assert_msg(strstr(clfit_last_error(), "CLFIT_STEPS_GROUPS=\"65\"") != NULL, "%s", clfit_last_error());
+    unsetenv("CLFIT_STEPS_GROUPS");
+    clfit_device_data_free(&dd);
+    clfit_trainer_free(t);
+    clfit_model_free(m);
 }
 END_TEST
 

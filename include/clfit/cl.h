@@ -374,22 +374,33 @@ clfit_status fused_grad_adamw_cl(clfit_cl *cl, cl_mem params, cl_mem m, cl_mem v
                                  int B, float alpha, float keep, float l2c, const clfit_adam_cfg *cfg,
                                  const clfit_head_update *head);
 
-/* The work-groups fused_steps_cl runs at once: the device's compute units (PoCL's CPU
- * threads), at most 64. */
+/* Whether the device runs fused_steps: a CPU (its work-groups share memory through coherent
+ * caches) without a loop cap (clfit/canary.h: it would end fused_steps' waits early).
+ * Elsewhere the program is built without it (-DSTEPS=0: it takes Mesa's compiler a quarter
+ * of the program's build) and cl->kernel[CLFIT_K_FUSED_STEPS] is NULL. */
+int clfit_cl_runs_steps(clfit_cl *cl);
+
+/* The work-groups of a fused_steps_cl launch: the device's compute units (PoCL's CPU
+ * threads), at most 64, or $CLFIT_STEPS_GROUPS (tests); fused_steps_check_env refuses a
+ * $CLFIT_STEPS_GROUPS that is not a whole number from 1 to 64. And the ints of the
+ * counters a launch of nsteps steps takes. */
 int fused_steps_groups(const clfit_cl *cl);
+clfit_status fused_steps_check_env(void);
+size_t fused_steps_counters(int G, int nsteps);
 
 /* nsteps training steps with Adam of a one-hidden-layer model in one launch (fused_steps):
  * step s is fused_forward_head_cl on rows start + s * B of io's order (gathered into xg,
- * with gradients), then fused_grad_adamw_cl for layer 0 from xg with the head's update, at
- * step_par[2s] (alpha) and step_par[2s + 1] (keep), the same bits as those 2 * nsteps
- * launches. Runs on devices that run all its fused_steps_groups work-groups at once: sync
- * (2 ints) is the launch's barrier, sync[0] counting every arrival from *base (which this
- * advances) and sync[1] nonzero once a wait gave up (the steps are then not whole: see
- * fused_steps_failed). No dropout (io->act's rate 0). */
+ * with gradients; its blocks as at TF = 1), then fused_grad_adamw_cl for layer 0 from xg
+ * with the head's update, at step_par[2s] (alpha) and step_par[2s + 1] (keep), the same
+ * bits as those 2 * nsteps launches. Its G work-groups share each phase's work through
+ * counters (ctr: fused_steps_counters(G, nsteps) zeros; ctr_next, nctr ints, is zeroed for
+ * the next launch) and wait for each other's items, never for each other to start; for
+ * CPUs (their coherent caches; the atomics' acquire-release order). flag (1 int) is set when a wait
+ * gave up (the steps are then not whole). No dropout (io->act's rate 0). */
 clfit_status fused_steps_cl(clfit_cl *cl, cl_mem h, cl_mem inp, cl_mem xg, cl_mem params, cl_mem m, cl_mem v,
                             const clfit_layer *L, int B, const clfit_head_io *io, const clfit_head_update *head,
-                            float l2c, const clfit_adam_cfg *cfg, cl_mem step_par, int nsteps, cl_mem sync,
-                            int *base);
+                            float l2c, const clfit_adam_cfg *cfg, cl_mem step_par, int nsteps, int G, cl_mem ctr,
+                            cl_mem ctr_next, int nctr, cl_mem flag);
 
 /* ---- the one-launch step (kernels/slice.cl) ---- */
 

@@ -84,6 +84,10 @@ extern const char *const clfit_device_class_names[CLFIT_CLASS_COUNT]; /* "cpu-av
 /* The built-in defaults of a device class. */
 void clfit_params_default(clfit_device_class c, clfit_params *p);
 
+/* Whether tunable id is a -D option of the program (the backend and SPL are the host's:
+ * programs that differ in them alone are one). */
+int clfit_param_in_program(int id);
+
 /* Index of name in clfit_tunables (case-sensitive), or -1. */
 int clfit_param_find(const char *name);
 
