@@ -102,6 +102,11 @@ clfit_act_io clfit_trainer_layer_act(const clfit_trainer *t, int l, int want_gra
  * clipping), counted as step t->step + 1; then the backend's applied. */
 clfit_status clfit_trainer_apply_grads(clfit_trainer *t, int B);
 
+/* clfit_trainer_steps as n calls of the backend's step (each at lr[s] where lr is not NULL),
+ * for a backend without steps or one that cannot run these steps its own way. */
+clfit_status clfit_trainer_steps_each(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n,
+                                      const float *lr);
+
 /* t->grads, zeroed (its padding between layers is never written), made if not yet made. */
 clfit_status clfit_trainer_need_grads(clfit_trainer *t);
 

@@ -184,13 +184,7 @@ static clfit_status own_steps(clfit_trainer *t, const clfit_device_data *dd, int
     clfit_status st = CLFIT_OK;
     clfit_cl *cl = t->cl;
     int spl = CLP(cl, SPL);
-    if (n < 2 || !own_runs_steps(t)) {
-        for (int s = 0; s < n && !st; s++) {
-            if (lr) t->lr = lr[s];
-            st = own_step(t, dd, start + s * B, B);
-        }
-        return st;
-    }
+    if (n < 2 || !own_runs_steps(t)) return clfit_trainer_steps_each(t, dd, start, B, n, lr);
     if (!t->step_host && !(st = fused_steps_check_env())) st = own_steps_init(t, spl);
     if (st) return st;
     int L = t->nlayers;

@@ -123,11 +123,12 @@ clfit_status clfit_fit(clfit_cl *cl, clfit_model *m, const clfit_dataset *train,
                 int full = n_train / o->batch;
                 run = 64 - s % 64 < full - s ? 64 - s % 64 : full - s;
             }
-            for (int i = 0; i < run && m->opt.sched != CLFIT_SCHED_CONSTANT; i++)
+            int sched = m->opt.sched != CLFIT_SCHED_CONSTANT;
+            for (int i = 0; i < run && sched; i++)
                 lrs[i] = clfit_optim_lr(&m->opt, m->adam.lr, epoch, clfit_trainer_step_count(t) + 1 + i, steps);
-            if (m->opt.sched != CLFIT_SCHED_CONSTANT) clfit_trainer_set_lr(t, lrs[0]);
+            if (sched) clfit_trainer_set_lr(t, lrs[0]);
             if (run > 1) {
-                st = clfit_trainer_steps(t, &tr, start, b, run, m->opt.sched != CLFIT_SCHED_CONSTANT ? lrs : NULL);
+                st = clfit_trainer_steps(t, &tr, start, b, run, sched ? lrs : NULL);
                 s += run - 1;
                 b *= run;
             } else if (coll) {

@@ -167,8 +167,8 @@ int fused_steps_groups(const clfit_cl *cl)
     return g < 1 ? 1 : g > 64 ? 64 : g;
 }
 
-/* kernels/fused.cl's STEPS_COUNTERS: a claim and a done counter per work-group per phase,
- * 3 phases a step, each counter a cache line of 16 ints */
+/* fused_steps' counters (kernels/fused.cl): a claim and a done counter per work-group per
+ * phase, 3 phases a step, each counter a cache line of 16 ints (STEPS_LINE) */
 size_t fused_steps_counters(int G, int nsteps)
 {
     return (size_t)16 * 3 * 2 * (size_t)nsteps * (size_t)G;

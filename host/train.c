@@ -254,10 +254,15 @@ clfit_status clfit_trainer_steps(clfit_trainer *t, const clfit_device_data *dd, 
     if (t->cannot_train) return clfit_fail(CLFIT_ERR_ARG, "%s; use --backend own or clblast", t->cannot_train);
     if (n < 0 || (n > 0 && (long)start + (long)n * B > dd->n))
         return clfit_fail(CLFIT_ERR_ARG, "%d steps of %d rows from %d are outside the data (%d)", n, B, start, dd->n);
-    clfit_status st = CLFIT_OK;
-    for (int s = 0; s < n && !st; s++) st = check_batch(t, dd, start + s * B, B);
+    clfit_status st = n ? check_batch(t, dd, start, B) : CLFIT_OK; /* the others differ in start alone */
     if (st || n == 0) return st;
-    if (t->be->steps) return t->be->steps(t, dd, start, B, n, lr);
+    return t->be->steps ? t->be->steps(t, dd, start, B, n, lr) : clfit_trainer_steps_each(t, dd, start, B, n, lr);
+}
+
+clfit_status clfit_trainer_steps_each(clfit_trainer *t, const clfit_device_data *dd, int start, int B, int n,
+                                      const float *lr)
+{
+    clfit_status st = CLFIT_OK;
     float keep_lr = t->lr;
     for (int s = 0; s < n && !st; s++) {
         if (lr) t->lr = lr[s];

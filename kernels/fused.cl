@@ -692,13 +692,13 @@ inline __attribute__((always_inline)) void tile_update(floatv acc[RG][CG], __glo
     params, m, v, gout, in, order, start, dout, w_off, b_off, B, IN, OUT, alpha, beta1, beta2, eps, keep, l2c, \
         head, wt, w1_off, b1_off, H, C, h, dlogits, loss_row, right_row, loss_acc, correct_acc
 
-/* fused_grad_adam's work-items: how many (before rounding up to GWGS) */
-inline int grad_adam_items(int B, int IN, int OUT, int head, int H)
+/* fused_grad_adam's grid of super-tiles: (sr, sc), sr rows of them (and one more of the
+ * bias) by sc columns, as grad_adam_item numbers them */
+inline int2 grad_grid(int B, int IN, int OUT)
 {
     int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
     int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
-    int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
-    return (sr + 1) * sc + (head ? (H + VW - 1) / VW + 1 : 0);
+    return (int2)((rtiles + tr - 1) / tr, (ctiles + tc - 1) / tc);
 }
 
 /* fused_grad_adam's work-item gid (fused_steps runs the same items, several a work-item) */
@@ -834,20 +834,16 @@ inline int steps_wait(volatile __global int *done, int G, int n, volatile __glob
     return 0;
 }
 
-/* grad_adam_item's items in column-major order: item i of fused_steps' phase 3 is this
- * gid, so that consecutive items go down a column of super-tiles (its bias last) and a
- * contiguous share of them is whole columns of the weights; the head's items after */
-inline int grad_item_by_column(int i, int B, int IN, int OUT)
+/* grad_adam_item's items in column-major order, on grid (grad_grid): item i of
+ * fused_steps' phase 3 is this gid, so that consecutive items go down a column of
+ * super-tiles (its bias last) and a contiguous share of them is whole columns of the
+ * weights; the head's items after */
+inline int grad_item_by_column(int i, int2 grid)
 {
-    int ctiles = (OUT + VW * CG - 1) / (VW * CG), rtiles = (IN + RG - 1) / RG;
-    int passes = B > KC, tr = passes ? TR : 1, tc = passes ? TC : 1;
-    int sc = (ctiles + tc - 1) / tc, sr = (rtiles + tr - 1) / tr;
+    int sr = grid.x, sc = grid.y;
     if (i >= (sr + 1) * sc) return i; /* the head's */
     return (i % (sr + 1)) * sc + i / (sr + 1);
 }
-
-/* The ints of fused_steps' counters for nsteps steps of G work-groups */
-#define STEPS_COUNTERS(nsteps, G) (STEPS_LINE * 3 * 2 * (nsteps) * (G))
 
 /* Runs phase k of step s: BODY(i) for each item i the work-group takes of the n, in chunks
  * of ch, then waits for all n (returns from the kernel if the wait is given up). */
@@ -874,9 +870,9 @@ inline int grad_item_by_column(int i, int B, int IN, int OUT)
  * the gradient are the same columns of W0, whose weights and Adam moments then stay in
  * its core's cache from step to step. Every output is computed by the same code as in
  * fused_forward_head (TF = 1) and fused_grad_adam, so the steps give the same bits as 2 *
- * nsteps launches of them. No dropout. ctr: STEPS_COUNTERS(nsteps, G) zeros; ctr_next
- * (nctr ints) is zeroed here for the next launch. flag[0]: set when a wait was given up.
- * Global size G, work-groups of 1. */
+ * nsteps launches of them. No dropout. ctr: zeros, 2 counters of STEPS_LINE ints a
+ * work-group a phase, 3 phases a step; ctr_next (nctr ints) is zeroed here for the next
+ * launch. flag[0]: set when a wait was given up. Global size G, work-groups of 1. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void fused_steps(__global float *h, __global const float *in, __global const int *order, int start0,
                  __global float *xg, __global float *params, __global float *m, __global float *v, int w_off,
@@ -890,7 +886,8 @@ void fused_steps(__global float *h, __global const float *in, __global const int
     int G = get_num_groups(0), g = get_group_id(0);
     for (int i = (int)((long)g * nctr / G); i < (int)((long)(g + 1) * nctr / G); i++) ctr_next[i] = 0;
     int nrb = (B + RB - 1) / RB, ncg = (H + VW * CB - 1) / (VW * CB), nf = nrb * ncg;
-    int ng = grad_adam_items(B, IN, H, head, H);
+    int2 grid = grad_grid(B, IN, H);
+    int ng = (grid.x + 1) * grid.y + (head ? (H + VW - 1) / VW + 1 : 0); /* fused_grad_adam's items */
     __global const float *W0 = params + w_off, *bias0 = params + b_off;
     for (int s = 0; s < nsteps; s++) {
         int start = start0 + s * B;
@@ -904,7 +901,7 @@ void fused_steps(__global float *h, __global const float *in, __global const int
                              1.0f, (uint4)0, 0, 0u, loss));
         float alpha = step_par[2 * s], keep = step_par[2 * s + 1];
         STEPS_PHASE(s, 2, ng, 2,
-                    grad_adam_item(grad_item_by_column(i, B, IN, H), params, m, v, 0, xg, 0, 0, dh, w_off, b_off, B,
+                    grad_adam_item(grad_item_by_column(i, grid), params, m, v, 0, xg, 0, 0, dh, w_off, b_off, B,
                                    IN, H, alpha, beta1, beta2, eps, keep, l2c, head, wt, w1_off, b1_off, H, C, h,
                                    dlogits, loss_row, right_row, loss_acc, correct_acc));
     }
